@@ -1,0 +1,5 @@
+"""``python -m evosim`` is the ``evosim`` command."""
+
+from evosim.cli import main
+
+raise SystemExit(main())

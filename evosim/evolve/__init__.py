@@ -1,0 +1,1 @@
+"""Headless evolution: runs, metrics, checkpoints, evaluation."""

@@ -1,0 +1,1 @@
+"""Numba kernels: pure functions over arrays. Imports no other evosim package."""

@@ -1,0 +1,48 @@
+"""Indices into the small bookkeeping arrays of the world state."""
+
+from __future__ import annotations
+
+# clock[int64]: the step counter and the bookkeeping that changes with it.
+STEP = 0
+MINE_COUNT = 1  # mines active now (capacity may be larger when phases change it)
+FRUIT_COUNT = 2
+NEXT_ID = 3  # id the next robot gets
+NEXT_LINEAGE = 4  # lineage id the next random robot founds
+CLOCK_SIZE = 5
+
+# counters[int64]: events since step 0.
+FRUIT_EATEN = 0
+MINE_DEATHS = 1
+AGE_DEATHS = 2
+BIRTHS = 3
+RANDOM_SPAWNS = 4
+DISPLACED = 5  # living robots whose slot a newborn took
+COUNTER_NAMES = (
+    "fruit_eaten",
+    "mine_deaths",
+    "age_deaths",
+    "births",
+    "random_spawns",
+    "displaced",
+)
+
+# Vision channels, in observation order.
+CH_MINE = 0
+CH_FRUIT = 1
+CH_ROBOT = 2
+CH_WALL = 3
+
+# RNG streams: each random decision draws from its own stream.
+S_INIT_MINE = 1
+S_INIT_FRUIT = 2
+S_INIT_ROBOT = 3
+S_SPAWN_POS = 10
+S_SPAWN_GENOME = 11
+S_SPAWN_HEADING = 12
+S_MUTATE = 13
+S_OFFSPRING_POS = 14
+S_NEWBORN_SLOT = 15
+S_FRUIT_POS = 16
+S_MINE_POS = 17
+S_MINE_HEADING = 18
+S_MUTATE_NOISE = 19

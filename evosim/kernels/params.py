@@ -1,0 +1,79 @@
+"""Plain tuples the kernels take: scalar settings, the phase schedule, scratch space."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Params(NamedTuple):
+    """Scalar settings of one world. Lengths in world units, angles in radians."""
+
+    width: float
+    height: float
+    robot_radius: float
+    mine_radius: float
+    fruit_radius: float
+    lifespan: int
+    max_life: int
+    max_turn: float  # radians per step at turn output 1
+    speed_init_min: float
+    speed_init_max: float
+    speed_limit: float
+    mine_speed: float
+    rays: int
+    fov: float  # radians
+    vision_range: float
+    obs_mine: int  # index of the channel in observations, or -1 when not seen
+    obs_fruit: int
+    obs_robot: int
+    obs_wall: int
+    n_channels: int
+    hidden: int
+    init_std: float
+    reproduction: bool
+    newborn_random: bool
+    respawn_same: bool
+    offspring_distance: float
+    cell: float  # grid cell side
+    ncx: int
+    ncy: int
+
+
+class Schedule(NamedTuple):
+    """Phase settings: row i holds from ``step[i]`` on (row 0 from step 0)."""
+
+    step: np.ndarray  # int64 [P]
+    mine_count: np.ndarray  # int64 [P]
+    fruit_count: np.ndarray  # int64 [P]
+    life_bonus: np.ndarray  # int64 [P]
+    mutation_rate: np.ndarray  # float64 [P]
+    mutation_sigma: np.ndarray  # float64 [P]
+
+
+class Scratch(NamedTuple):
+    """Preallocated work arrays, so that a step allocates nothing."""
+
+    ray_cos: np.ndarray  # float64 [R]  cos of each ray's offset from the heading
+    ray_sin: np.ndarray  # float64 [R]
+    ray_dx: np.ndarray  # float64 [R]  the current robot's ray directions
+    ray_dy: np.ndarray  # float64 [R]
+    best_t: np.ndarray  # float64 [R]  distance of the nearest hit per ray
+    best_c: np.ndarray  # int64 [R]    channel of that hit (CH_*), -1 for none
+    hid: np.ndarray  # float64 [H]
+    obs: np.ndarray  # float32 [N, R, C]
+    actions: np.ndarray  # float32 [N, 2]
+    mine_start: np.ndarray  # int64 [cells + 1]
+    mine_items: np.ndarray  # int64 [M]
+    fruit_start: np.ndarray
+    fruit_items: np.ndarray  # int64 [F]
+    robot_start: np.ndarray
+    robot_items: np.ndarray  # int64 [N]
+    cursor: np.ndarray  # int64 [cells]
+    dead: np.ndarray  # uint8 [N]  0 alive, 1 mine, 2 age
+    ate: np.ndarray  # uint8 [N]
+    newborn: np.ndarray  # uint8 [N]  slot refilled this step
+    taken: np.ndarray  # uint8 [F]  fruit eaten this step
+    placed: np.ndarray  # int64 [N]  robots placed this step, in order
+    moved: np.ndarray  # int64 [F]  fruit moved this step, in order

@@ -1,0 +1,211 @@
+"""Loading scenario files and turning validation errors into one-line messages."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from evosim.errors import ScenarioError
+from evosim.scenario.model import Scenario, _Inconsistent
+
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+"""The built-in scenario library (``scenarios/`` at the repository root)."""
+
+
+def list_scenarios() -> list[str]:
+    """Names of the built-in scenarios, sorted."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    """A path as given if it exists, else ``scenarios/NAME.toml``."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    if path.suffix == "" and (SCENARIO_DIR / f"{path.name}.toml").is_file() and path.parent == Path():
+        return SCENARIO_DIR / f"{path.name}.toml"
+    known = ", ".join(list_scenarios())
+    raise ScenarioError(
+        f"{name_or_path}: no such scenario file or built-in scenario (built-in: {known})"
+    )
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load and validate a scenario by built-in name (``"classic"``) or TOML path.
+
+    Raises :class:`ScenarioError` naming the file, the key, what was expected and
+    what was given.
+    """
+    path = resolve_scenario_path(name_or_path)
+    label = _label(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{label}: cannot read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{label}: invalid TOML: {exc}") from None
+    data.setdefault("name", path.stem)
+    return scenario_from_dict(data, source=label)
+
+
+def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a scenario given as a plain dict (as stored in checkpoints)."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(f"{source}: {_describe(exc)}") from None
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _field_info(loc: tuple[Any, ...]) -> Any:
+    """The pydantic FieldInfo at ``loc``, or None."""
+    model: Any = Scenario
+    info = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return info
+        info = model.model_fields.get(str(part))
+        if info is None:
+            return None
+        model = _inner_model(info.annotation)
+    return info
+
+
+def _inner_model(annotation: Any) -> Any:
+    args = getattr(annotation, "__args__", ())
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in args:
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _expected(loc: tuple[Any, ...], err_type: str) -> str:
+    """Describe what the field at ``loc`` accepts, from its type and bounds."""
+    info = _field_info(loc)
+    if info is None:
+        return "a valid value"
+    ann = info.annotation
+    text = repr(ann)
+    if "bool" in text:
+        return "true or false"
+    if "Literal" in text:
+        choices = sorted({str(a) for a in _literal_args(ann)})
+        what = ", ".join(repr(c) for c in choices)
+        return f"a list of {what}" if "tuple" in text else f"one of {what}"
+    if "str" in text and "int" not in text:
+        return "a string"
+    kind = "an integer" if "int" in text else "a number"
+    if err_type.startswith("model_") or "Phase" in text:
+        return "a table"
+    lo, strict_lo, hi = _bounds([*info.metadata, *_annotated_metadata(ann)])
+    if lo is not None and hi is not None and not strict_lo:
+        return f"{kind} from {lo:g} to {hi:g}"
+    if lo is not None and hi is not None:
+        return f"{kind} greater than {lo:g} and at most {hi:g}"
+    if lo is not None:
+        return f"{kind} {'greater than' if strict_lo else 'of at least'} {lo:g}"
+    return kind
+
+
+def _annotated_metadata(ann: Any) -> list[Any]:
+    """Constraint objects inside ``Annotated[...]`` members of a union."""
+    out: list[Any] = []
+    for arg in getattr(ann, "__args__", ()):
+        out.extend(getattr(arg, "__metadata__", ()))
+    return out
+
+
+def _bounds(metadata: list[Any]) -> tuple[Any, bool, Any]:
+    """(lower bound, lower is strict, upper bound) from pydantic/annotated-types metadata."""
+    lo = hi = None
+    strict_lo = False
+    for m in metadata:
+        inner = getattr(m, "metadata", None)
+        if isinstance(inner, list):
+            sub_lo, sub_strict, sub_hi = _bounds(inner)
+            if sub_lo is not None:
+                lo, strict_lo = sub_lo, sub_strict
+            if sub_hi is not None:
+                hi = sub_hi
+        for attr in ("ge", "gt"):
+            if getattr(m, attr, None) is not None:
+                lo, strict_lo = getattr(m, attr), attr == "gt"
+        if getattr(m, "le", None) is not None:
+            hi = m.le
+    return lo, strict_lo, hi
+
+
+def _literal_args(ann: Any) -> list[Any]:
+    out: list[Any] = []
+    if getattr(ann, "__origin__", None) is not None and "Literal" in repr(ann.__origin__):
+        return list(ann.__args__)
+    for arg in getattr(ann, "__args__", ()):
+        out.extend(_literal_args(arg))
+    return out
+
+
+def _given(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_given(v) for v in value) + "]"
+    return str(value)
+
+
+def _describe(exc: ValidationError) -> str:
+    """The first validation error as ``key: expected X, got Y``."""
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err["loc"])
+    err_type = err["type"]
+    ctx = err.get("ctx") or {}
+    original = ctx.get("error")
+    if isinstance(original, _Inconsistent):
+        return f"{original.key}: {original.message}"
+    # Errors inside a tuple of literals are reported on the field itself.
+    key_loc = tuple(p for p in loc if not (isinstance(p, int) and _field_info(loc) is not None))
+    if loc and loc[0] == "vision" and len(loc) > 2:
+        key_loc = loc[:2]
+    key = _dotted(loc if err_type == "extra_forbidden" or loc[:1] == ("phases",) else key_loc)
+    if err_type == "extra_forbidden":
+        parent = _field_info(loc[:-1])
+        model = _inner_model(parent.annotation) if parent is not None else Scenario
+        valid = ", ".join(model.model_fields) if model is not None else ""
+        return f"{key}: unknown key (valid keys here: {valid})"
+    if err_type == "missing":
+        return f"{key}: missing, expected {_expected(loc, err_type)}"
+    if err_type == "value_error":
+        return f"{key}: {err['msg'].removeprefix('Value error, ')}"
+    if loc and loc[0] == "vision" and len(loc) >= 2 and loc[1] == "channels":
+        value = err["input"]
+        return f"vision.channels: expected a list of 'fruit', 'mine', 'robot', 'wall', got {_given(value)}"
+    return f"{key}: expected {_expected(key_loc, err_type)}, got {_given(err['input'])}"

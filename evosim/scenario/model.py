@@ -1,0 +1,259 @@
+"""The scenario model: every number of the world, validated and immutable.
+
+The tables mirror the TOML file: ``scenario.world.width``, ``scenario.vision.rays``...
+Units: lengths in world units, angles in degrees, time in steps (ticks).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+CHANNELS: tuple[str, ...] = ("mine", "fruit", "robot", "wall")
+"""Every vision channel, in the fixed order observations use."""
+
+_CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+Count = Annotated[int, Field(ge=0, le=1_000_000)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class _Table(BaseModel):
+    model_config = _CONFIG
+
+
+class WorldTable(_Table):
+    """Arena size; walls are solid and robots slide along them."""
+
+    width: Annotated[float, Field(gt=0, le=1_000_000)] = 800.0
+    height: Annotated[float, Field(gt=0, le=1_000_000)] = 600.0
+
+
+class RobotsTable(_Table):
+    """Population slots and body; speeds are world units per step."""
+
+    count: Annotated[int, Field(ge=1, le=1_000_000)] = 50
+    radius: Positive = 6.0
+    lifespan: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
+    max_life: Annotated[int, Field(ge=1, le=10_000_000)] = 3000
+    max_turn_degrees: Annotated[float, Field(ge=0, le=180)] = 15.0
+    speed_init_min: Annotated[float, Field(ge=0)] = 0.5
+    speed_init_max: Annotated[float, Field(ge=0)] = 3.0
+    speed_limit: Positive = 6.0
+
+
+class MinesTable(_Table):
+    """Red mines: touching one kills. ``speed`` > 0 makes them drift and bounce."""
+
+    count: Count = 30
+    radius: Positive = 8.0
+    speed: Annotated[float, Field(ge=0)] = 0.0
+
+
+class FruitTable(_Table):
+    """Green fruit: touching one adds life and yields an offspring."""
+
+    count: Count = 30
+    radius: Positive = 8.0
+    life_bonus: Annotated[int, Field(ge=0, le=10_000_000)] = 600
+
+
+class VisionTable(_Table):
+    """Raycast vision: rays spread evenly over the field of view."""
+
+    rays: Annotated[int, Field(ge=1, le=256)] = 16
+    fov_degrees: Annotated[float, Field(gt=0, le=360)] = 120.0
+    range: Positive = 150.0
+    channels: tuple[Literal["mine", "fruit", "robot", "wall"], ...] = ("mine", "fruit")
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _list_to_tuple(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("channels")
+    @classmethod
+    def _channels_ok(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("expected at least one channel from mine, fruit, robot, wall")
+        if len(set(value)) != len(value):
+            raise ValueError(f"expected each channel once, got {list(value)}")
+        # Observations always use the canonical order, whatever order the file lists.
+        return tuple(c for c in CHANNELS if c in value)
+
+
+class BrainTable(_Table):
+    """MLP: inputs rays*channels, one tanh hidden layer, outputs turn and throttle."""
+
+    hidden: Annotated[int, Field(ge=1, le=1024)] = 16
+    init_std: Annotated[float, Field(gt=0, le=100)] = 1.0
+
+
+class EvolutionTable(_Table):
+    """Reproduction, mutation and the population rules."""
+
+    reproduction: bool = True
+    mutation_rate: Annotated[float, Field(ge=0, le=1)] = 1.0
+    mutation_sigma: Annotated[float, Field(ge=0, le=100)] = 0.15
+    newborn_slot: Literal["least_life", "random"] = "least_life"
+    respawn: Literal["random", "same_genome"] = "random"
+    offspring_distance: Annotated[float, Field(ge=0)] = 20.0
+
+
+class PhaseMines(_Table):
+    count: Count | None = None
+
+
+class PhaseFruit(_Table):
+    count: Count | None = None
+    life_bonus: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+
+
+class PhaseEvolution(_Table):
+    mutation_rate: Annotated[float, Field(ge=0, le=1)] | None = None
+    mutation_sigma: Annotated[float, Field(ge=0, le=100)] | None = None
+
+
+class Phase(_Table):
+    """From ``step`` on, these settings replace the ones before."""
+
+    step: Annotated[int, Field(ge=0)]
+    name: str = ""
+    mines: PhaseMines = PhaseMines()
+    fruit: PhaseFruit = PhaseFruit()
+    evolution: PhaseEvolution = PhaseEvolution()
+
+
+class Scenario(_Table):
+    """A whole world's settings. Build it with :func:`evosim.load_scenario`."""
+
+    name: str = "scenario"
+    description: str = ""
+    world: WorldTable = WorldTable()
+    robots: RobotsTable = RobotsTable()
+    mines: MinesTable = MinesTable()
+    fruit: FruitTable = FruitTable()
+    vision: VisionTable = VisionTable()
+    brain: BrainTable = BrainTable()
+    evolution: EvolutionTable = EvolutionTable()
+    phases: tuple[Phase, ...] = ()
+
+    @field_validator("phases", mode="before")
+    @classmethod
+    def _phases_tuple(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        r = self.robots
+        if r.speed_init_min > r.speed_init_max:
+            raise _Inconsistent(
+                "robots.speed_init_min",
+                f"expected at most robots.speed_init_max ({r.speed_init_max}), "
+                f"got {r.speed_init_min}",
+            )
+        if r.speed_init_max > r.speed_limit:
+            raise _Inconsistent(
+                "robots.speed_init_max",
+                f"expected at most robots.speed_limit ({r.speed_limit}), got {r.speed_init_max}",
+            )
+        if r.lifespan > r.max_life:
+            raise _Inconsistent(
+                "robots.lifespan",
+                f"expected at most robots.max_life ({r.max_life}), got {r.lifespan}",
+            )
+        small_side = min(self.world.width, self.world.height)
+        for key, radius in (
+            ("robots.radius", r.radius),
+            ("mines.radius", self.mines.radius),
+            ("fruit.radius", self.fruit.radius),
+        ):
+            if 2 * radius >= small_side:
+                raise _Inconsistent(
+                    key, f"expected a radius under half the arena's smaller side, got {radius}"
+                )
+        steps = [p.step for p in self.phases]
+        for i in range(1, len(steps)):
+            if steps[i] <= steps[i - 1]:
+                raise _Inconsistent(
+                    f"phases[{i}].step",
+                    f"expected steps in increasing order, got {steps[i]} after {steps[i - 1]}",
+                )
+        # Random free places must exist: mines may cover at most a third of the arena.
+        arena = self.world.width * self.world.height
+        import math
+
+        reach = self.mines.radius + max(r.radius, self.fruit.radius)
+        covered = self.mine_capacity * math.pi * reach * reach
+        if covered > arena / 3:
+            raise _Inconsistent(
+                "mines.count",
+                f"expected mines to leave free room (at most a third of the arena "
+                f"within reach of a mine), got {self.mine_capacity} mines covering "
+                f"{covered / arena:.0%}",
+            )
+        return self
+
+    # Derived values are computed, never stored.
+    @property
+    def mine_capacity(self) -> int:
+        """Most mines active at any step (base count or any phase's)."""
+        counts = [self.mines.count] + [p.mines.count for p in self.phases if p.mines.count is not None]
+        return max(counts)
+
+    @property
+    def fruit_capacity(self) -> int:
+        """Most fruit active at any step (base count or any phase's)."""
+        counts = [self.fruit.count] + [p.fruit.count for p in self.phases if p.fruit.count is not None]
+        return max(counts)
+
+    @property
+    def n_inputs(self) -> int:
+        """Brain inputs: rays x channels (the bias is separate)."""
+        return self.vision.rays * len(self.vision.channels)
+
+    @property
+    def brain_gene_count(self) -> int:
+        """Genes holding brain weights: W1, b1, W2, b2."""
+        h = self.brain.hidden
+        return h * self.n_inputs + h + 2 * h + 2
+
+    @property
+    def genome_length(self) -> int:
+        """Brain genes plus the max-speed gene (the last one)."""
+        return self.brain_gene_count + 1
+
+    def phase_schedule(self) -> list[dict[str, float | int]]:
+        """Resolved settings per phase: entry 0 is the base, entry i from ``phases[i-1].step``."""
+        current: dict[str, float | int] = {
+            "step": 0,
+            "mine_count": self.mines.count,
+            "fruit_count": self.fruit.count,
+            "life_bonus": self.fruit.life_bonus,
+            "mutation_rate": self.evolution.mutation_rate,
+            "mutation_sigma": self.evolution.mutation_sigma,
+        }
+        out = [dict(current)]
+        for p in self.phases:
+            current["step"] = p.step
+            for key, value in (
+                ("mine_count", p.mines.count),
+                ("fruit_count", p.fruit.count),
+                ("life_bonus", p.fruit.life_bonus),
+                ("mutation_rate", p.evolution.mutation_rate),
+                ("mutation_sigma", p.evolution.mutation_sigma),
+            ):
+                if value is not None:
+                    current[key] = value
+            out.append(dict(current))
+        return out
+
+
+class _Inconsistent(ValueError):
+    """Raised inside validation with the dotted key it concerns."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message

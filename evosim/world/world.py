@@ -1,0 +1,310 @@
+"""World: owns a WorldState and its RNG key, and steps it with the kernels."""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evosim._atomic import atomic_write_with
+from evosim.errors import CheckpointError, EvosimError
+from evosim.kernels.layout import COUNTER_NAMES, FRUIT_COUNT, MINE_COUNT, STEP
+from evosim.kernels.params import Params, Schedule, Scratch
+from evosim.kernels.step import decide_all, init_world, observe_all, run_steps
+from evosim.scenario import CHANNELS, Scenario, scenario_from_dict
+from evosim.world.state import WorldState
+
+CHECKPOINT_FORMAT = "evosim-checkpoint"
+CHECKPOINT_SCHEMA = 1
+MAX_CELLS = 1 << 22  # grid cells at most (memory), the cell side grows beyond
+
+
+def _version() -> str:
+    from evosim import __version__
+
+    return __version__
+
+
+def seed_key(seed: int) -> np.uint64:
+    """The 64-bit RNG key of a world seed (through SeedSequence, so near seeds differ)."""
+    return np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]
+
+
+def check_seed(seed: object) -> int:
+    """A seed must be an integer from 0 to 2**64 - 1."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise EvosimError(f"seed: expected an integer from 0 to 2**64-1, got {seed!r}")
+    if not 0 <= int(seed) < 2**64:
+        raise EvosimError(f"seed: expected an integer from 0 to 2**64-1, got {seed}")
+    return int(seed)
+
+
+def make_params(scenario: Scenario) -> Params:
+    """Kernel settings of a scenario (angles to radians, grid geometry)."""
+    sc = scenario
+    chans = sc.vision.channels
+
+    def slot(name: str) -> int:
+        return chans.index(name) if name in chans else -1
+
+    w, h = sc.world.width, sc.world.height
+    biggest = max(sc.robots.radius, sc.mines.radius, sc.fruit.radius)
+    cell = max(sc.vision.range / 2.0, 2.0 * biggest)
+    while math.ceil(w / cell) * math.ceil(h / cell) > MAX_CELLS:
+        cell *= 2.0
+    return Params(
+        width=float(w),
+        height=float(h),
+        robot_radius=float(sc.robots.radius),
+        mine_radius=float(sc.mines.radius),
+        fruit_radius=float(sc.fruit.radius),
+        lifespan=int(sc.robots.lifespan),
+        max_life=int(sc.robots.max_life),
+        max_turn=math.radians(sc.robots.max_turn_degrees),
+        speed_init_min=float(sc.robots.speed_init_min),
+        speed_init_max=float(sc.robots.speed_init_max),
+        speed_limit=float(sc.robots.speed_limit),
+        mine_speed=float(sc.mines.speed),
+        rays=int(sc.vision.rays),
+        fov=math.radians(sc.vision.fov_degrees),
+        vision_range=float(sc.vision.range),
+        obs_mine=slot("mine"),
+        obs_fruit=slot("fruit"),
+        obs_robot=slot("robot"),
+        obs_wall=slot("wall"),
+        n_channels=len(chans),
+        hidden=int(sc.brain.hidden),
+        init_std=float(sc.brain.init_std),
+        reproduction=bool(sc.evolution.reproduction),
+        newborn_random=sc.evolution.newborn_slot == "random",
+        respawn_same=sc.evolution.respawn == "same_genome",
+        offspring_distance=float(sc.evolution.offspring_distance),
+        cell=float(cell),
+        ncx=math.ceil(w / cell),
+        ncy=math.ceil(h / cell),
+    )
+
+
+def make_schedule(scenario: Scenario) -> Schedule:
+    rows = scenario.phase_schedule()
+
+    def col(name: str, dtype: type) -> np.ndarray:
+        return np.array([r[name] for r in rows], dtype)
+
+    return Schedule(
+        step=col("step", np.int64),
+        mine_count=col("mine_count", np.int64),
+        fruit_count=col("fruit_count", np.int64),
+        life_bonus=col("life_bonus", np.int64),
+        mutation_rate=col("mutation_rate", np.float64),
+        mutation_sigma=col("mutation_sigma", np.float64),
+    )
+
+
+def ray_offsets(scenario: Scenario) -> np.ndarray:
+    """float64 [R]: ray k's angle from the heading, ``fov * (k/(R-1) - 1/2)`` radians."""
+    R = scenario.vision.rays
+    fov = math.radians(scenario.vision.fov_degrees)
+    if R == 1:
+        return np.zeros(1)
+    return np.array([fov * (k / (R - 1) - 0.5) for k in range(R)])
+
+
+def make_scratch(scenario: Scenario, params: Params) -> Scratch:
+    N = scenario.robots.count
+    R = scenario.vision.rays
+    cells = params.ncx * params.ncy
+    off = ray_offsets(scenario)
+    F = scenario.fruit_capacity
+    return Scratch(
+        ray_cos=np.cos(off),
+        ray_sin=np.sin(off),
+        ray_dx=np.zeros(R),
+        ray_dy=np.zeros(R),
+        best_t=np.zeros(R),
+        best_c=np.zeros(R, np.int64),
+        hid=np.zeros(scenario.brain.hidden),
+        obs=np.zeros((N, R, len(scenario.vision.channels)), np.float32),
+        actions=np.zeros((N, 2), np.float32),
+        mine_start=np.zeros(cells + 1, np.int64),
+        mine_items=np.zeros(max(scenario.mine_capacity, 1), np.int64),
+        fruit_start=np.zeros(cells + 1, np.int64),
+        fruit_items=np.zeros(max(F, 1), np.int64),
+        robot_start=np.zeros(cells + 1, np.int64),
+        robot_items=np.zeros(N, np.int64),
+        cursor=np.zeros(cells, np.int64),
+        dead=np.zeros(N, np.uint8),
+        ate=np.zeros(N, np.uint8),
+        newborn=np.zeros(N, np.uint8),
+        taken=np.zeros(max(F, 1), np.uint8),
+        placed=np.zeros(N, np.int64),
+        moved=np.zeros(max(F, 1), np.int64),
+    )
+
+
+class World:
+    """One simulated world: a scenario, a seed, and the state they evolve.
+
+    ``World(scenario, seed)`` builds step 0; :meth:`step` advances it. Same
+    scenario and seed give bit-identical states however the steps are split,
+    and after :meth:`save` / :meth:`load`.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int = 0) -> None:
+        if not isinstance(scenario, Scenario):
+            raise TypeError("World(scenario, seed): scenario must come from load_scenario()")
+        self._setup(scenario, check_seed(seed), WorldState.empty(scenario))
+        self._arrays.rng_key[0] = seed_key(self.seed)
+        init_world(self._arrays, self._params, self._schedule, self._scratch)
+
+    def _setup(self, scenario: Scenario, seed: int, arrays: WorldState) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self._arrays = arrays
+        self._view = arrays.read_only()
+        self._params = make_params(scenario)
+        self._schedule = make_schedule(scenario)
+        self._scratch = make_scratch(scenario, self._params)
+
+    # ------------------------------------------------------------ stepping
+
+    def step(self, n: int = 1) -> None:
+        """Advance the world by ``n`` ticks (one kernel call, no Python per tick)."""
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise ValueError(f"step(n): expected a non-negative integer, got {n!r}")
+        if n:
+            run_steps(self._arrays, self._params, self._schedule, self._scratch, int(n))
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def state(self) -> WorldState:
+        """Read-only views of the live state arrays."""
+        return self._view
+
+    @property
+    def step_count(self) -> int:
+        return self._view.step
+
+    @property
+    def observation_channels(self) -> tuple[str, ...]:
+        """Channel names of the observations' last axis, in order."""
+        return tuple(c for c in CHANNELS if c in self.scenario.vision.channels)
+
+    def observations(self) -> np.ndarray:
+        """float32 [N, rays, channels]: what each robot sees in the current state."""
+        observe_all(self._arrays, self._params, self._scratch)
+        return self._scratch.obs.copy()
+
+    def actions(self) -> np.ndarray:
+        """float32 [N, 2]: each brain's (turn in [-1, 1], throttle in [0, 1]) now."""
+        observe_all(self._arrays, self._params, self._scratch)
+        decide_all(self._arrays, self._params, self._scratch)
+        return self._scratch.actions.copy()
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Events since step 0: fruit_eaten, mine_deaths, age_deaths, births,
+        random_spawns, displaced."""
+        return {name: int(v) for name, v in zip(COUNTER_NAMES, self._view.counters, strict=True)}
+
+    def __repr__(self) -> str:
+        return (f"World(scenario={self.scenario.name!r}, seed={self.seed}, "
+                f"step={self.step_count})")
+
+    # ------------------------------------------------------------ checkpoints
+
+    def metadata(self) -> dict[str, Any]:
+        """What a checkpoint records beside the arrays."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "schema": CHECKPOINT_SCHEMA,
+            "evosim_version": _version(),
+            "scenario": self.scenario.model_dump(mode="json"),
+            "seed": self.seed,
+            "step": self.step_count,
+            "counters": self.counters,
+        }
+
+    def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
+        """Write a checkpoint (``.npz``, no pickle, metadata as JSON), atomically."""
+        path = Path(path)
+        meta = self.metadata()
+        if extra:
+            meta["extra"] = extra
+        arrays = {name: np.asarray(a) for name, a in zip(WorldState._fields, self._arrays,
+                                                          strict=True)}
+        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
+        atomic_write_with(path, lambda handle: np.savez(handle, **arrays))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> World:
+        """Rebuild a world from a checkpoint; it continues bit-identically."""
+        meta, arrays = read_checkpoint(path)
+        world = cls.__new__(cls)
+        world._setup(_checkpoint_scenario(path, meta), int(meta["seed"]), arrays)
+        _check_shapes(path, arrays, WorldState.empty(world.scenario))
+        return world
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], WorldState]:
+    """Metadata and arrays of a checkpoint file; CheckpointError if it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            files = set(data.files)
+            if "meta" not in files:
+                raise CheckpointError(f"{path}: not an evosim checkpoint (no metadata)")
+            meta = json.loads(str(data["meta"]))
+            missing = [f for f in WorldState._fields if f not in files]
+            if missing:
+                raise CheckpointError(f"{path}: checkpoint lacks arrays: {', '.join(missing)}")
+            arrays = WorldState(*(np.array(data[f]) for f in WorldState._fields))
+    except CheckpointError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+        raise CheckpointError(f"{path}: not a readable checkpoint ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not an evosim checkpoint (format is not "
+                              f"{CHECKPOINT_FORMAT!r})")
+    if meta.get("schema") != CHECKPOINT_SCHEMA:
+        raise CheckpointError(f"{path}: schema: expected {CHECKPOINT_SCHEMA}, got "
+                              f"{meta.get('schema')!r}")
+    for key in ("seed", "step", "scenario"):
+        if key not in meta:
+            raise CheckpointError(f"{path}: metadata lacks {key!r}")
+    return meta, arrays
+
+
+def _checkpoint_scenario(path: str | Path, meta: dict[str, Any]) -> Scenario:
+    try:
+        return scenario_from_dict(meta["scenario"], source=f"{path} (scenario)")
+    except EvosimError as exc:
+        raise CheckpointError(str(exc)) from None
+
+
+def _check_shapes(path: str | Path, arrays: WorldState, expected: WorldState) -> None:
+    for name, got, want in zip(WorldState._fields, arrays, expected, strict=True):
+        if got.shape != want.shape or got.dtype != want.dtype:
+            raise CheckpointError(
+                f"{path}: {name}: expected {want.dtype}{list(want.shape)}, "
+                f"got {got.dtype}{list(got.shape)}"
+            )
+    # Kernels index by these counts without bounds checks: a bad file must stop here.
+    limits = {"step": (int(arrays.clock[STEP]), 0, 2**62),
+              "mine count": (int(arrays.clock[MINE_COUNT]), 0, expected.mine_xy.shape[0]),
+              "fruit count": (int(arrays.clock[FRUIT_COUNT]), 0, expected.fruit_xy.shape[0])}
+    for what, (value, lo, hi) in limits.items():
+        if not lo <= value <= hi:
+            raise CheckpointError(f"{path}: clock: expected a {what} from {lo} to {hi}, "
+                                  f"got {value}")
+    for name in ("robot_xy", "robot_heading", "mine_xy", "fruit_xy", "genome"):
+        if not np.isfinite(getattr(arrays, name)).all():
+            raise CheckpointError(f"{path}: {name}: expected finite numbers")

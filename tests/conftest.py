@@ -1,0 +1,34 @@
+"""Shared test set-up: headless SDL, a compiled engine, small scenarios."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports pygame: no window, no audio device.
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+import pytest  # noqa: E402
+
+from evosim import World, load_scenario  # noqa: E402
+from evosim.scenario import Scenario, scenario_from_dict  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_engine() -> None:
+    """Compile (or load from cache) every kernel once per test session."""
+    world = World(load_scenario("classic"), seed=0)
+    world.step(2)
+    world.observations()
+    world.actions()
+
+
+def small_scenario(**tables: dict) -> Scenario:
+    """Classic with some tables changed, e.g. ``small_scenario(robots={"count": 5})``."""
+    data = load_scenario("classic").model_dump(mode="json")
+    for table, values in tables.items():
+        if isinstance(values, dict):
+            data[table] = {**data.get(table, {}), **values}
+        else:
+            data[table] = values
+    return scenario_from_dict(data, source="<test>")

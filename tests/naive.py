@@ -1,0 +1,96 @@
+"""Slow plain-Python references for the kernels: the same geometry, no tricks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from evosim.scenario import CHANNELS, Scenario
+
+
+def ray_circle(dx: float, dy: float, r: float, dirx: float, diry: float) -> float:
+    """Distance along a unit ray to a circle at (dx, dy) of radius r, inf on a miss."""
+    proj = dx * dirx + dy * diry
+    d2 = dx * dx + dy * dy
+    perp2 = d2 - proj * proj
+    if perp2 > r * r:
+        return math.inf
+    root = math.sqrt(r * r - perp2)
+    if proj + root < 0:
+        return math.inf
+    return max(proj - root, 0.0)
+
+
+def ray_wall(x: float, y: float, dirx: float, diry: float, w: float, h: float) -> float:
+    ts = []
+    if dirx > 0:
+        ts.append((w - x) / dirx)
+    if dirx < 0:
+        ts.append(-x / dirx)
+    if diry > 0:
+        ts.append((h - y) / diry)
+    if diry < 0:
+        ts.append(-y / diry)
+    return max(min(ts), 0.0) if ts else math.inf
+
+
+def ray_directions(scenario: Scenario, heading: float) -> list[tuple[float, float]]:
+    """Ray k points at heading + fov*(k/(R-1) - 1/2)."""
+    R = scenario.vision.rays
+    fov = math.radians(scenario.vision.fov_degrees)
+    out = []
+    for k in range(R):
+        off = 0.0 if R == 1 else fov * (k / (R - 1) - 0.5)
+        co, so = math.cos(off), math.sin(off)
+        ch, sh = math.cos(heading), math.sin(heading)
+        out.append((ch * co - sh * so, sh * co + ch * so))
+    return out
+
+
+def observe(scenario: Scenario, state) -> np.ndarray:
+    """float32 [N, R, C] by brute force over every ray and every object."""
+    chans = [c for c in CHANNELS if c in scenario.vision.channels]
+    rng = scenario.vision.range
+    N = state.robot_xy.shape[0]
+    out = np.zeros((N, scenario.vision.rays, len(chans)), np.float32)
+    objects = {
+        "mine": (state.mine_xy[: state.mine_count], scenario.mines.radius),
+        "fruit": (state.fruit_xy[: state.fruit_count], scenario.fruit.radius),
+        "robot": (state.robot_xy, scenario.robots.radius),
+    }
+    for i in range(N):
+        x, y = (float(v) for v in state.robot_xy[i])
+        for k, (dx_, dy_) in enumerate(ray_directions(scenario, float(state.robot_heading[i]))):
+            best, best_c = math.inf, None
+            for c in chans:
+                if c == "wall":
+                    t = ray_wall(x, y, dx_, dy_, scenario.world.width, scenario.world.height)
+                    if t <= rng and t < best:
+                        best, best_c = t, c
+                    continue
+                xy, r = objects[c]
+                for j in range(len(xy)):
+                    if c == "robot" and j == i:
+                        continue
+                    t = ray_circle(float(xy[j, 0]) - x, float(xy[j, 1]) - y, r, dx_, dy_)
+                    if t <= rng and t < best:
+                        best, best_c = t, c
+            if best_c is not None:
+                out[i, k, chans.index(best_c)] = np.float32(1.0 - best / rng)
+    return out
+
+
+def brain(scenario: Scenario, genome: np.ndarray, obs: np.ndarray) -> np.ndarray:
+    """float [N, 2] (turn, throttle) from the documented genome layout, with numpy."""
+    H = scenario.brain.hidden
+    n_in = scenario.n_inputs
+    g = genome.astype(np.float64)
+    x = obs.reshape(obs.shape[0], -1).astype(np.float64)
+    w1 = g[:, : H * n_in].reshape(-1, H, n_in)
+    b1 = g[:, H * n_in : H * n_in + H]
+    w2 = g[:, H * n_in + H : H * n_in + 3 * H].reshape(-1, 2, H)
+    b2 = g[:, H * n_in + 3 * H : H * n_in + 3 * H + 2]
+    hid = np.tanh(np.einsum("nhi,ni->nh", w1, x) + b1)
+    z = np.einsum("noh,nh->no", w2, hid) + b2
+    return np.stack([np.tanh(z[:, 0]), 1.0 / (1.0 + np.exp(-z[:, 1]))], axis=1)

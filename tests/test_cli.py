@@ -1,0 +1,63 @@
+"""The evosim command: outputs, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from evosim import World
+from evosim.cli import main
+
+
+def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "evosim", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=600)
+
+
+def test_evolve_writes_final_state(tmp_path):
+    out = tmp_path / "run"
+    assert main(["evolve", "classic", "--steps", "300", "--seed", "4", "--out", str(out),
+                 "--quiet"]) == 0
+    world = World.load(out / "world-000" / "final.npz")
+    assert world.step_count == 300 and world.seed == 4
+    direct = World(world.scenario, seed=4)
+    direct.step(300)
+    assert (direct.state.genome == world.state.genome).all()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["evolve", "nowhere", "--steps", "5"], "no such scenario"),
+        (["evolve", "classic", "--steps", "0"], "--steps"),
+        (["evolve", "classic", "--steps", "ten"], "--steps"),
+        (["evolve", "classic", "--steps", "5", "--seed", "-2"], "--seed"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_cli_errors_are_one_line_exit_2(tmp_path, args, needle):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_evolve_refuses_a_non_empty_out_folder(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    result = run_cli("evolve", "classic", "--steps", "5", "--out", str(out))
+    assert result.returncode == 2 and "not empty" in result.stderr
+    assert (out / "keep.txt").read_text() == "precious"
+
+
+def test_bad_scenario_file_via_cli(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[vision]\nrays = 0\n")
+    result = run_cli("evolve", str(bad), "--steps", "5", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "vision.rays: expected an integer from 1 to 256, got 0" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,120 @@
+"""Determinism at three levels, plus save -> load -> continue."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evosim import CheckpointError, World, WorldState, load_scenario
+from tests.conftest import small_scenario
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "classic_seed0.json"
+
+
+def state_digest(world: World) -> dict[str, str]:
+    """sha256 of every state array's bytes."""
+    return {
+        name: hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+        for name, a in zip(WorldState._fields, world.state, strict=True)
+    }
+
+
+def assert_same_state(a: World, b: World) -> None:
+    for name, x, y in zip(WorldState._fields, a.state, b.state, strict=True):
+        np.testing.assert_array_equal(x, y, err_msg=name)
+        assert x.dtype == y.dtype
+
+
+def test_same_seed_same_world():
+    a = World(load_scenario("classic"), seed=5)
+    b = World(load_scenario("classic"), seed=5)
+    a.step(2000)
+    b.step(2000)
+    assert_same_state(a, b)
+    assert a.counters == b.counters
+
+
+def test_different_seeds_differ():
+    a = World(load_scenario("classic"), seed=1)
+    b = World(load_scenario("classic"), seed=2)
+    assert not np.array_equal(a.state.robot_xy, b.state.robot_xy)
+    a.step(500)
+    b.step(500)
+    assert not np.array_equal(a.state.genome, b.state.genome)
+
+
+def test_step_n_equals_n_single_steps():
+    scenario = small_scenario(vision={"channels": ["mine", "fruit", "robot", "wall"]},
+                              mines={"speed": 1.0})
+    a = World(scenario, seed=11)
+    b = World(scenario, seed=11)
+    a.step(1500)
+    for _ in range(1500):
+        b.step(1)
+    assert_same_state(a, b)
+
+
+def test_save_load_continue_is_bit_identical(tmp_path):
+    scenario = load_scenario("genesis")  # crosses a phase change after the load
+    straight = World(scenario, seed=3)
+    straight.step(scenario.phases[0].step + 2000)
+    resumed = World(scenario, seed=3)
+    resumed.step(scenario.phases[0].step - 1000)
+    path = resumed.save(tmp_path / "mid.npz")
+    loaded = World.load(path)
+    assert loaded.step_count == resumed.step_count and loaded.seed == 3
+    assert loaded.scenario == scenario
+    loaded.step(3000)
+    assert_same_state(straight, loaded)
+
+
+def test_golden_trajectory():
+    """Only tests/update_golden.py may rewrite the golden file."""
+    golden = json.loads(GOLDEN.read_text())
+    world = World(load_scenario("classic"), seed=0)
+    done = 0
+    for entry in golden["checkpoints"]:
+        world.step(entry["step"] - done)
+        done = entry["step"]
+        assert world.counters == entry["counters"], f"counters differ at step {done}"
+        assert state_digest(world) == entry["digest"], f"state differs at step {done}"
+
+
+def test_state_is_read_only():
+    world = World(load_scenario("classic"), seed=0)
+    with pytest.raises(ValueError):
+        world.state.robot_xy[0, 0] = 1.0
+    with pytest.raises(ValueError):
+        world.state.genome[:] = 0
+
+
+def test_corrupt_and_foreign_checkpoints_are_clear_errors(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip at all")
+    with pytest.raises(CheckpointError, match="bad.npz"):
+        World.load(bad)
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, x=np.zeros(3))
+    with pytest.raises(CheckpointError, match="not an evosim checkpoint"):
+        World.load(foreign)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        World.load(tmp_path / "missing.npz")
+    # A checkpoint whose arrays do not fit its scenario.
+    world = World(load_scenario("classic"), seed=0)
+    good = world.save(tmp_path / "good.npz")
+    with np.load(good) as data:
+        arrays = dict(data)
+    arrays["genome"] = arrays["genome"][:, :10]
+    np.savez(tmp_path / "shape.npz", **arrays)
+    with pytest.raises(CheckpointError, match="genome: expected float32"):
+        World.load(tmp_path / "shape.npz")
+    arrays = dict(np.load(good))
+    arrays["clock"] = arrays["clock"].copy()
+    arrays["clock"][1] = 10_000  # more mines than the arrays hold
+    np.savez(tmp_path / "count.npz", **arrays)
+    with pytest.raises(CheckpointError, match="mine count"):
+        World.load(tmp_path / "count.npz")

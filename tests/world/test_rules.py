@@ -1,0 +1,177 @@
+"""The rules of the world: contacts, life, births, population, invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evosim import World, list_scenarios, load_scenario
+from tests.conftest import small_scenario
+
+
+def _still(world: World) -> None:
+    """Max-speed gene 0: nobody moves this step."""
+    world._arrays.genome[:, -1] = 0.0
+
+
+def _contacts_reference(world: World):
+    """Who dies on a mine and who eats which fruit, by brute force in slot order."""
+    s, sc = world.state, world.scenario
+    mine_r = sc.robots.radius + sc.mines.radius
+    fruit_r = sc.robots.radius + sc.fruit.radius
+    taken, dead, eaten = set(), [], {}
+    for i, (x, y) in enumerate(s.robot_xy):
+        d_m = np.hypot(*(s.mine_xy[: s.mine_count] - (x, y)).T)
+        if (d_m < mine_r).any():
+            dead.append(i)
+            continue
+        d_f = np.hypot(*(s.fruit_xy[: s.fruit_count] - (x, y)).T)
+        for f in np.flatnonzero(d_f < fruit_r):
+            if f not in taken:
+                taken.add(int(f))
+                eaten[i] = int(f)
+                break
+    return dead, eaten
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), crowd=st.floats(0.05, 0.5))
+def test_contacts_match_reference(seed, crowd):
+    scenario = small_scenario(
+        world={"width": 300.0, "height": 200.0},
+        robots={"count": 30}, mines={"count": 6}, fruit={"count": 10},
+        evolution={"reproduction": False},
+    )
+    world = World(scenario, seed=seed)
+    s = world._arrays
+    # Crowd the robots into a corner so that contacts are common.
+    rng = np.random.default_rng(seed)
+    s.robot_xy[:] = rng.uniform((6, 6), (300 * crowd + 6, 200 * crowd + 6), size=(30, 2))
+    s.mine_xy[:] = rng.uniform((0, 0), (300 * crowd + 12, 200 * crowd + 12), size=(6, 2))
+    s.fruit_xy[:] = rng.uniform((0, 0), (300 * crowd + 12, 200 * crowd + 12), size=(10, 2))
+    _still(world)
+    dead, eaten = _contacts_reference(world)
+    ids_before = world.state.robot_id.copy()
+    fruit_before = world.state.robot_fruit.copy()
+    world.step(1)
+    c = world.counters
+    assert c["mine_deaths"] == len(dead)
+    assert c["fruit_eaten"] == len(eaten)
+    assert c["births"] == 0
+    replaced = np.flatnonzero(world.state.robot_id != ids_before).tolist()
+    assert replaced == dead
+    for i, _f in eaten.items():
+        assert world.state.robot_fruit[i] == fruit_before[i] + 1
+
+
+def test_fruit_extends_life_and_breeds_a_mutated_child():
+    scenario = small_scenario(robots={"count": 5, "lifespan": 1000}, mines={"count": 0},
+                              fruit={"count": 1, "life_bonus": 600})
+    world = World(scenario, seed=1)
+    s = world._arrays
+    _still(world)
+    s.robot_xy[:] = [(50, 50), (150, 50), (250, 50), (350, 50), (450, 50)]
+    s.robot_life[:] = [500, 400, 300, 200, 900]
+    s.fruit_xy[0] = (250, 52)  # robot 2 touches it
+    parent_genome = s.genome[2].copy()
+    parent_id = int(s.robot_id[2])
+    world.step(1)
+    st_ = world.state
+    assert world.counters["fruit_eaten"] == 1 and world.counters["births"] == 1
+    assert st_.robot_life[2] == 300 - 1 + 600
+    # The child displaces robot 3, which had least life left, never the parent.
+    assert st_.robot_parent[3] == parent_id
+    assert st_.robot_generation[3] == st_.robot_generation[2] + 1
+    assert st_.robot_lineage[3] == st_.robot_lineage[2]
+    diff = st_.genome[3, :-1] - parent_genome[:-1]
+    assert np.all(diff != 0) and np.abs(diff).max() < 1.0  # sigma 0.15 on every gene
+    assert world.counters["displaced"] == 1
+    # The eaten fruit reappears elsewhere, not on anyone.
+    assert not np.allclose(st_.fruit_xy[0], (250, 52))
+
+
+def test_life_runs_out():
+    scenario = small_scenario(robots={"count": 3, "lifespan": 10, "max_life": 10},
+                              mines={"count": 0}, fruit={"count": 0})
+    world = World(scenario, seed=2)
+    ids = world.state.robot_id.copy()
+    world.step(9)
+    assert world.counters["age_deaths"] == 0 and (world.state.robot_life == 1).all()
+    world.step(1)
+    assert world.counters["age_deaths"] == 3 and world.counters["random_spawns"] == 3
+    assert (world.state.robot_id != ids).all()
+    assert (world.state.robot_life == 10).all() and (world.state.robot_age == 0).all()
+
+
+def test_same_genome_respawn_keeps_the_genome():
+    scenario = small_scenario(robots={"count": 4, "lifespan": 5, "max_life": 5},
+                              mines={"count": 0}, fruit={"count": 0},
+                              evolution={"reproduction": False, "respawn": "same_genome"})
+    world = World(scenario, seed=3)
+    genome = world.state.genome.copy()
+    world.step(20)
+    assert world.counters["age_deaths"] == 16
+    np.testing.assert_array_equal(world.state.genome, genome)
+
+
+def _check_invariants(world: World, robots: int) -> None:
+    s, sc = world.state, world.scenario
+    r = sc.robots.radius
+    assert s.robot_xy.shape[0] == robots
+    assert np.isfinite(s.robot_xy).all() and np.isfinite(s.genome).all()
+    assert np.isfinite(s.robot_heading).all()
+    assert (s.robot_xy[:, 0] >= r).all() and (s.robot_xy[:, 0] <= sc.world.width - r).all()
+    assert (s.robot_xy[:, 1] >= r).all() and (s.robot_xy[:, 1] <= sc.world.height - r).all()
+    mines = s.mine_xy[: s.mine_count]
+    if len(mines):
+        d = np.hypot(*(s.robot_xy[:, None, :] - mines[None, :, :]).transpose(2, 0, 1))
+        assert (d >= r + sc.mines.radius).all(), "a living robot touches a mine"
+    assert (s.robot_life > 0).all()
+    assert (s.speed_gene >= 0).all() and (s.speed_gene <= sc.robots.speed_limit).all()
+    c = world.counters
+    assert c["births"] <= c["fruit_eaten"]
+    assert len(set(s.robot_id.tolist())) == robots
+
+
+@pytest.mark.parametrize("name", list_scenarios())
+def test_every_scenario_loads_runs_and_keeps_invariants(name):
+    scenario = load_scenario(name)
+    world = World(scenario, seed=7)
+    for _ in range(10):
+        world.step(300)
+        _check_invariants(world, scenario.robots.count)
+    assert world.step_count == 3000
+    assert world.counters["fruit_eaten"] + world.counters["mine_deaths"] > 0
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**63), mine_speed=st.sampled_from([0.0, 1.5]),
+       newborn=st.sampled_from(["least_life", "random"]))
+def test_invariants_hold_over_long_runs(seed, mine_speed, newborn):
+    scenario = small_scenario(mines={"speed": mine_speed}, evolution={"newborn_slot": newborn},
+                              vision={"channels": ["mine", "fruit", "robot", "wall"]})
+    world = World(scenario, seed=seed)
+    for _ in range(8):
+        world.step(500)
+        _check_invariants(world, 50)
+
+
+def test_phases_switch_fruit_on():
+    scenario = load_scenario("genesis")
+    world = World(scenario, seed=0)
+    first = scenario.phases[0].step
+    world.step(first)
+    assert world.state.fruit_count == 0 and world.counters["fruit_eaten"] == 0
+    world.step(1)
+    assert world.state.fruit_count == scenario.phases[0].fruit.count
+    world.step(3000)
+    assert world.counters["fruit_eaten"] > 0 and world.counters["births"] > 0
+
+
+def test_generations_grow_and_selection_acts():
+    world = World(load_scenario("classic"), seed=0)
+    world.step(20_000)
+    assert world.state.robot_generation.max() >= 10
+    assert world.counters["births"] > 100
