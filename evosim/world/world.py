@@ -179,6 +179,21 @@ class World:
         if n:
             run_steps(self._arrays, self._params, self._schedule, self._scratch, int(n))
 
+    def set_genomes(self, genomes: np.ndarray) -> None:
+        """Replace every robot's genome (float32 [N, G]); positions and life stay.
+
+        The max-speed gene (last column) is clipped to [0, speed_limit].
+        """
+        g = np.asarray(genomes)
+        want = self._arrays.genome.shape
+        if g.shape != want:
+            raise EvosimError(f"genomes: expected shape {list(want)}, got {list(g.shape)}")
+        if not np.isfinite(g).all():
+            raise EvosimError("genomes: expected finite numbers")
+        self._arrays.genome[:] = g.astype(self._arrays.genome.dtype)
+        np.clip(self._arrays.genome[:, -1], 0.0, self.scenario.robots.speed_limit,
+                out=self._arrays.genome[:, -1])
+
     # ------------------------------------------------------------ reading
 
     @property

@@ -61,3 +61,14 @@ def test_bad_step_count(n):
     world = World(load_scenario("classic"), seed=0)
     with pytest.raises(ValueError):
         world.step(n)
+
+
+def test_set_genomes_replaces_brains_and_clips_speed():
+    world = World(load_scenario("classic"), seed=0)
+    g = np.ones_like(world.state.genome)
+    g[:, -1] = 100.0
+    world.set_genomes(g)
+    assert (world.state.genome[:, :-1] == 1).all()
+    assert (world.state.speed_gene == world.scenario.robots.speed_limit).all()
+    with pytest.raises(EvosimError, match="shape"):
+        world.set_genomes(g[:, :5])
