@@ -85,9 +85,36 @@ def _run_evolve(args: argparse.Namespace) -> int:
     return evolve_command(args)
 
 
+# ---------------------------------------------------------------- export
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = _sub(
+        sub, "export",
+        "Write one robot's brain from a checkpoint as a PyTorch brain file (needs torch). "
+        "Best = the robot whose lineage ate the most fruit (over its living robots); "
+        "ties: most fruit itself, then lowest slot.",
+        "evosim export runs/classic-seed0/world-000/final.npz --best --out brain.pt",
+        "evosim export run.npz --slot 7 --out brains/slot7.pt --force",
+    )
+    p.add_argument("checkpoint", type=Path, help="a checkpoint file (.npz)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--slot", type=_int_at_least(0), help="robot slot to export")
+    which.add_argument("--best", action="store_true", help="export the best robot (see above)")
+    p.add_argument("--out", type=Path, required=True, help="brain file to write (.pt)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from evosim.torch import export_command
+
+    return export_command(args)
+
+
 # ---------------------------------------------------------------- main
 
-_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_evolve,)
+_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_evolve, _add_export)
 
 
 def build_parser() -> argparse.ArgumentParser:

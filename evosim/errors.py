@@ -21,3 +21,7 @@ class RunDirError(EvosimError):
 
 class BrainFileError(EvosimError):
     """A brain file (PyTorch state dict) is missing, malformed or of the wrong shape."""
+
+
+class OptionalDependencyError(EvosimError):
+    """An optional dependency (such as torch for ``evosim.torch``) is not installed."""

@@ -50,7 +50,16 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{label}: invalid TOML: {exc}") from None
     data.setdefault("name", path.stem)
+    _resolve_seed_brain(data, path)
     return scenario_from_dict(data, source=label)
+
+
+def _resolve_seed_brain(data: dict[str, Any], path: Path) -> None:
+    """Make ``[evolution] seed_brain`` absolute, relative to the scenario file's folder."""
+    evolution = data.get("evolution")
+    brain = evolution.get("seed_brain") if isinstance(evolution, dict) else None
+    if isinstance(brain, str) and brain:
+        evolution["seed_brain"] = str((path.resolve().parent / Path(brain).expanduser()).resolve())
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:

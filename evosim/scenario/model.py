@@ -99,6 +99,9 @@ class EvolutionTable(_Table):
     newborn_slot: Literal["least_life", "random"] = "least_life"
     respawn: Literal["random", "same_genome"] = "random"
     offspring_distance: Annotated[float, Field(ge=0)] = 20.0
+    # A brain file (`evosim export`); the world starts with mutated copies of it.
+    # A relative path is resolved against the scenario file's folder on load.
+    seed_brain: Annotated[str, Field(min_length=1)] | None = None
 
 
 class PhaseMines(_Table):

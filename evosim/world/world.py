@@ -160,6 +160,11 @@ class World:
         self._setup(scenario, check_seed(seed), WorldState.empty(scenario))
         self._arrays.rng_key[0] = seed_key(self.seed)
         init_world(self._arrays, self._params, self._schedule, self._scratch)
+        # [evolution] seed_brain: the population starts as mutated copies of a brain file.
+        if scenario.evolution.seed_brain is not None:
+            from evosim.torch import seed_genomes  # optional dependency, only when asked
+
+            self.set_genomes(seed_genomes(scenario, self.seed))
 
     def _setup(self, scenario: Scenario, seed: int, arrays: WorldState) -> None:
         self.scenario = scenario
