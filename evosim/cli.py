@@ -91,7 +91,7 @@ def _run_evolve(args: argparse.Namespace) -> int:
 def _add_export(sub: argparse._SubParsersAction) -> None:
     p = _sub(
         sub, "export",
-        "Write one robot's brain from a checkpoint as a PyTorch brain file (needs torch). "
+        "Write one robot's brain from a checkpoint as a PyTorch brain file (needs torch).\n"
         "Best = the robot whose lineage ate the most fruit (over its living robots); "
         "ties: most fruit itself, then lowest slot.",
         "evosim export runs/classic-seed0/world-000/final.npz --best --out brain.pt",

@@ -18,6 +18,7 @@ can never run code.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -200,7 +201,9 @@ def read_brain_file(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.T
     if not path.is_file():
         raise BrainFileError(f"{path}: no such brain file")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about odd pickles it then refuses
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for refused or corrupt files
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "weights_only" in str(exc) or "Weights only" in str(exc):
@@ -311,7 +314,7 @@ def export_brain(checkpoint: str | Path, out: str | Path, slot: int | None = Non
     source = {
         "checkpoint": str(checkpoint),
         "scenario": world.scenario.name,
-        "seed": str(world.seed),
+        "seed": world.seed,
         "step": world.step_count,
         "slot": chosen,
         "chosen_by": "slot" if slot is not None else "best",
