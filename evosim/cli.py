@@ -66,23 +66,107 @@ def _sub(sub: argparse._SubParsersAction, name: str, help_: str, *examples: str
 
 def _add_evolve(sub: argparse._SubParsersAction) -> None:
     p = _sub(
-        sub, "evolve", "Evolve a world headless and save its final state.",
+        sub, "evolve",
+        "Evolve K independent worlds headless in worker processes; write metrics, "
+        "checkpoints and final states to a run folder (resumable after a crash).",
         "evosim evolve classic --steps 20000",
-        "evosim evolve scenarios/genesis.toml --steps 200000 --seed 3 --out runs/genesis",
+        "evosim evolve classic --steps 200000 --worlds 8 --workers 4 --seed 3 --out runs/c8",
+        "evosim evolve genesis --steps 200000 --worlds 4 --metrics-every 2000 --out runs/gen",
+        "evosim evolve --resume runs/c8            # continue a stopped or killed run",
     )
-    p.add_argument("scenario", help="built-in scenario name (see scenarios/) or a .toml path")
-    p.add_argument("--steps", type=_int_at_least(1), required=True, help="ticks to run")
-    p.add_argument("--seed", type=_seed, default=0, help="world seed (default 0)")
+    p.add_argument("scenario", nargs="?",
+                   help="built-in scenario name (see scenarios/) or a .toml path")
+    p.add_argument("--steps", type=_int_at_least(1), help="ticks to run each world")
+    p.add_argument("--worlds", type=_int_at_least(1), default=1,
+                   help="independent worlds, seeds from SeedSequence(seed).spawn(worlds) "
+                        "(default 1)")
+    p.add_argument("--workers", type=_int_at_least(1), default=None,
+                   help="worker processes, one thread each (default: all cores)")
+    p.add_argument("--seed", type=_seed, default=0, help="run seed (default 0)")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default runs/SCENARIO-seedS); must be new or empty")
+    p.add_argument("--checkpoint-every", type=_int_at_least(1), default=None,
+                   help="ticks between checkpoints (default 10000)")
+    p.add_argument("--metrics-every", type=_int_at_least(1), default=None,
+                   help="ticks per metrics row (default 1000)")
+    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                   help="continue the run in DIR from its last checkpoints (takes only "
+                        "--workers and --quiet besides)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run_evolve)
 
 
 def _run_evolve(args: argparse.Namespace) -> int:
+    from evosim.errors import EvosimError
     from evosim.evolve.run import evolve_command
 
+    if args.resume is not None:
+        given = [flag for flag, value in (
+            ("SCENARIO", args.scenario), ("--steps", args.steps), ("--out", args.out),
+            ("--checkpoint-every", args.checkpoint_every),
+            ("--metrics-every", args.metrics_every)) if value is not None]
+        if args.worlds != 1 or args.seed != 0:
+            given.append("--worlds/--seed")
+        if given:
+            raise EvosimError(f"--resume takes its settings from the run folder; "
+                              f"drop {', '.join(given)}")
+    elif args.scenario is None or args.steps is None:
+        raise EvosimError("expected SCENARIO and --steps N (or --resume DIR)")
     return evolve_command(args)
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = _sub(
+        sub, "evaluate",
+        "Put a checkpoint's genomes into K fresh worlds with reproduction off (dead robots "
+        "come back with the same genome) and compare them with random genomes in the very "
+        "same worlds: fruit and mine deaths per robot per 1000 ticks, realised speed "
+        "(units/tick); mean and std across seeds.",
+        "evosim evaluate runs/classic-seed1/world-000/final.npz",
+        "evosim evaluate run.npz --steps 10000 --seeds 8 --json",
+    )
+    p.add_argument("checkpoint", type=Path, help="a checkpoint file (.npz)")
+    p.add_argument("--steps", type=_int_at_least(1), default=5000,
+                   help="ticks per evaluation world (default 5000)")
+    p.add_argument("--seeds", type=_int_at_least(1), default=5,
+                   help="evaluation worlds per arm (default 5)")
+    p.add_argument("--seed", type=_seed, default=0,
+                   help="seed of the evaluation worlds (default 0)")
+    p.add_argument("--json", action="store_true",
+                   help='print {"evolved": {...}, "random": {...}} as JSON')
+    p.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from evosim.evolve.evaluate import evaluate_command
+
+    return evaluate_command(args)
+
+
+# ---------------------------------------------------------------- plot
+
+
+def _add_plot(sub: argparse._SubParsersAction) -> None:
+    p = _sub(
+        sub, "plot",
+        "Plot a run's metrics.csv: fruit rate, mine-death rate, mean speed gene and mean "
+        "generation over steps, one line per world and their mean; phases marked.",
+        "evosim plot runs/classic-seed0",
+        "evosim plot runs/gen --out figures/genesis",
+    )
+    p.add_argument("run_dir", type=Path, help="a run folder written by evosim evolve")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for the PNGs (default RUN_DIR/plots)")
+    p.set_defaults(func=_run_plot)
+
+
+def _run_plot(args: argparse.Namespace) -> int:
+    from evosim.evolve.plot import plot_command
+
+    return plot_command(args)
 
 
 # ---------------------------------------------------------------- export
@@ -112,9 +196,101 @@ def _run_export(args: argparse.Namespace) -> int:
     return export_command(args)
 
 
+# ---------------------------------------------------------------- watch
+
+
+def _add_watch(sub: argparse._SubParsersAction) -> None:
+    p = _sub(
+        sub, "watch", "Watch a world evolve live in a window (press ? in it for the controls).",
+        "evosim watch                                        # classic, seed 0",
+        "evosim watch genesis --seed 3 --steps-per-frame 5",
+        "evosim watch runs/classic-seed0/world-000/final.npz --rays",
+        "without a display, record a video instead: evosim record --help",
+    )
+    p.add_argument("source", nargs="?", default="classic", metavar="SCENARIO|CHECKPOINT",
+                   help="built-in scenario name, a .toml path, or a checkpoint .npz "
+                   "(default classic)")
+    p.add_argument("--seed", type=_seed, default=None,
+                   help="world seed for a scenario (default 0); a checkpoint keeps its own")
+    p.add_argument("--steps-per-frame", type=_int_at_least(0), default=1, metavar="K",
+                   help="ticks per frame, 0 = as fast as it goes (default 1; + and - change it)")
+    p.add_argument("--fps", type=_int_at_least(1), default=60, help="frame cap (default 60)")
+    p.add_argument("--size", type=_video_size, default=(1280, 720), metavar="WxH",
+                   help="initial window size (default 1280x720; the window is resizable)")
+    p.add_argument("--rays", action="store_true", help="start with every robot's rays shown")
+    p.set_defaults(func=_run_watch)
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    from evosim.render.watch import watch_command
+
+    return watch_command(args)
+
+
+# ---------------------------------------------------------------- record
+
+
+def _video_size(text: str) -> tuple[int, int]:
+    parts = text.lower().split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, "
+                                         f"got {text!r}") from None
+    if not (64 <= w <= 7680 and 64 <= h <= 4320):
+        raise argparse.ArgumentTypeError(f"expected a width from 64 to 7680 and a height "
+                                         f"from 64 to 4320, got {text!r}")
+    return w, h
+
+
+def _add_record(sub: argparse._SubParsersAction) -> None:
+    p = _sub(
+        sub, "record", "Record a world to a video (mp4 or gif, by the --out extension), "
+        "off-screen.",
+        "evosim record classic --steps 3000 --out recordings/classic.mp4",
+        "evosim record runs/classic-seed0/world-000/final.npz --steps 2000 --fov",
+        "evosim record runs/classic-seed0/world-000/final.npz --vs random --steps 3000 "
+        "--out recordings/vs.mp4",
+        "evosim record classic --steps 600 --size 480x360 --fps 15 --out recordings/c.gif",
+    )
+    p.add_argument("source", metavar="SCENARIO|CHECKPOINT",
+                   help="built-in scenario name, a .toml path, or a checkpoint .npz "
+                   "(which continues from its step)")
+    p.add_argument("--steps", type=_int_at_least(1), required=True, help="ticks to record")
+    p.add_argument("--out", type=Path, default=None,
+                   help="video file, .mp4 (H.264) or .gif (default recordings/NAME.mp4)")
+    p.add_argument("--fov", action="store_true",
+                   help="draw each robot's field of view: its rays and what they hit")
+    p.add_argument("--size", type=_video_size, default=(1280, 720), metavar="WxH",
+                   help="frame size in pixels (default 1280x720)")
+    p.add_argument("--fps", type=_int_at_least(1), default=30, help="video frame rate (default 30)")
+    p.add_argument("--steps-per-frame", type=_int_at_least(1), default=2, metavar="K",
+                   help="ticks per video frame (default 2); frames = ceil(steps / K)")
+    p.add_argument("--seed", type=_seed, default=None,
+                   help="world seed for a scenario or for --vs (default 0)")
+    p.add_argument("--vs", choices=["random"], default=None,
+                   help="side by side: random robots vs the checkpoint's robots, in fresh "
+                   "worlds of the same scenario and seed")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run_record)
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    from evosim.record import record_command
+
+    return record_command(args)
+
+
 # ---------------------------------------------------------------- main
 
-_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_evolve, _add_export)
+_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_evolve,
+    _add_evaluate,
+    _add_plot,
+    _add_export,
+    _add_watch,
+    _add_record,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,330 @@
+"""Many independent worlds evolved in worker processes, with checkpoints and resume.
+
+Each world runs start to end in one worker (a spawned process, single-threaded),
+so a run's results never depend on how many workers it had. Crash safety comes
+from the order of writes, each atomic: a world's ``metrics.csv`` (every row up
+to step T) is written before its checkpoint at step T, and the checkpoint keeps
+the counters of the last metrics boundary. A resume truncates the rows beyond
+the checkpoint and recomputes them, so no row is lost or doubled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing as mp
+import os
+import queue as queue_module
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evosim._atomic import atomic_write_text
+from evosim.errors import CheckpointError, EvosimError, RunDirError
+from evosim.evolve import metrics
+from evosim.evolve.checkpoints import (
+    FINAL_FILE,
+    METRICS_FILE,
+    RUN_FILE,
+    checkpoint_path,
+    list_checkpoints,
+    world_dir,
+)
+from evosim.scenario import Scenario, scenario_from_dict
+
+RUN_FORMAT = "evosim-run"
+RUN_SCHEMA = 1
+CHUNK = 1000  # most ticks per kernel call between progress reports
+# Set in each worker before numba loads: one thread per process.
+SINGLE_THREAD_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                     "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def world_seeds(seed: int, worlds: int) -> list[int]:
+    """Per-world seeds: the first 64-bit word of each ``SeedSequence(seed).spawn(worlds)``."""
+    children = np.random.SeedSequence(seed).spawn(worlds)
+    return [int(child.generate_state(1, np.uint64)[0]) for child in children]
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not Linux
+        return max(os.cpu_count() or 1, 1)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything that decides a run's results; saved as ``run.json``."""
+
+    scenario: dict[str, Any]
+    seed: int
+    seeds: list[int]
+    steps: int
+    checkpoint_every: int
+    metrics_every: int
+    evosim_version: str = ""
+    command: list[str] = field(default_factory=list)
+    format: str = RUN_FORMAT
+    schema: int = RUN_SCHEMA
+
+    @property
+    def worlds(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def scenario_name(self) -> str:
+        return str(self.scenario.get("name", "scenario"))
+
+    def build_scenario(self) -> Scenario:
+        return scenario_from_dict(self.scenario, source=f"{RUN_FILE} (scenario)")
+
+    def metrics_steps(self) -> list[int]:
+        """Steps that end a metrics interval: multiples of metrics_every, and the last step."""
+        out = list(range(self.metrics_every, self.steps + 1, self.metrics_every))
+        if not out or out[-1] != self.steps:
+            out.append(self.steps)
+        return out
+
+    def save(self, run_dir: Path) -> None:
+        data = asdict(self)
+        data["worlds"] = self.worlds
+        atomic_write_text(run_dir / RUN_FILE, json.dumps(data, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, run_dir: Path) -> RunPlan:
+        path = run_dir / RUN_FILE
+        if not run_dir.is_dir():
+            raise RunDirError(f"{run_dir}: no such run folder")
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise RunDirError(f"{run_dir}: not an evosim run folder (no {RUN_FILE})") from None
+        except (OSError, ValueError) as exc:
+            raise RunDirError(f"{path}: unreadable ({exc})") from None
+        if not isinstance(data, dict) or data.get("format") != RUN_FORMAT:
+            raise RunDirError(f"{path}: not an evosim run file (format is not {RUN_FORMAT!r})")
+        if data.get("schema") != RUN_SCHEMA:
+            raise RunDirError(f"{path}: schema: expected {RUN_SCHEMA}, got {data.get('schema')!r}")
+        data.pop("worlds", None)
+        try:
+            plan = cls(**data)
+            ok = (plan.steps >= 1 and plan.checkpoint_every >= 1 and plan.metrics_every >= 1
+                  and len(plan.seeds) >= 1)
+        except TypeError as exc:
+            raise RunDirError(f"{path}: unexpected contents ({exc})") from None
+        if not ok:
+            raise RunDirError(f"{path}: steps, intervals and seeds must be positive")
+        plan.build_scenario()  # a bad scenario fails here, as a one-line error
+        return plan
+
+
+# ------------------------------------------------------------------ one world (in a worker)
+
+_progress: Any = None  # the queue a worker reports to (set by _init_worker)
+
+
+def _init_worker(progress_queue: Any) -> None:
+    global _progress
+    _progress = progress_queue
+
+
+def _report(message: tuple) -> None:
+    if _progress is not None:
+        _progress.put(message)
+
+
+def _multiple_after(step: int, every: int) -> int:
+    return (step // every + 1) * every
+
+
+def _check_belongs(path: Path, world: Any, plan: RunPlan, index: int) -> None:
+    """A checkpoint must come from this run's world ``index`` (same seed and scenario)."""
+    if world.seed != plan.seeds[index]:
+        raise CheckpointError(f"{path}: foreign checkpoint: seed {world.seed}, but this run's "
+                              f"world {index} has seed {plan.seeds[index]}")
+    if world.scenario.model_dump(mode="json") != plan.build_scenario().model_dump(mode="json"):
+        raise CheckpointError(f"{path}: foreign checkpoint: its scenario differs from "
+                              f"{RUN_FILE}'s")
+    if world.step_count > plan.steps:
+        raise CheckpointError(f"{path}: step {world.step_count} is beyond the run's "
+                              f"{plan.steps} steps")
+
+
+def _kept_rows(run_dir: Path, plan: RunPlan, index: int, upto: int) -> list[dict]:
+    """The world's metrics rows up to step ``upto``; they must be exactly the expected ones."""
+    path = world_dir(run_dir, index) / METRICS_FILE
+    expected = [s for s in plan.metrics_steps() if s <= upto]
+    if not expected:
+        return []
+    rows = [r for r in metrics.read_rows(path) if int(r["step"]) <= upto]
+    if [int(r["step"]) for r in rows] != expected or any(r["world"] != index for r in rows):
+        raise RunDirError(f"{path}: rows do not match the checkpoints (expected steps "
+                          f"{expected[0]}..{expected[-1]})")
+    return rows
+
+
+def _start(run_dir: Path, plan: RunPlan, index: int) -> tuple[Any, list[dict], list[int]]:
+    """The world to continue, its metrics rows so far, and the counters of the last boundary."""
+    from evosim.world import World
+
+    found = list_checkpoints(run_dir, index)
+    if not found:
+        world = World(plan.build_scenario(), seed=plan.seeds[index])
+        return world, [], metrics.counters_vector(world)
+    step, path = found[-1]
+    world = World.load(path)
+    _check_belongs(path, world, plan, index)
+    if world.step_count != step:
+        raise CheckpointError(f"{path}: holds step {world.step_count}, its name says {step}")
+    extra = _extra(path)
+    previous = extra.get("metrics_previous")
+    if not (isinstance(previous, list) and len(previous) == len(metrics.COUNT_COLUMNS)):
+        raise CheckpointError(f"{path}: not a checkpoint of an evolve run (no metrics state)")
+    return world, _kept_rows(run_dir, plan, index, step), [int(v) for v in previous]
+
+
+def _extra(path: Path) -> dict:
+    from evosim.world.world import read_checkpoint
+
+    meta, _ = read_checkpoint(path)
+    extra = meta.get("extra")
+    return extra if isinstance(extra, dict) else {}
+
+
+def final_step(run_dir: Path, plan: RunPlan, index: int) -> bool:
+    """Whether world ``index`` is finished (its final state exists and fits the run)."""
+    from evosim.world import World
+
+    path = world_dir(run_dir, index) / FINAL_FILE
+    if not path.exists():
+        return False
+    world = World.load(path)
+    _check_belongs(path, world, plan, index)
+    if world.step_count != plan.steps:
+        raise CheckpointError(f"{path}: final state at step {world.step_count}, "
+                              f"expected {plan.steps}")
+    return True
+
+
+def run_world(run_dir: Path, plan: RunPlan, index: int) -> int:
+    """Evolve world ``index`` from its last checkpoint (or step 0) to the end; returns it."""
+    if final_step(run_dir, plan, index):
+        return index
+    world, rows, previous = _start(run_dir, plan, index)
+    folder = world_dir(run_dir, index)
+    _report(("start", index, world.step_count, metrics.counters_vector(world)))
+    step = world.step_count
+    while step < plan.steps:
+        target = min(plan.steps, step + CHUNK, _multiple_after(step, plan.metrics_every),
+                     _multiple_after(step, plan.checkpoint_every))
+        world.step(target - step)
+        step = target
+        if step % plan.metrics_every == 0 or step == plan.steps:
+            rows.append(metrics.metrics_row(world, index, previous))
+            previous = metrics.counters_vector(world)
+        extra = {"world": index, "run_steps": plan.steps, "metrics_previous": previous}
+        if step == plan.steps:
+            metrics.write_rows(folder / METRICS_FILE, rows)
+            world.save(folder / FINAL_FILE, extra=extra)
+        elif step % plan.checkpoint_every == 0:
+            metrics.write_rows(folder / METRICS_FILE, rows)  # before the checkpoint: see above
+            world.save(checkpoint_path(run_dir, index, step), extra=extra)
+        _report(("step", index, step, metrics.counters_vector(world)))
+    return index
+
+
+def _run_world_task(args: tuple[str, dict, int]) -> int:
+    run_dir, plan, index = args
+    return run_world(Path(run_dir), RunPlan(**plan), index)
+
+
+# ------------------------------------------------------------------ the batch (main process)
+
+
+@contextlib.contextmanager
+def _env(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for processes started inside the block, then restore."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def rebuild_metrics(run_dir: Path, plan: RunPlan) -> str:
+    """``RUN/metrics.csv`` text: every world's rows, ordered by step then world."""
+    per_world = []
+    for i in range(plan.worlds):
+        path = world_dir(run_dir, i) / METRICS_FILE
+        per_world.append(metrics.read_rows(path) if path.exists() else [])
+    return metrics.rows_to_csv(metrics.merged(per_world))
+
+
+def write_metrics(run_dir: Path, plan: RunPlan) -> None:
+    atomic_write_text(run_dir / METRICS_FILE, rebuild_metrics(run_dir, plan))
+
+
+Listener = Callable[[tuple], None]
+
+
+def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | None = None,
+              poll: float = 0.2) -> None:
+    """Run every unfinished world of ``plan`` in ``workers`` processes.
+
+    ``listener`` gets each progress message: ``("start"|"step", world, step, counters)``.
+    """
+    todo = [i for i in range(plan.worlds) if not final_step(run_dir, plan, i)]
+    if todo:
+        ctx = mp.get_context("spawn")  # a local context: never the global start method
+        progress = ctx.Queue()
+        tasks = [(str(run_dir), asdict(plan), i) for i in todo]
+        with _env(SINGLE_THREAD_ENV):
+            pool = ctx.Pool(min(workers, len(todo)), initializer=_init_worker,
+                            initargs=(progress,))
+        try:
+            result = pool.map_async(_run_world_task, tasks, chunksize=1)
+            last_merge = time.monotonic()
+            while True:
+                done = result.ready()
+                _drain(progress, listener, 0.0 if done else poll)
+                if done:
+                    break
+                if time.monotonic() - last_merge > 5.0:  # keep RUN/metrics.csv fresh
+                    write_metrics(run_dir, plan)
+                    last_merge = time.monotonic()
+            result.get()  # re-raises a worker's error here
+            pool.close()
+        finally:
+            pool.terminate()
+            pool.join()
+    write_metrics(run_dir, plan)
+
+
+def _drain(progress: Any, listener: Listener | None, timeout: float) -> None:
+    try:
+        message = progress.get(timeout=timeout) if timeout else progress.get_nowait()
+        while True:
+            if listener is not None:
+                listener(message)
+            message = progress.get_nowait()
+    except queue_module.Empty:
+        pass
+
+
+def check_workers(workers: int | None, worlds: int) -> int:
+    if workers is None:
+        workers = default_workers()
+    if workers < 1:
+        raise EvosimError(f"--workers: expected at least 1, got {workers}")
+    return min(workers, worlds)

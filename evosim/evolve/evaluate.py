@@ -1,0 +1,126 @@
+"""Evaluation: a checkpoint's genomes against random genomes in the very same worlds.
+
+Both arms run K fresh worlds (seeds from ``SeedSequence(seed).spawn(K)``) of the
+checkpoint's scenario with reproduction off: a robot that dies comes back
+elsewhere with the same genome, so the population stays what is evaluated.
+Phases are flattened to the settings active at the checkpoint's step (an
+evolved genesis population is judged in the conditions it evolved in).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from evosim.evolve.batch import world_seeds
+from evosim.scenario import Scenario
+from evosim.world import World
+from evosim.world.world import read_checkpoint
+
+KEYS = ("fruit_per_robot_per_1k", "mine_deaths_per_robot_per_1k", "mean_speed")
+SAMPLE_EVERY = 10  # ticks between samples of the realised speed
+
+
+def evaluation_scenario(scenario: Scenario, step: int) -> Scenario:
+    """``scenario`` without reproduction, same-genome respawn, phases frozen at ``step``."""
+    active = [row for row in scenario.phase_schedule() if row["step"] <= step][-1]
+    data = scenario.model_dump(mode="json")
+    data["mines"]["count"] = active["mine_count"]
+    data["fruit"]["count"] = active["fruit_count"]
+    data["fruit"]["life_bonus"] = active["life_bonus"]
+    data["evolution"].update(reproduction=False, respawn="same_genome",
+                             mutation_rate=active["mutation_rate"],
+                             mutation_sigma=active["mutation_sigma"])
+    data["phases"] = []
+    return type(scenario).model_validate(data)
+
+
+def measure(world: World, steps: int) -> dict[str, float]:
+    """Run ``world`` for ``steps`` ticks; rates per robot per 1000 ticks, realised speed.
+
+    ``mean_speed`` is the mean distance a living robot moves in one tick (world
+    units), sampled every ``SAMPLE_EVERY`` ticks; respawn jumps are left out.
+    """
+    n = world.state.robot_xy.shape[0]
+    before = world.counters
+    limit = world.scenario.robots.speed_limit * 1.001
+    moved: list[float] = []
+    done = 0
+    while done < steps:
+        k = min(SAMPLE_EVERY, steps - done)
+        world.step(k - 1)
+        xy = world.state.robot_xy.copy()
+        ids = world.state.robot_id.copy()
+        world.step(1)
+        done += k
+        d = np.hypot(*(world.state.robot_xy - xy).T)
+        same = (world.state.robot_id == ids) & (d <= limit)
+        moved.extend(d[same].tolist())
+    after = world.counters
+    per_k = 1000.0 / (n * steps)
+    return {
+        "fruit_per_robot_per_1k": (after["fruit_eaten"] - before["fruit_eaten"]) * per_k,
+        "mine_deaths_per_robot_per_1k": (after["mine_deaths"] - before["mine_deaths"]) * per_k,
+        "mean_speed": float(np.mean(moved)) if moved else 0.0,
+    }
+
+
+def summarise(samples: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Per key: mean and (population) standard deviation across seeds."""
+    out = {}
+    for key in KEYS:
+        values = np.array([s[key] for s in samples], np.float64)
+        out[key] = {"mean": round(float(values.mean()), 6), "std": round(float(values.std()), 6)}
+    return out
+
+
+def evaluate_checkpoint(path: str | Path, steps: int, seeds: int, seed: int = 0,
+                        on_world: Callable[[], None] | None = None
+                        ) -> dict[str, dict[str, dict[str, float]]]:
+    """``{"evolved": {key: {"mean", "std"}}, "random": {...}}`` for a checkpoint file."""
+    meta, arrays = read_checkpoint(path)
+    source = World.load(path)  # validates shapes and the scenario
+    scenario = evaluation_scenario(source.scenario, int(meta["step"]))
+    arms: dict[str, list[dict[str, float]]] = {"evolved": [], "random": []}
+    for world_seed in world_seeds(seed, seeds):
+        evolved = World(scenario, seed=world_seed)
+        evolved.set_genomes(arrays.genome)
+        arms["evolved"].append(measure(evolved, steps))
+        if on_world:
+            on_world()
+        arms["random"].append(measure(World(scenario, seed=world_seed), steps))
+        if on_world:
+            on_world()
+    return {arm: summarise(samples) for arm, samples in arms.items()}
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    """``evosim evaluate``: a table (or ``--json``) of both arms, mean and std across seeds."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("[bold]evaluating"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True, disable=args.json) as progress:
+        task = progress.add_task("", total=2 * args.seeds)
+        result = evaluate_checkpoint(args.checkpoint, args.steps, args.seeds, args.seed,
+                                     on_world=lambda: progress.advance(task))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    table = Table(title=f"{args.checkpoint}: {args.seeds} seed(s) x {args.steps} steps, "
+                        f"reproduction off")
+    for column in ("metric", "evolved", "random", "evolved / random"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for key in KEYS:
+        e, r = result["evolved"][key], result["random"][key]
+        ratio = f"{e['mean'] / r['mean']:.2f}x" if r["mean"] else "-"
+        table.add_row(key, f"{e['mean']:.3f} ± {e['std']:.3f}",
+                      f"{r['mean']:.3f} ± {r['std']:.3f}", ratio)
+    Console().print(table)
+    return 0

@@ -1,0 +1,101 @@
+"""Metrics rows: what one world did in one interval, and the CSV files that hold them.
+
+A row depends only on the world's state and counters, never on wall-clock time,
+so two runs with the same seed write byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from evosim._atomic import atomic_write_text
+from evosim.errors import RunDirError
+from evosim.world import World
+
+COLUMNS = (
+    "world",  # index of the world in the run (world-NNN)
+    "seed",  # the world's seed
+    "step",  # the step at the end of the interval
+    "fruit_eaten",  # events in the interval (deltas of the world's counters)
+    "mine_deaths",
+    "age_deaths",
+    "births",
+    "random_spawns",
+    "mean_speed_gene",  # state at the end of the interval (units per step)
+    "max_speed_gene",
+    "mean_age",  # steps
+    "mean_generation",
+    "max_generation",
+    "lineages_alive",  # distinct founding lineages among living robots
+    "dominant_lineage_share",  # fraction of robots in the most common lineage
+)
+COUNT_COLUMNS = ("fruit_eaten", "mine_deaths", "age_deaths", "births", "random_spawns")
+INT_COLUMNS = ("world", "seed", "step", *COUNT_COLUMNS, "max_generation", "lineages_alive")
+DIGITS = 6  # decimals kept for float columns (exact enough, stable text)
+
+
+def counters_vector(world: World) -> list[int]:
+    """The cumulative event counters of ``COUNT_COLUMNS``, in that order."""
+    c = world.counters
+    return [c[name] for name in COUNT_COLUMNS]
+
+
+def metrics_row(world: World, index: int, previous: Sequence[int]) -> dict[str, int | float]:
+    """One row for world ``index``: events since ``previous`` counters, state now."""
+    s = world.state
+    now = counters_vector(world)
+    speed = s.speed_gene.astype(np.float64)
+    _, sizes = np.unique(s.robot_lineage, return_counts=True)
+    row: dict[str, int | float] = {"world": index, "seed": world.seed, "step": world.step_count}
+    row.update({name: n - p for name, n, p in zip(COUNT_COLUMNS, now, previous, strict=True)})
+    row.update(
+        mean_speed_gene=round(float(speed.mean()), DIGITS),
+        max_speed_gene=round(float(speed.max()), DIGITS),
+        mean_age=round(float(s.robot_age.mean()), DIGITS),
+        mean_generation=round(float(s.robot_generation.mean()), DIGITS),
+        max_generation=int(s.robot_generation.max()),
+        lineages_alive=len(sizes),
+        dominant_lineage_share=round(float(sizes.max()) / len(s.robot_lineage), DIGITS),
+    )
+    return row
+
+
+def rows_to_csv(rows: Iterable[dict[str, int | float]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_rows(path: Path, rows: Iterable[dict[str, int | float]]) -> None:
+    """Write ``rows`` as CSV with a header, atomically."""
+    atomic_write_text(path, rows_to_csv(rows))
+
+
+def read_rows(path: Path) -> list[dict[str, int | float]]:
+    """Rows of a metrics CSV written by :func:`write_rows`; RunDirError if it is not one."""
+    try:
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            if tuple(reader.fieldnames or ()) != COLUMNS:
+                raise RunDirError(f"{path}: not an evosim metrics file (columns differ)")
+            return [
+                {k: int(v) if k in INT_COLUMNS else float(v) for k, v in row.items()}
+                for row in reader
+            ]
+    except FileNotFoundError:
+        raise RunDirError(f"{path}: no metrics file") from None
+    except (ValueError, TypeError, csv.Error) as exc:
+        raise RunDirError(f"{path}: unreadable metrics file ({exc})") from None
+
+
+def merged(per_world: Iterable[list[dict[str, int | float]]]) -> list[dict[str, int | float]]:
+    """All worlds' rows in one list, ordered by step, then world."""
+    rows = [row for rows in per_world for row in rows]
+    return sorted(rows, key=lambda r: (int(r["step"]), int(r["world"])))
