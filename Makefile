@@ -18,7 +18,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/evosim evolve classic --steps 20000 --seed 0 --out runs/make-run-$$(date +%Y%m%d-%H%M%S)
+	@if [ "$${SDL_VIDEODRIVER:-}" != dummy ] && [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+		echo "opening the live viewer on classic (press ? in the window for the controls)"; \
+		$(VENV)/bin/evosim watch classic; \
+	else \
+		name=make-run-$$(date +%Y%m%d-%H%M%S); \
+		echo "no display: evolving classic headless for 30000 steps, then recording a video"; \
+		$(VENV)/bin/evosim evolve classic --steps 30000 --seed 0 --out runs/$$name && \
+		$(VENV)/bin/evosim record runs/$$name/world-000/final.npz --vs random --seed 1 \
+			--steps 1200 --size 1280x480 --out recordings/$$name.mp4 && \
+		echo "video (random robots left, evolved right): recordings/$$name.mp4"; \
+	fi
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -1,0 +1,15 @@
+"""Recording worlds to video: frames drawn off-screen, streamed to ffmpeg.
+
+``record(worlds, out, steps=...)`` writes an mp4 (H.264) or a gif, chosen by
+the file extension; two worlds are recorded side by side.
+"""
+
+import os
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from evosim.record.record import record, record_command, render_frame
+from evosim.record.writer import RecordError, VideoWriter, bench_record
+
+__all__ = ["RecordError", "VideoWriter", "bench_record", "record", "record_command",
+           "render_frame"]

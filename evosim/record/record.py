@@ -1,0 +1,144 @@
+"""``evosim record``: step worlds, draw each frame off-screen, stream it to a video.
+
+A recording of ``steps`` ticks at ``k`` steps per frame has ``ceil(steps / k)``
+frames; frame i shows the world after ``min((i + 1) * k, steps)`` ticks. The
+worlds step exactly as headless ones do (recording never changes a state).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import pygame
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from evosim.record.writer import RecordError, VideoWriter, check_video_path, check_video_size
+from evosim.render.draw import DrawOptions, draw, draw_panel, font
+from evosim.scenario import load_scenario
+from evosim.world import World
+
+RECORDINGS = Path("recordings")
+
+
+def _options(world: World, fov: bool) -> DrawOptions:
+    return DrawOptions.from_scenario(world.scenario, show_rays=fov)
+
+
+def render_frame(surface: pygame.Surface, worlds: Sequence[World],
+                 options: Sequence[DrawOptions], labels: Sequence[str]) -> None:
+    """Draw ``worlds`` side by side on ``surface``, each with its label and live counts.
+
+    Reads the worlds only (observations are computed into the world's scratch
+    buffers, which do not influence its future).
+    """
+    w, h = surface.get_size()
+    n = len(worlds)
+    size = max(12, min(22, h // 28, w // (40 * n)))
+    label_h = font(size).get_linesize() * 2 + 16
+    for i, (world, opts, label) in enumerate(zip(worlds, options, labels, strict=True)):
+        x0, x1 = i * w // n, (i + 1) * w // n
+        panel = surface.subsurface(pygame.Rect(x0, 0, x1 - x0, h))
+        arena = panel.subsurface(pygame.Rect(0, label_h, x1 - x0, h - label_h))
+        panel.fill((14, 15, 20), pygame.Rect(0, 0, x1 - x0, label_h))
+        obs = world.observations() if opts.show_rays else None
+        draw(world.state, arena, opts, obs)
+        c = world.counters
+        lines = [label, f"step {world.step_count:,}   fruit {c['fruit_eaten']:,}   "
+                        f"mine deaths {c['mine_deaths']:,}"]
+        draw_panel(panel, lines, (4, 4), size=size, alpha=0)
+
+
+def record(worlds: World | Sequence[World], out: str | Path, steps: int,
+           steps_per_frame: int = 2, size: tuple[int, int] = (1280, 720), fps: float = 30,
+           fov: bool = False, labels: Sequence[str] | None = None,
+           progress: bool = True) -> Path:
+    """Step ``worlds`` together by ``steps`` ticks, recording a frame every
+    ``steps_per_frame`` ticks into ``out`` (.mp4 or .gif), side by side if several.
+
+    ``fov`` draws each robot's rays. Returns the path written.
+    """
+    if isinstance(worlds, World):
+        worlds = [worlds]
+    worlds = list(worlds)
+    if labels is None:
+        labels = [f"{wd.scenario.name}  seed {wd.seed}" for wd in worlds]
+    if steps < 1 or steps_per_frame < 1:
+        raise RecordError("steps and steps per frame must be at least 1")
+    out = check_video_path(out)
+    check_video_size(out, size)
+    frames = math.ceil(steps / steps_per_frame)
+    options = [_options(wd, fov) for wd in worlds]
+    surface = pygame.Surface(size)
+    with VideoWriter(out, size, fps=fps) as writer, Progress(
+        TextColumn("[bold]recording"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("frames"), TimeRemainingColumn(),
+        console=Console(stderr=True), disable=not progress,
+    ) as bar:
+        task = bar.add_task("record", total=frames)
+        done = 0
+        for _ in range(frames):
+            k = min(steps_per_frame, steps - done)
+            for wd in worlds:
+                wd.step(k)
+            done += k
+            render_frame(surface, worlds, options, labels)
+            writer.write(pygame.image.tobytes(surface, "RGB"))
+            bar.update(task, advance=1)
+    return out
+
+
+def _is_checkpoint(source: str) -> bool:
+    return source.lower().endswith(".npz")
+
+
+def build_worlds(source: str, seed: int | None, vs: str | None
+                 ) -> tuple[list[World], list[str], str]:
+    """The worlds to record, their labels and a name for the default file."""
+    if vs is not None:
+        if not _is_checkpoint(source):
+            raise RecordError(f"{source}: --vs {vs}: expected a checkpoint (.npz) whose "
+                              "robots to compare, e.g. runs/classic-seed0/world-000/final.npz")
+        evolved_from = World.load(source)
+        sc = evolved_from.scenario
+        seed = 0 if seed is None else seed
+        # Both sides: a fresh world of the same scenario and seed (same mines,
+        # fruit and starting places); one keeps its random brains, the other
+        # gets the checkpoint's genomes.
+        random_world = World(sc, seed=seed)
+        evolved = World(sc, seed=seed)
+        evolved.set_genomes(evolved_from.state.genome)
+        step = evolved_from.step_count
+        labels = ["random robots", f"evolved robots ({step:,} steps of evolution)"]
+        return [random_world, evolved], labels, f"{sc.name}-seed{seed}-vs-{vs}"
+    if _is_checkpoint(source):
+        if seed is not None:
+            raise RecordError(f"{source}: --seed: a checkpoint continues its own world "
+                              "(seed fixed); drop --seed, or use --vs random")
+        world = World.load(source)
+        label = f"{world.scenario.name}  seed {world.seed}  (from {Path(source).name})"
+        return [world], [label], f"{world.scenario.name}-seed{world.seed}-step{world.step_count}"
+    if Path(source).suffix.lower() in (".mp4", ".gif"):
+        raise RecordError(f"{source}: expected a scenario or a checkpoint (.npz), got a video")
+    sc = load_scenario(source)
+    seed = 0 if seed is None else seed
+    return [World(sc, seed=seed)], [f"{sc.name}  seed {seed}"], f"{sc.name}-seed{seed}"
+
+
+def record_command(args: argparse.Namespace) -> int:
+    worlds, labels, name = build_worlds(args.source, args.seed, args.vs)
+    out = args.out if args.out is not None else RECORDINGS / f"{name}.mp4"
+    path = record(worlds, out, steps=args.steps, steps_per_frame=args.steps_per_frame,
+                  size=args.size, fps=args.fps, fov=args.fov, labels=labels,
+                  progress=not args.quiet)
+    frames = math.ceil(args.steps / args.steps_per_frame)
+    for label, wd in zip(labels, worlds, strict=True):
+        c = wd.counters
+        print(f"{label}: step {wd.step_count:,}, fruit {c['fruit_eaten']:,}, "
+              f"mine deaths {c['mine_deaths']:,}, births {c['births']:,}")
+    print(f"wrote {path} ({frames} frames, {args.size[0]}x{args.size[1]}, "
+          f"{args.fps:g} fps, {frames / args.fps:.1f} s)")
+    return 0

@@ -1,0 +1,150 @@
+"""Streaming frames to ffmpeg (imageio-ffmpeg): mp4 (H.264) or gif, by extension.
+
+Each frame goes straight down ffmpeg's pipe; no video is ever held in memory.
+The file appears under its final name only when it is complete (it is
+written under a temporary name in the same folder, then renamed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+import imageio_ffmpeg
+import numpy as np
+
+from evosim.errors import EvosimError
+
+FORMATS = (".mp4", ".gif")
+
+# GIF: a palette per frame (no buffering of the whole clip, unlike a global
+# palettegen pass), no dithering (flat colours compress far better).
+_GIF_FILTER = ("split[a][b];[a]palettegen=stats_mode=single:max_colors=128[p];"
+               "[b][p]paletteuse=new=1:dither=none")
+
+
+class RecordError(EvosimError):
+    """A video cannot be written (bad path, extension or size)."""
+
+
+def check_video_path(path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise RecordError(f"{path}: --out: expected a .mp4 or .gif file name, "
+                          f"got {path.suffix or 'no extension'!r}")
+    if path.exists() and path.is_dir():
+        raise RecordError(f"{path}: --out is a folder; give a file name ending .mp4 or .gif")
+    return path
+
+
+def check_video_size(path: str | Path, size: tuple[int, int]) -> tuple[int, int]:
+    w, h = size
+    if w < 64 or h < 64 or w > 7680 or h > 4320:
+        raise RecordError(f"--size: expected a width from 64 to 7680 and a height from 64 "
+                          f"to 4320, got {w}x{h}")
+    if Path(path).suffix.lower() == ".mp4" and (w % 2 or h % 2):
+        raise RecordError(f"--size: expected even numbers for mp4 (H.264 yuv420p), got "
+                          f"{w}x{h}; try {w - w % 2}x{h - h % 2}")
+    return w, h
+
+
+class VideoWriter:
+    """Write RGB frames (uint8 [H, W, 3] or raw bytes) to an mp4 or gif, streaming.
+
+    Use as a context manager; on an exception the partial file is removed.
+    """
+
+    def __init__(self, path: str | Path, size: tuple[int, int], fps: float = 30,
+                 quality: int = 23) -> None:
+        self.path = check_video_path(path)
+        self.size = check_video_size(self.path, size)
+        self.fps = fps
+        self.frames = 0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix,
+                                   dir=self.path.parent)
+        os.close(fd)
+        self._tmp = Path(tmp)
+        gif = self.path.suffix.lower() == ".gif"
+        if gif:
+            kwargs = dict(codec="gif", pix_fmt_out="pal8", quality=None,
+                          output_params=["-vf", _GIF_FILTER, "-loop", "0"])
+        else:
+            # crf 23 is x264's default; "veryfast" keeps the encoder ahead of drawing.
+            kwargs = dict(codec="libx264", pix_fmt_out="yuv420p", quality=None,
+                          output_params=["-crf", str(quality), "-preset", "veryfast",
+                                         "-movflags", "+faststart"])
+        self._gen = imageio_ffmpeg.write_frames(
+            str(self._tmp), self.size, fps=fps, macro_block_size=1,
+            ffmpeg_log_level="error", **kwargs)
+        self._gen.send(None)
+        self._closed = False
+
+    def write(self, frame: np.ndarray | bytes) -> None:
+        """Append one frame: uint8 [H, W, 3] RGB, or its bytes in that layout."""
+        if isinstance(frame, np.ndarray):
+            w, h = self.size
+            if frame.shape != (h, w, 3) or frame.dtype != np.uint8:
+                raise ValueError(f"frame: expected uint8 [{h}, {w}, 3], got "
+                                 f"{frame.dtype} {list(frame.shape)}")
+            frame = np.ascontiguousarray(frame).tobytes()
+        self._gen.send(frame)
+        self.frames += 1
+
+    def close(self) -> Path:
+        """Finish the file and move it to its final name."""
+        if not self._closed:
+            self._closed = True
+            self._gen.close()
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp made it private
+            os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if not self._closed:
+            self._closed = True
+            with contextlib.suppress(Exception):
+                self._gen.close()
+            with contextlib.suppress(OSError):
+                self._tmp.unlink()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def bench_record(frames: int = 120, size: tuple[int, int] = (1280, 720), fmt: str = "mp4",
+                 rays: bool = True) -> float:
+    """Frames per second of recording the classic world: one step, draw, encode per frame."""
+    import pygame
+
+    from evosim.render.draw import DrawOptions, draw
+    from evosim.scenario import load_scenario
+    from evosim.world import World
+
+    sc = load_scenario("classic")
+    world = World(sc, seed=0)
+    world.step(300)
+    options = DrawOptions.from_scenario(sc, show_rays=rays)
+    surface = pygame.Surface(size)
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = VideoWriter(Path(tmp) / f"bench.{fmt}", size, fps=30)
+        start = time.perf_counter()
+        with writer:
+            for _ in range(frames):
+                world.step(1)
+                draw(world.state, surface, options, world.observations())
+                writer.write(pygame.image.tobytes(surface, "RGB"))
+        return frames / (time.perf_counter() - start)

@@ -1,0 +1,315 @@
+"""``draw(state, surface, options)``: one world state onto a pygame surface.
+
+Drawing only reads the state (a test hashes every state array before and
+after). What the state does not hold (radii, ray geometry) comes from
+:class:`DrawOptions`, built once from the scenario. Ray hits come from the
+world's observations: ray k of a robot at heading h points at
+``h + ray_offsets[k]``; a channel value v > 0 means the ray stopped at
+distance ``(1 - v) * range`` on a thing of that channel.
+
+World coordinates map to the screen with y pointing down (a mirror image of
+the usual maths orientation, which changes nothing about the behaviour).
+"""
+
+from __future__ import annotations
+
+import colorsys
+import time
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+import numpy as np
+import pygame
+
+from evosim.scenario import Scenario
+from evosim.world.state import WorldState
+from evosim.world.world import ray_offsets
+
+Colour = tuple[int, int, int]
+
+BACKGROUND: Colour = (14, 15, 20)
+ARENA: Colour = (28, 30, 38)
+WALL: Colour = (110, 114, 128)
+MINE: Colour = (225, 38, 38)
+MINE_CORE: Colour = (255, 120, 110)
+FRUIT: Colour = (46, 204, 80)
+FRUIT_CORE: Colour = (170, 255, 170)
+RAY_MISS: Colour = (48, 51, 64)
+SELECTED: Colour = (255, 255, 255)
+TEXT: Colour = (230, 232, 240)
+# Colour of a ray that hit something, by channel (dimmed), and of its hit dot.
+RAY_HIT: dict[str, Colour] = {
+    "mine": (150, 45, 45),
+    "fruit": (40, 140, 60),
+    "robot": (70, 110, 170),
+    "wall": (120, 120, 130),
+}
+HIT_DOT: dict[str, Colour] = {
+    "mine": (255, 80, 70),
+    "fruit": (110, 255, 130),
+    "robot": (120, 180, 255),
+    "wall": (200, 200, 210),
+}
+
+
+class Transform(NamedTuple):
+    """World units -> pixels: ``pixel = offset + scale * world``."""
+
+    scale: float
+    ox: float
+    oy: float
+
+    @classmethod
+    def fit(cls, size: tuple[int, int], width: float, height: float, margin: int = 8
+            ) -> Transform:
+        """Fit a ``width`` x ``height`` arena into ``size`` pixels, centred, aspect kept."""
+        w, h = size
+        scale = max(min((w - 2 * margin) / width, (h - 2 * margin) / height), 1e-6)
+        return cls(scale, (w - scale * width) / 2.0, (h - scale * height) / 2.0)
+
+    def to_screen(self, xy: np.ndarray) -> np.ndarray:
+        """float [..., 2] world points -> int [..., 2] pixels."""
+        out = np.empty(np.shape(xy), np.int64)
+        out[..., 0] = np.rint(self.ox + self.scale * xy[..., 0])
+        out[..., 1] = np.rint(self.oy + self.scale * xy[..., 1])
+        return out
+
+    def to_world(self, px: tuple[float, float]) -> tuple[float, float]:
+        """A pixel -> the world point under it."""
+        return (px[0] - self.ox) / self.scale, (px[1] - self.oy) / self.scale
+
+
+@dataclass(frozen=True)
+class DrawOptions:
+    """Everything ``draw`` needs beside the state. Build with :meth:`from_scenario`.
+
+    ``show_rays`` draws every robot's rays; ``selected`` (a slot) is ringed and
+    its rays are always drawn.
+    """
+
+    width: float
+    height: float
+    robot_radius: float
+    mine_radius: float
+    fruit_radius: float
+    ray_offsets: tuple[float, ...]
+    vision_range: float
+    channels: tuple[str, ...]
+    show_rays: bool = False
+    selected: int | None = None
+    margin: int = 8
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, **flags: object) -> DrawOptions:
+        return cls(
+            width=float(scenario.world.width),
+            height=float(scenario.world.height),
+            robot_radius=float(scenario.robots.radius),
+            mine_radius=float(scenario.mines.radius),
+            fruit_radius=float(scenario.fruit.radius),
+            ray_offsets=tuple(float(a) for a in ray_offsets(scenario)),
+            vision_range=float(scenario.vision.range),
+            channels=tuple(scenario.vision.channels),
+            **flags,  # type: ignore[arg-type]
+        )
+
+    def with_(self, **changes: object) -> DrawOptions:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_colour_cache: dict[int, Colour] = {}
+
+
+def lineage_colour(lineage: int) -> Colour:
+    """A stable colour per lineage id, never red or green (those mean mine and fruit).
+
+    Hues are spread by the golden ratio over 35-70 degrees (orange, yellow) and
+    165-330 degrees (cyan, blue, violet, magenta).
+    """
+    colour = _colour_cache.get(lineage)
+    if colour is None:
+        t = (lineage * 0.6180339887498949) % 1.0
+        hue = 165.0 + 200.0 * t
+        if hue >= 330.0:
+            hue = 35.0 + (hue - 330.0)
+        light = 0.62 + 0.12 * ((lineage * 0.7548776662) % 1.0)
+        r, g, b = colorsys.hls_to_rgb(hue / 360.0, light, 0.85)
+        colour = (int(r * 255), int(g * 255), int(b * 255))
+        if len(_colour_cache) > 8192:
+            _colour_cache.clear()
+        _colour_cache[lineage] = colour
+    return colour
+
+
+def _ray_segments(state: WorldState, options: DrawOptions, slots: np.ndarray,
+                  observations: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ray ends and hit channels of robots ``slots``.
+
+    Returns (end float [n, R, 2] world points, hit bool [n, R], channel int [n, R]).
+    Without observations every ray is drawn to full range as a miss.
+    """
+    offsets = np.asarray(options.ray_offsets)
+    xy = state.robot_xy[slots]
+    angle = state.robot_heading[slots][:, None] + offsets[None, :]
+    if observations is None:
+        value = np.zeros(angle.shape)
+        channel = np.zeros(angle.shape, np.int64)
+    else:
+        obs = observations[slots]
+        value = obs.max(axis=2).astype(np.float64)
+        channel = obs.argmax(axis=2)
+    hit = value > 0.0
+    dist = np.where(hit, (1.0 - value) * options.vision_range, options.vision_range)
+    end = np.empty((*angle.shape, 2))
+    end[..., 0] = xy[:, None, 0] + dist * np.cos(angle)
+    end[..., 1] = xy[:, None, 1] + dist * np.sin(angle)
+    return end, hit, channel
+
+
+def _draw_rays(surface: pygame.Surface, tf: Transform, state: WorldState,
+               options: DrawOptions, slots: np.ndarray, observations: np.ndarray | None,
+               bright: bool = False) -> None:
+    if len(slots) == 0 or not options.ray_offsets:
+        return
+    end, hit, channel = _ray_segments(state, options, slots, observations)
+    start_px = tf.to_screen(state.robot_xy[slots])
+    end_px = tf.to_screen(end)
+    line = pygame.draw.line
+    dot = pygame.draw.circle
+    names = options.channels
+    miss = (110, 116, 140) if bright else RAY_MISS
+    dot_r = max(2, round(tf.scale * 1.6))
+    for i in range(len(slots)):
+        sx, sy = int(start_px[i, 0]), int(start_px[i, 1])
+        for k in range(end.shape[1]):
+            ex, ey = int(end_px[i, k, 0]), int(end_px[i, k, 1])
+            if hit[i, k]:
+                name = names[int(channel[i, k])]
+                line(surface, HIT_DOT[name] if bright else RAY_HIT[name], (sx, sy), (ex, ey))
+                dot(surface, HIT_DOT[name], (ex, ey), dot_r)
+            else:
+                line(surface, miss, (sx, sy), (ex, ey))
+
+
+def draw(state: WorldState, surface: pygame.Surface, options: DrawOptions,
+         observations: np.ndarray | None = None) -> Transform:
+    """Draw ``state`` onto ``surface`` (the whole surface; use a subsurface for part).
+
+    Mines are red discs, fruit green discs, robots triangles pointing along
+    their heading in their lineage's colour. With ``options.show_rays`` each
+    robot's rays are drawn: grey where they see nothing, coloured by what they
+    hit (red mine, green fruit, blue robot, grey wall) up to a dot at the hit
+    point. ``observations`` (float32 [N, rays, channels], from
+    ``World.observations()``) gives the hits; without it rays are drawn to full
+    range. Only reads ``state``. Returns the world-to-pixel transform used.
+    """
+    tf = Transform.fit(surface.get_size(), options.width, options.height, options.margin)
+    surface.fill(BACKGROUND)
+    arena = pygame.Rect(round(tf.ox), round(tf.oy), round(tf.scale * options.width),
+                        round(tf.scale * options.height))
+    surface.fill(ARENA, arena)
+
+    n_robots = state.robot_xy.shape[0]
+    clip = surface.get_clip()
+    surface.set_clip(arena.clip(clip))  # rays stop at the walls on screen too
+    if options.show_rays:
+        _draw_rays(surface, tf, state, options, np.arange(n_robots), observations)
+    sel = options.selected
+    if sel is not None and 0 <= sel < n_robots:
+        _draw_rays(surface, tf, state, options, np.array([sel]), observations, bright=True)
+    surface.set_clip(clip)
+
+    circle = pygame.draw.circle
+    for xy, radius, colour, core in (
+        (state.fruit_xy[: state.fruit_count], options.fruit_radius, FRUIT, FRUIT_CORE),
+        (state.mine_xy[: state.mine_count], options.mine_radius, MINE, MINE_CORE),
+    ):
+        # Integer centres and radii: pygame shifts discs with fractional ones.
+        r = max(2, round(tf.scale * radius))
+        core_r = max(1, round(r * 0.3))
+        shift = round(r * 0.3)
+        for px, py in tf.to_screen(xy).tolist():
+            circle(surface, colour, (px, py), r)
+            circle(surface, core, (px - shift, py - shift), core_r)
+
+    # Robot triangles: nose 1.7 r ahead, back corners 1.25 r at +-140 degrees.
+    r = options.robot_radius
+    heading = state.robot_heading
+    corners = np.empty((n_robots, 3, 2))
+    for j, (dist, turn) in enumerate(((1.7 * r, 0.0), (1.25 * r, 2.44), (1.25 * r, -2.44))):
+        corners[:, j, 0] = state.robot_xy[:, 0] + dist * np.cos(heading + turn)
+        corners[:, j, 1] = state.robot_xy[:, 1] + dist * np.sin(heading + turn)
+    corners_px = tf.to_screen(corners).tolist()
+    lineage = state.robot_lineage.tolist()
+    polygon = pygame.draw.polygon
+    for i in range(n_robots):
+        polygon(surface, lineage_colour(lineage[i]), corners_px[i])
+        polygon(surface, BACKGROUND, corners_px[i], 1)
+    if sel is not None and 0 <= sel < n_robots:
+        centre = tf.to_screen(state.robot_xy[sel])
+        circle(surface, SELECTED, (int(centre[0]), int(centre[1])),
+               max(6, round(tf.scale * r * 2.6)), 2)
+
+    pygame.draw.rect(surface, WALL, arena.inflate(2, 2), 1)
+    return tf
+
+
+# ---------------------------------------------------------------- text
+
+_fonts: dict[int, pygame.font.Font] = {}
+
+
+def font(size: int = 16) -> pygame.font.Font:
+    """pygame's bundled default font at ``size`` pixels (cached)."""
+    f = _fonts.get(size)
+    if f is None:
+        if not pygame.font.get_init():
+            pygame.font.init()
+        f = _fonts[size] = pygame.font.Font(None, size)
+    return f
+
+
+def draw_panel(surface: pygame.Surface, lines: list[str], topleft: tuple[int, int],
+               size: int = 18, alpha: int = 190, colour: Colour = TEXT,
+               min_width: int = 0) -> pygame.Rect:
+    """Text lines on a translucent dark box at ``topleft``; returns the box."""
+    f = font(size)
+    rendered = [f.render(line, True, colour) for line in lines]
+    pad = 6
+    width = max([min_width, *(r.get_width() for r in rendered)]) + 2 * pad
+    height = sum(r.get_height() for r in rendered) + 2 * pad
+    box = pygame.Surface((width, height), pygame.SRCALPHA)
+    box.fill((0, 0, 0, alpha))
+    surface.blit(box, topleft)
+    y = topleft[1] + pad
+    for r in rendered:
+        surface.blit(r, (topleft[0] + pad, y))
+        y += r.get_height()
+    return pygame.Rect(topleft, (width, height))
+
+
+# ---------------------------------------------------------------- speed
+
+
+def bench_draw(frames: int = 300, size: tuple[int, int] = (1280, 720), rays: bool = True,
+               scenario: str = "classic", seed: int = 0, warm_steps: int = 300) -> float:
+    """Frames per second of :func:`draw` off-screen (world state fixed, rays on).
+
+    The default is the classic world (50 robots, 16 rays each) at 1280x720.
+    """
+    from evosim.scenario import load_scenario
+    from evosim.world import World
+
+    sc = load_scenario(scenario)
+    world = World(sc, seed=seed)
+    world.step(warm_steps)
+    obs = world.observations()
+    options = DrawOptions.from_scenario(sc, show_rays=rays)
+    surface = pygame.Surface(size)
+    draw(world.state, surface, options, obs)
+    start = time.perf_counter()
+    for _ in range(frames):
+        draw(world.state, surface, options, obs)
+    return frames / (time.perf_counter() - start)

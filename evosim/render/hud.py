@@ -1,0 +1,144 @@
+"""What the heads-up display says: recent event rates and a followed robot's stats.
+
+Rates are events per robot per 1,000 steps (the unit ``evosim evolve`` prints),
+over the last ``window`` steps, from the world's cumulative counters.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import pygame
+
+from evosim.render.draw import HIT_DOT, TEXT, font
+from evosim.world import World
+
+
+class RateTracker:
+    """Recent fruit and mine-death rates from samples of a world's counters."""
+
+    def __init__(self, window: int = 2000) -> None:
+        self.window = window
+        self._samples: deque[tuple[int, int, int]] = deque()
+
+    def update(self, world: World) -> None:
+        c = world.counters
+        step = world.step_count
+        if self._samples and step < self._samples[-1][0]:
+            self._samples.clear()  # the world was replaced
+        if not self._samples or step > self._samples[-1][0]:
+            self._samples.append((step, c["fruit_eaten"], c["mine_deaths"]))
+        while len(self._samples) > 2 and self._samples[1][0] <= step - self.window:
+            self._samples.popleft()
+
+    def rates(self, robots: int) -> tuple[float, float]:
+        """(fruit, mine deaths) per robot per 1,000 steps over the window; 0 if unknown."""
+        if len(self._samples) < 2:
+            return 0.0, 0.0
+        s0, f0, m0 = self._samples[0]
+        s1, f1, m1 = self._samples[-1]
+        per = 1000.0 / max((s1 - s0) * robots, 1)
+        return (f1 - f0) * per, (m1 - m0) * per
+
+
+def hud_lines(world: World, tracker: RateTracker) -> list[str]:
+    """The world part of the HUD."""
+    s = world.state
+    c = world.counters
+    n = s.robot_xy.shape[0]
+    fruit, mines = tracker.rates(n)
+    return [
+        f"{world.scenario.name}  seed {world.seed}  step {world.step_count:,}",
+        f"robots {n}   births {c['births']:,}   max generation {int(s.robot_generation.max())}",
+        f"fruit {fruit:.2f}   mine deaths {mines:.2f}   (per robot per 1k steps)",
+        f"mean speed gene {float(np.mean(s.speed_gene)):.2f}"
+        f"   totals: fruit {c['fruit_eaten']:,}, mine deaths {c['mine_deaths']:,}",
+    ]
+
+
+def robot_lines(world: World, slot: int) -> list[str]:
+    """Stats of the robot in ``slot``."""
+    s = world.state
+    return [
+        f"robot #{int(s.robot_id[slot])}  (slot {slot})",
+        f"lineage {int(s.robot_lineage[slot])}   generation {int(s.robot_generation[slot])}",
+        f"age {int(s.robot_age[slot]):,}   life {int(s.robot_life[slot]):,}",
+        f"fruit eaten {int(s.robot_fruit[slot])}   speed gene {float(s.speed_gene[slot]):.2f}",
+    ]
+
+
+def draw_brain(surface: pygame.Surface, topleft: tuple[int, int], inputs: np.ndarray,
+               channels: tuple[str, ...], turn: float, throttle: float) -> pygame.Rect:
+    """A robot's live brain: inputs as a rays x channels grid, outputs as bars.
+
+    ``inputs`` is float32 [rays, channels] in [0, 1]; ``turn`` in [-1, 1],
+    ``throttle`` in [0, 1].
+    """
+    rays, n_ch = inputs.shape
+    cell = max(4, min(12, 200 // max(rays, 1)))
+    f = font(16)
+    label_w = 44
+    width = label_w + rays * cell + 16
+    height = 24 + n_ch * (cell + 2) + 44
+    box = pygame.Surface((width, height), pygame.SRCALPHA)
+    box.fill((0, 0, 0, 190))
+    surface.blit(box, topleft)
+    x0, y = topleft[0] + 6, topleft[1] + 6
+    surface.blit(f.render("brain inputs (rays, left to right)", True, TEXT), (x0, y))
+    y += 18
+    for c, name in enumerate(channels):
+        surface.blit(f.render(name, True, TEXT), (x0, y))
+        base = np.array(HIT_DOT[name], np.float64)
+        for k in range(rays):
+            v = float(inputs[k, c])
+            colour = tuple(int(30 + (b - 30) * v) for b in base)
+            pygame.draw.rect(surface, colour, (x0 + label_w + k * cell, y, cell - 1, cell))
+        y += cell + 2
+    y += 4
+    bar_w = rays * cell
+    for label, value, lo in (("turn", turn, -1.0), ("throttle", throttle, 0.0)):
+        surface.blit(f.render(label, True, TEXT), (x0, y))
+        bx = x0 + label_w
+        pygame.draw.rect(surface, (60, 62, 75), (bx, y + 2, bar_w, 10))
+        zero = bx + int(bar_w * (0.0 - lo) / (1.0 - lo))
+        end = bx + int(bar_w * (min(max(value, lo), 1.0) - lo) / (1.0 - lo))
+        pygame.draw.rect(surface, (230, 200, 80), (min(zero, end), y + 2, abs(end - zero) + 1, 10))
+        y += 18
+    return pygame.Rect(topleft, (width, height))
+
+
+HELP = (
+    ("space", "pause / resume"),
+    ("n  or  .", "single step (pauses)"),
+    ("+  /  -", "faster / slower (steps per frame, up to max)"),
+    ("r", "toggle rays (field of view)"),
+    ("h", "toggle HUD"),
+    ("click", "follow a robot: stats and live brain"),
+    ("esc", "stop following / close help / quit"),
+    ("s", "screenshot (PNG in recordings/)"),
+    ("v", "start / stop recording (MP4 in recordings/)"),
+    ("q", "quit"),
+    ("?  or  F1", "this help"),
+)
+
+
+def draw_help(surface: pygame.Surface) -> None:
+    """The controls, centred, in two columns."""
+    f = font(20)
+    key_w = max(f.size(k)[0] for k, _ in HELP) + 16
+    desc_w = max(f.size(d)[0] for _, d in HELP)
+    line = f.get_linesize() + 2
+    box_w, box_h = key_w + desc_w + 24, (len(HELP) + 2) * line + 16
+    w, h = surface.get_size()
+    x, y = max((w - box_w) // 2, 0), max((h - box_h) // 2, 0)
+    box = pygame.Surface((box_w, box_h), pygame.SRCALPHA)
+    box.fill((0, 0, 0, 220))
+    surface.blit(box, (x, y))
+    x, y = x + 12, y + 8
+    surface.blit(f.render("evosim watch: controls", True, TEXT), (x, y))
+    y += 2 * line
+    for key, desc in HELP:
+        surface.blit(f.render(key, True, (255, 220, 120)), (x, y))
+        surface.blit(f.render(desc, True, TEXT), (x + key_w, y))
+        y += line

@@ -1,0 +1,294 @@
+"""The live viewer: step, draw, tick, on the same World that headless runs step.
+
+Each frame steps the world by ``steps_per_frame`` ticks (unless paused) and
+draws it, so after F frames of k steps the world is bit-identical to
+``World(...).step(F * k)``. Steps per frame 0 means "as fast as it goes": the
+world steps in chunks until the frame's time is used.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pygame
+
+from evosim.render.draw import DrawOptions, Transform, draw, draw_panel
+from evosim.render.hud import RateTracker, draw_brain, draw_help, hud_lines, robot_lines
+from evosim.world import World
+
+SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0)
+"""Steps per frame the + and - keys move through; 0 is as fast as it goes."""
+MAX_CHUNK = 50  # ticks per kernel call in "as fast as it goes" mode
+RECORDINGS = Path("recordings")
+
+
+class Viewer:
+    """A window showing ``world`` live. ``run(max_frames)`` returns the frames shown.
+
+    ``surface``: draw onto this surface instead of opening a window (tests,
+    off-screen use). ``fps`` caps the frame rate (0: no cap). Screenshots and
+    recordings go to ``out_dir``.
+    """
+
+    def __init__(self, world: World, steps_per_frame: int = 1, *,
+                 size: tuple[int, int] = (1280, 720), fps: float = 60,
+                 show_rays: bool = False, show_hud: bool = True,
+                 surface: pygame.Surface | None = None, out_dir: Path = RECORDINGS) -> None:
+        if steps_per_frame < 0:
+            raise ValueError(f"steps_per_frame: expected 0 (max) or more, got {steps_per_frame}")
+        self.world = world
+        self.steps_per_frame = int(steps_per_frame)
+        self.size = size
+        self.fps = fps
+        self.show_rays = show_rays
+        self.show_hud = show_hud
+        self.show_help = False
+        self.paused = False
+        self.running = False
+        self.follow_id: int | None = None
+        self.out_dir = Path(out_dir)
+        self._surface = surface
+        self._window = surface is None
+        self._options = DrawOptions.from_scenario(world.scenario)
+        self._tf: Transform | None = None
+        self._pending = 0
+        self._rates = RateTracker()
+        self._writer = None
+        self._message = ("press ? for help", time.monotonic() + 4.0)
+        self._fps_ema = 0.0
+        self._sps_ema = 0.0
+
+    # ------------------------------------------------------------ the loop
+
+    def run(self, max_frames: int | None = None) -> int:
+        """Show frames until quit (or ``max_frames``); returns the number shown."""
+        surface = self._open()
+        clock = pygame.time.Clock()
+        self.running = True
+        frames = 0
+        last = time.perf_counter()
+        try:
+            while self.running and (max_frames is None or frames < max_frames):
+                self._handle_events()
+                if not self.running:
+                    break
+                t0 = time.perf_counter()
+                stepped = self._advance()
+                step_time = time.perf_counter() - t0
+                surface = self._render()
+                if self._writer is not None:
+                    self._record_frame(surface)
+                if self._window:
+                    pygame.display.flip()
+                if self.fps:
+                    clock.tick(self.fps)
+                now = time.perf_counter()
+                self._ema(1.0 / max(now - last, 1e-6), stepped / max(step_time, 1e-6)
+                          if stepped else 0.0)
+                last = now
+                frames += 1
+        finally:
+            self._stop_recording()
+            self.running = False
+        return frames
+
+    def _open(self) -> pygame.Surface:
+        if not pygame.font.get_init():
+            pygame.font.init()
+        if self._window:
+            pygame.display.init()
+            pygame.display.set_caption(f"evosim: {self.world.scenario.name} seed "
+                                       f"{self.world.seed}")
+            self._surface = pygame.display.set_mode(self.size, pygame.RESIZABLE)
+        assert self._surface is not None
+        return self._surface
+
+    def _advance(self) -> int:
+        """Step the world for this frame; returns the ticks done."""
+        world = self.world
+        if self.paused:
+            n, self._pending = self._pending, 0
+            world.step(n)
+        elif self.steps_per_frame:
+            n = self.steps_per_frame
+            world.step(n)
+        else:
+            budget = 0.85 / (self.fps or 60)
+            n = 0
+            start = time.perf_counter()
+            while n == 0 or time.perf_counter() - start < budget:
+                world.step(MAX_CHUNK)
+                n += MAX_CHUNK
+        if n:
+            self._rates.update(world)
+        return n
+
+    def _ema(self, fps: float, sps: float) -> None:
+        a = 0.1
+        self._fps_ema = fps if not self._fps_ema else (1 - a) * self._fps_ema + a * fps
+        if sps:
+            self._sps_ema = sps if not self._sps_ema else (1 - a) * self._sps_ema + a * sps
+
+    # ------------------------------------------------------------ drawing
+
+    def _followed_slot(self) -> int | None:
+        if self.follow_id is None:
+            return None
+        slots = np.flatnonzero(self.world.state.robot_id == self.follow_id)
+        if len(slots) == 0:
+            self._flash(f"robot #{self.follow_id} died")
+            self.follow_id = None
+            return None
+        return int(slots[0])
+
+    def _render(self) -> pygame.Surface:
+        surface = pygame.display.get_surface() if self._window else self._surface
+        assert surface is not None
+        world = self.world
+        slot = self._followed_slot()
+        options = self._options.with_(show_rays=self.show_rays, selected=slot)
+        obs = world.observations() if (self.show_rays or slot is not None) else None
+        self._tf = draw(world.state, surface, options, obs)
+        w, h = surface.get_size()
+        if self.show_hud:
+            speed = "max" if self.steps_per_frame == 0 else str(self.steps_per_frame)
+            status = (f"{speed} steps/frame   {self._sps_ema:,.0f} steps/s   "
+                      f"{self._fps_ema:.0f} fps")
+            if self.paused:
+                status += "   PAUSED"
+            if self._writer is not None:
+                status += "   REC"
+            draw_panel(surface, [*hud_lines(world, self._rates), status], (8, 8), size=18)
+            if slot is not None:
+                assert obs is not None
+                rect = draw_panel(surface, robot_lines(world, slot), (w - 300, 8), size=18,
+                                  min_width=280)
+                actions = world.actions()[slot]
+                draw_brain(surface, (w - 300, rect.bottom + 6), obs[slot],
+                           world.observation_channels, float(actions[0]), float(actions[1]))
+        text, until = self._message
+        if text and time.monotonic() < until:
+            draw_panel(surface, [text], (8, h - 34), size=18)
+        if self.show_help:
+            draw_help(surface)
+        return surface
+
+    def _flash(self, text: str, seconds: float = 3.0) -> None:
+        self._message = (text, time.monotonic() + seconds)
+
+    # ------------------------------------------------------------ controls
+
+    def _handle_events(self) -> None:
+        if not pygame.display.get_init():
+            return
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                self.running = False
+            elif event.type == pygame.KEYDOWN:
+                self._key(event.key, event.unicode)
+            elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+                self.click(event.pos)
+
+    def _key(self, key: int, char: str = "") -> None:
+        if key == pygame.K_SPACE:
+            self.paused = not self.paused
+        elif key in (pygame.K_n, pygame.K_PERIOD, pygame.K_RIGHT):
+            self.paused = True
+            self._pending += 1
+        elif key in (pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS, pygame.K_UP) or char == "+":
+            self.faster()
+        elif key in (pygame.K_MINUS, pygame.K_KP_MINUS, pygame.K_DOWN) or char == "-":
+            self.slower()
+        elif key == pygame.K_r:
+            self.show_rays = not self.show_rays
+        elif key == pygame.K_h:
+            self.show_hud = not self.show_hud
+        elif key == pygame.K_s:
+            self.screenshot()
+        elif key == pygame.K_v:
+            if self._writer is None:
+                self._start_recording()
+            else:
+                self._stop_recording()
+        elif key == pygame.K_q:
+            self.running = False
+        elif key in (pygame.K_F1, pygame.K_QUESTION, pygame.K_SLASH) or char == "?":
+            self.show_help = not self.show_help
+        elif key == pygame.K_ESCAPE:
+            if self.show_help:
+                self.show_help = False
+            elif self.follow_id is not None:
+                self.follow_id = None
+            else:
+                self.running = False
+
+    def faster(self) -> None:
+        i = SPEEDS.index(self.steps_per_frame) if self.steps_per_frame in SPEEDS else 0
+        self.steps_per_frame = SPEEDS[min(i + 1, len(SPEEDS) - 1)]
+
+    def slower(self) -> None:
+        if self.steps_per_frame not in SPEEDS:
+            self.steps_per_frame = 1
+            return
+        i = SPEEDS.index(self.steps_per_frame)
+        self.steps_per_frame = SPEEDS[max(i - 1, 0)]
+
+    def click(self, pos: tuple[int, int]) -> int | None:
+        """Follow the robot nearest to pixel ``pos`` (or stop following); returns its id."""
+        if self._tf is None:
+            return None
+        x, y = self._tf.to_world(pos)
+        xy = self.world.state.robot_xy
+        d2 = (xy[:, 0] - x) ** 2 + (xy[:, 1] - y) ** 2
+        i = int(np.argmin(d2))
+        reach = max(3.0 * self._options.robot_radius, 12.0 / self._tf.scale)
+        if d2[i] <= reach * reach:
+            self.follow_id = int(self.world.state.robot_id[i])
+        else:
+            self.follow_id = None
+        return self.follow_id
+
+    # ------------------------------------------------------------ files
+
+    def _name(self) -> str:
+        w = self.world
+        return f"{w.scenario.name}-seed{w.seed}-step{w.step_count}"
+
+    def screenshot(self) -> Path | None:
+        surface = pygame.display.get_surface() if self._window else self._surface
+        if surface is None:
+            return None
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / f"screenshot-{self._name()}.png"
+        tmp = path.with_name(f".{path.stem}.tmp.png")
+        pygame.image.save(surface, str(tmp))
+        os.replace(tmp, path)
+        self._flash(f"saved {path}")
+        return path
+
+    def _start_recording(self) -> None:
+        from evosim.record.writer import VideoWriter
+
+        surface = pygame.display.get_surface() if self._window else self._surface
+        assert surface is not None
+        w, h = surface.get_size()
+        path = self.out_dir / f"watch-{self._name()}.mp4"
+        self._writer = VideoWriter(path, (w - w % 2, h - h % 2), fps=self.fps or 30)
+        self._flash(f"recording to {path} (v stops)", 2.0)
+
+    def _record_frame(self, surface: pygame.Surface) -> None:
+        assert self._writer is not None
+        size = self._writer.size
+        if surface.get_size() != size:
+            surface = pygame.transform.smoothscale(surface, size)
+        self._writer.write(pygame.image.tobytes(surface, "RGB"))
+
+    def _stop_recording(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            path = writer.close()
+            self._flash(f"saved {path} ({writer.frames} frames)")
+            print(f"saved {path} ({writer.frames} frames)")

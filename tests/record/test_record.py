@@ -1,0 +1,90 @@
+"""Recording: streamed video files with the expected frames, size and content."""
+
+from __future__ import annotations
+
+import imageio.v3 as iio
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from evosim import World, load_scenario
+from evosim.cli import main
+from evosim.record import VideoWriter, bench_record, record
+
+
+def _frames(path) -> np.ndarray:
+    return np.stack(list(iio.imiter(path)))
+
+
+def test_mp4_decodes_with_expected_frame_count_and_size(tmp_path) -> None:
+    out = tmp_path / "v.mp4"
+    world = World(load_scenario("classic"), seed=0)
+    record(world, out, steps=25, steps_per_frame=2, size=(320, 240), fps=10, progress=False)
+    n, _ = imageio_ffmpeg.count_frames_and_secs(str(out))
+    assert n == 13  # ceil(25 / 2)
+    frames = _frames(out)
+    assert frames.shape == (13, 240, 320, 3)
+    assert world.step_count == 25
+    headless = World(load_scenario("classic"), seed=0)
+    headless.step(25)
+    for a, b in zip(world.state, headless.state, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_gif_by_extension(tmp_path) -> None:
+    out = tmp_path / "v.gif"
+    record(World(load_scenario("classic"), seed=0), out, steps=6, steps_per_frame=1,
+           size=(200, 150), fps=10, progress=False)
+    frames = _frames(out)
+    assert out.read_bytes()[:6] == b"GIF89a"
+    assert frames.shape[0] == 6 and frames.shape[1:3] == (150, 200)
+
+
+def test_fov_changes_the_frames(tmp_path) -> None:
+    args = ["--steps", "4", "--steps-per-frame", "2", "--size", "320x240", "--quiet"]
+    assert main(["record", "classic", *args, "--out", str(tmp_path / "a.gif")]) == 0
+    assert main(["record", "classic", *args, "--fov", "--out", str(tmp_path / "b.gif")]) == 0
+    a, b = _frames(tmp_path / "a.gif"), _frames(tmp_path / "b.gif")
+    assert a.shape == b.shape == (2, 240, 320, 3)
+    assert (a != b).any(axis=3).sum() > 500
+
+
+def test_vs_random_side_by_side(tmp_path, capsys) -> None:
+    ckpt = World(load_scenario("classic"), seed=9)
+    ckpt.step(20)
+    ckpt.save(tmp_path / "c.npz")
+    out = tmp_path / "vs.mp4"
+    code = main(["record", str(tmp_path / "c.npz"), "--vs", "random", "--steps", "6",
+                 "--size", "640x240", "--seed", "4", "--out", str(out), "--quiet"])
+    assert code == 0
+    frames = _frames(out)
+    assert frames.shape == (3, 240, 640, 3)
+    text = capsys.readouterr().out
+    assert "random robots" in text and "evolved robots" in text
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["record", "classic", "--steps", "5", "--out", "x.avi"], ".mp4 or .gif"),
+    (["record", "classic", "--steps", "5", "--vs", "random"], "checkpoint"),
+    (["record", "classic", "--steps", "5", "--size", "321x240", "--out", "x.mp4"], "even"),
+    (["record", "nope", "--steps", "5"], "nope"),
+    (["record", "missing.npz", "--steps", "5"], "missing.npz"),
+])
+def test_bad_input_is_one_line_exit_2(argv, needle, tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_writer_removes_a_partial_file_on_error(tmp_path) -> None:
+    out = tmp_path / "v.mp4"
+    with pytest.raises(RuntimeError), VideoWriter(out, (64, 64)) as writer:
+        writer.write(np.zeros((64, 64, 3), np.uint8))
+        raise RuntimeError("stop")
+    assert not any(tmp_path.iterdir())
+
+
+def test_bench_record_reports_frames_per_second() -> None:
+    assert bench_record(frames=3, size=(160, 120)) > 0

@@ -1,0 +1,91 @@
+"""The live viewer steps the same World as headless runs, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pygame
+import pytest
+
+from evosim import World, load_scenario
+from evosim.render import Viewer
+
+
+def _same(a: World, b: World) -> None:
+    for name, x, y in zip(a.state._fields, a.state, b.state, strict=True):
+        np.testing.assert_array_equal(x, y, err_msg=name)
+
+
+@pytest.mark.parametrize("k", [1, 7])
+def test_viewer_equals_headless(k: int) -> None:
+    sc = load_scenario("classic")
+    world = World(sc, seed=5)
+    viewer = Viewer(world, steps_per_frame=k, size=(480, 360), fps=0, show_rays=True)
+    viewer.follow_id = int(world.state.robot_id[0])  # brain panel reads actions() too
+    frames = viewer.run(max_frames=12)
+    headless = World(sc, seed=5)
+    headless.step(12 * k)
+    assert frames == 12
+    assert world.step_count == 12 * k
+    _same(world, headless)
+
+
+def test_viewer_draws_on_a_given_surface() -> None:
+    world = World(load_scenario("classic"), seed=0)
+    surface = pygame.Surface((320, 240))
+    Viewer(world, surface=surface, fps=0).run(max_frames=2)
+    assert pygame.surfarray.array3d(surface).any()
+    assert world.step_count == 2
+
+
+def test_keys_pause_step_and_speed() -> None:
+    world = World(load_scenario("classic"), seed=0)
+    viewer = Viewer(world, steps_per_frame=1, size=(320, 240), fps=0)
+    viewer.run(max_frames=1)
+    viewer._key(pygame.K_SPACE)
+    viewer.run(max_frames=3)
+    assert world.step_count == 1  # paused
+    viewer._key(pygame.K_n)
+    viewer._key(pygame.K_n)
+    viewer.run(max_frames=1)
+    assert world.step_count == 3  # two single steps
+    viewer._key(pygame.K_SPACE)
+    viewer._key(pygame.K_EQUALS)
+    assert viewer.steps_per_frame == 2
+    viewer.run(max_frames=2)
+    assert world.step_count == 7
+    for _ in range(20):
+        viewer.faster()
+    assert viewer.steps_per_frame == 0  # as fast as it goes
+    viewer.run(max_frames=1)
+    assert world.step_count > 7
+    viewer._key(pygame.K_q)
+    assert not viewer.running
+
+
+def test_click_follows_the_nearest_robot_and_screenshot(tmp_path) -> None:
+    world = World(load_scenario("classic"), seed=0)
+    viewer = Viewer(world, size=(640, 480), fps=0, out_dir=tmp_path)
+    viewer.run(max_frames=1)
+    assert viewer._tf is not None
+    target = world.state.robot_xy[3]
+    px = viewer._tf.to_screen(target)
+    assert viewer.click((int(px[0]), int(px[1]))) == int(world.state.robot_id[3])
+    viewer.run(max_frames=2)  # draws the stats and brain panels
+    path = viewer.screenshot()
+    assert path is not None and path.exists() and path.parent == tmp_path
+    assert pygame.image.load(str(path)).get_size() == (640, 480)
+    viewer.click((0, 0))
+    assert viewer.follow_id is None
+
+
+def test_viewer_records_while_running(tmp_path) -> None:
+    import imageio_ffmpeg
+
+    world = World(load_scenario("classic"), seed=0)
+    viewer = Viewer(world, size=(320, 240), fps=0, out_dir=tmp_path)
+    viewer.run(max_frames=1)
+    viewer._key(pygame.K_v)
+    viewer.run(max_frames=4)  # run() ends the recording when it returns
+    (video,) = tmp_path.glob("*.mp4")
+    n, _ = imageio_ffmpeg.count_frames_and_secs(str(video))
+    assert n == 4
