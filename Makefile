@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
 export SDL_AUDIODRIVER ?= dummy
 
-.PHONY: run test test-all lint bench clean
+.PHONY: run test test-all lint bench clean showcase
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ run: $(STAMP)
 			--steps 1200 --size 1280x480 --out recordings/$$name.mp4 && \
 		echo "video (random robots left, evolved right): recordings/$$name.mp4"; \
 	fi
+
+# The README's GIF: classic evolved 100000 steps, random vs evolved robots (~1 min).
+showcase: $(STAMP)
+	rm -rf runs/showcase
+	$(VENV)/bin/evosim evolve classic --steps 100000 --seed 0 --out runs/showcase --quiet
+	$(VENV)/bin/evosim record runs/showcase/world-000/final.npz --vs random --seed 1 \
+		--steps 600 --steps-per-frame 3 --size 960x360 --fps 20 --out recordings/showcase.gif
 
 test: $(STAMP)
 	$(PY) -m pytest -q

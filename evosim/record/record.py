@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from evosim.record.writer import RecordError, VideoWriter, check_video_path, check_video_size
-from evosim.render.draw import DrawOptions, draw, draw_panel, font
+from evosim.render.draw import DrawOptions, draw, draw_panel, font, gif_palette
 from evosim.scenario import load_scenario
 from evosim.world import World
 
@@ -37,7 +37,7 @@ def render_frame(surface: pygame.Surface, worlds: Sequence[World],
     """
     w, h = surface.get_size()
     n = len(worlds)
-    size = max(12, min(22, h // 28, w // (40 * n)))
+    size = max(14, min(24, h // 20, w // (36 * n)))
     label_h = font(size).get_linesize() * 2 + 16
     for i, (world, opts, label) in enumerate(zip(worlds, options, labels, strict=True)):
         x0, x1 = i * w // n, (i + 1) * w // n
@@ -73,7 +73,7 @@ def record(worlds: World | Sequence[World], out: str | Path, steps: int,
     frames = math.ceil(steps / steps_per_frame)
     options = [_options(wd, fov) for wd in worlds]
     surface = pygame.Surface(size)
-    with VideoWriter(out, size, fps=fps) as writer, Progress(
+    with VideoWriter(out, size, fps=fps, palette=gif_palette()) as writer, Progress(
         TextColumn("[bold]recording"), BarColumn(), MofNCompleteColumn(),
         TextColumn("frames"), TimeRemainingColumn(),
         console=Console(stderr=True), disable=not progress,

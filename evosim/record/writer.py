@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -52,14 +53,74 @@ def check_video_size(path: str | Path, size: tuple[int, int]) -> tuple[int, int]
     return w, h
 
 
+class _Pipe:
+    """ffmpeg reading raw RGB frames on stdin (for what imageio-ffmpeg cannot
+    express: a second input, here a gif's fixed palette)."""
+
+    def __init__(self, cmd: list[str]) -> None:
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE)
+
+    def send(self, frame: bytes) -> None:
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(frame)
+        except BrokenPipeError:
+            self.close()  # raises with ffmpeg's message
+
+    def close(self) -> None:
+        assert self._proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            self._proc.stdin.close()
+        err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+        if self._proc.wait() != 0:
+            raise RecordError(f"ffmpeg failed: {err.strip().splitlines()[-1:] or '?'}")
+
+    def kill(self) -> None:
+        self._proc.kill()
+        self._proc.wait()
+
+
+def _gif_with_palette(out: Path, size: tuple[int, int], fps: float, palette: np.ndarray,
+                      palette_file: Path) -> _Pipe:
+    pal = np.ascontiguousarray(palette, np.uint8).reshape(16, 16, 3)
+    palette_file.write_bytes(pal.tobytes())
+    w, h = size
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error",
+           "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "-",
+           "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "16x16", "-i", str(palette_file),
+           "-lavfi", "[0:v][1:v]paletteuse=dither=none", "-loop", "0", "-f", "gif", str(out)]
+    return _Pipe(cmd)
+
+
+class _Generator:
+    """imageio-ffmpeg's ``write_frames`` generator."""
+
+    def __init__(self, out: Path, size: tuple[int, int], fps: float, **kwargs: object) -> None:
+        self._gen = imageio_ffmpeg.write_frames(str(out), size, fps=fps, macro_block_size=1,
+                                                ffmpeg_log_level="error", **kwargs)
+        self._gen.send(None)
+
+    def send(self, frame: bytes) -> None:
+        self._gen.send(frame)
+
+    def close(self) -> None:
+        self._gen.close()
+
+    kill = close
+
+
 class VideoWriter:
     """Write RGB frames (uint8 [H, W, 3] or raw bytes) to an mp4 or gif, streaming.
 
     Use as a context manager; on an exception the partial file is removed.
+    ``quality`` is x264's crf for mp4 (23 is its default). ``palette``
+    (uint8 [256, 3]) gives a gif one fixed palette, about half the size;
+    without it each gif frame gets its own palette.
     """
 
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float = 30,
-                 quality: int = 23) -> None:
+                 quality: int = 23, palette: np.ndarray | None = None) -> None:
         self.path = check_video_path(path)
         self.size = check_video_size(self.path, size)
         self.fps = fps
@@ -69,20 +130,25 @@ class VideoWriter:
                                    dir=self.path.parent)
         os.close(fd)
         self._tmp = Path(tmp)
-        gif = self.path.suffix.lower() == ".gif"
-        if gif:
-            kwargs = dict(codec="gif", pix_fmt_out="pal8", quality=None,
-                          output_params=["-vf", _GIF_FILTER, "-loop", "0"])
-        else:
-            # crf 23 is x264's default; "veryfast" keeps the encoder ahead of drawing.
-            kwargs = dict(codec="libx264", pix_fmt_out="yuv420p", quality=None,
-                          output_params=["-crf", str(quality), "-preset", "veryfast",
-                                         "-movflags", "+faststart"])
-        self._gen = imageio_ffmpeg.write_frames(
-            str(self._tmp), self.size, fps=fps, macro_block_size=1,
-            ffmpeg_log_level="error", **kwargs)
-        self._gen.send(None)
+        self._palette_file = self._tmp.with_suffix(".palette.rgb")
         self._closed = False
+        sink: _Pipe | _Generator
+        try:
+            if self.path.suffix.lower() == ".gif" and palette is not None:
+                sink = _gif_with_palette(self._tmp, self.size, fps, palette, self._palette_file)
+            elif self.path.suffix.lower() == ".gif":
+                sink = _Generator(self._tmp, self.size, fps, codec="gif", pix_fmt_out="pal8",
+                                  quality=None, output_params=["-vf", _GIF_FILTER, "-loop", "0"])
+            else:
+                # "veryfast" keeps x264 close to the drawing speed at little cost in size.
+                sink = _Generator(self._tmp, self.size, fps, codec="libx264",
+                                  pix_fmt_out="yuv420p", quality=None,
+                                  output_params=["-crf", str(quality), "-preset", "veryfast",
+                                                 "-movflags", "+faststart"])
+        except BaseException:
+            self._cleanup()
+            raise
+        self._sink = sink
 
     def write(self, frame: np.ndarray | bytes) -> None:
         """Append one frame: uint8 [H, W, 3] RGB, or its bytes in that layout."""
@@ -92,27 +158,37 @@ class VideoWriter:
                 raise ValueError(f"frame: expected uint8 [{h}, {w}, 3], got "
                                  f"{frame.dtype} {list(frame.shape)}")
             frame = np.ascontiguousarray(frame).tobytes()
-        self._gen.send(frame)
+        self._sink.send(frame)
         self.frames += 1
 
     def close(self) -> Path:
         """Finish the file and move it to its final name."""
         if not self._closed:
             self._closed = True
-            self._gen.close()
+            try:
+                self._sink.close()
+            except BaseException:
+                self._cleanup()
+                raise
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp made it private
             os.replace(self._tmp, self.path)
+            self._palette_file.unlink(missing_ok=True)
         return self.path
 
     def abort(self) -> None:
+        """Stop and remove the partial file."""
         if not self._closed:
             self._closed = True
             with contextlib.suppress(Exception):
-                self._gen.close()
+                self._sink.kill()
+            self._cleanup()
+
+    def _cleanup(self) -> None:
+        for p in (self._tmp, self._palette_file):
             with contextlib.suppress(OSError):
-                self._tmp.unlink()
+                p.unlink()
 
     def __enter__(self) -> VideoWriter:
         return self
@@ -130,7 +206,7 @@ def bench_record(frames: int = 120, size: tuple[int, int] = (1280, 720), fmt: st
     """Frames per second of recording the classic world: one step, draw, encode per frame."""
     import pygame
 
-    from evosim.render.draw import DrawOptions, draw
+    from evosim.render.draw import DrawOptions, draw, gif_palette
     from evosim.scenario import load_scenario
     from evosim.world import World
 
@@ -140,7 +216,7 @@ def bench_record(frames: int = 120, size: tuple[int, int] = (1280, 720), fmt: st
     options = DrawOptions.from_scenario(sc, show_rays=rays)
     surface = pygame.Surface(size)
     with tempfile.TemporaryDirectory() as tmp:
-        writer = VideoWriter(Path(tmp) / f"bench.{fmt}", size, fps=30)
+        writer = VideoWriter(Path(tmp) / f"bench.{fmt}", size, fps=30, palette=gif_palette())
         start = time.perf_counter()
         with writer:
             for _ in range(frames):

@@ -234,26 +234,54 @@ def draw(state: WorldState, surface: pygame.Surface, options: DrawOptions,
             circle(surface, colour, (px, py), r)
             circle(surface, core, (px - shift, py - shift), core_r)
 
-    # Robot triangles: nose 1.7 r ahead, back corners 1.25 r at +-140 degrees.
+    # Robot triangles: nose 1.7 r ahead, back corners 1.25 r at +-140 degrees,
+    # with r at least 4 pixels so that robots stay visible in small frames.
     r = options.robot_radius
+    r_px = max(tf.scale * r, 4.0)
     heading = state.robot_heading
-    corners = np.empty((n_robots, 3, 2))
-    for j, (dist, turn) in enumerate(((1.7 * r, 0.0), (1.25 * r, 2.44), (1.25 * r, -2.44))):
-        corners[:, j, 0] = state.robot_xy[:, 0] + dist * np.cos(heading + turn)
-        corners[:, j, 1] = state.robot_xy[:, 1] + dist * np.sin(heading + turn)
-    corners_px = tf.to_screen(corners).tolist()
+    centre_px = tf.to_screen(state.robot_xy)
+    corners_px = np.empty((n_robots, 3, 2), np.int64)
+    for j, (dist, turn) in enumerate(((1.7, 0.0), (1.25, 2.44), (1.25, -2.44))):
+        corners_px[:, j, 0] = centre_px[:, 0] + np.rint(dist * r_px * np.cos(heading + turn))
+        corners_px[:, j, 1] = centre_px[:, 1] + np.rint(dist * r_px * np.sin(heading + turn))
+    corners_px = corners_px.tolist()
     lineage = state.robot_lineage.tolist()
     polygon = pygame.draw.polygon
     for i in range(n_robots):
         polygon(surface, lineage_colour(lineage[i]), corners_px[i])
         polygon(surface, BACKGROUND, corners_px[i], 1)
     if sel is not None and 0 <= sel < n_robots:
-        centre = tf.to_screen(state.robot_xy[sel])
-        circle(surface, SELECTED, (int(centre[0]), int(centre[1])),
-               max(6, round(tf.scale * r * 2.6)), 2)
+        circle(surface, SELECTED, (int(centre_px[sel, 0]), int(centre_px[sel, 1])),
+               round(r_px * 2.6), 2)
 
     pygame.draw.rect(surface, WALL, arena.inflate(2, 2), 1)
     return tf
+
+
+def gif_palette() -> np.ndarray:
+    """uint8 [256, 3]: one fixed palette holding every colour ``draw`` uses.
+
+    A GIF with one palette for all frames compresses about twice as well as
+    one with a palette per frame, and needs no look at the whole clip first.
+    Holds the fixed colours, a ramp of text on the background, and samples
+    of the lineage hues.
+    """
+    fixed = [BACKGROUND, ARENA, WALL, MINE, MINE_CORE, FRUIT, FRUIT_CORE, RAY_MISS,
+             (110, 116, 140), SELECTED, TEXT, (0, 0, 0), (60, 62, 75), (230, 200, 80),
+             *RAY_HIT.values(), *HIT_DOT.values()]
+    ramp = [tuple(int(b + (t - b) * i / 15) for b, t in zip(BACKGROUND, TEXT, strict=True))
+            for i in range(16)]
+    colours: list[Colour] = []
+    for c in [*fixed, *ramp]:
+        if c not in colours:
+            colours.append(c)
+    lineage = 0
+    while len(colours) < 256:
+        c = lineage_colour(lineage)
+        lineage += 1
+        if c not in colours:
+            colours.append(c)
+    return np.array(colours[:256], np.uint8)
 
 
 # ---------------------------------------------------------------- text

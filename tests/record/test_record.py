@@ -88,3 +88,25 @@ def test_writer_removes_a_partial_file_on_error(tmp_path) -> None:
 
 def test_bench_record_reports_frames_per_second() -> None:
     assert bench_record(frames=3, size=(160, 120)) > 0
+
+
+def test_gif_without_fixed_palette(tmp_path) -> None:
+    out = tmp_path / "p.gif"
+    rng = np.random.default_rng(0)
+    with VideoWriter(out, (80, 64), fps=5) as writer:
+        for _ in range(3):
+            writer.write(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8))
+    assert _frames(out).shape == (3, 64, 80, 3)
+    assert [p.name for p in tmp_path.iterdir()] == ["p.gif"]  # no temp files left
+
+
+def test_fixed_palette_keeps_the_drawn_colours(tmp_path) -> None:
+    """Mines stay pure red and fruit pure green through the gif palette."""
+    from evosim.render.draw import FRUIT, MINE
+
+    out = tmp_path / "c.gif"
+    record(World(load_scenario("classic"), seed=0), out, steps=1, size=(400, 300),
+           progress=False)
+    frame = _frames(out)[0].reshape(-1, 3)
+    colours = {tuple(c) for c in np.unique(frame, axis=0)}
+    assert MINE in colours and FRUIT in colours
