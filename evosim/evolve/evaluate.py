@@ -116,7 +116,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
     table = Table(title=f"{args.checkpoint}: {args.seeds} seed(s) x {args.steps} steps, "
                         f"reproduction off")
     for column in ("metric", "evolved", "random", "evolved / random"):
-        table.add_column(column, justify="left" if column == "metric" else "right")
+        table.add_column(column, justify="left" if column == "metric" else "right",
+                         no_wrap=True)
     for key in KEYS:
         e, r = result["evolved"][key], result["random"][key]
         ratio = f"{e['mean'] / r['mean']:.2f}x" if r["mean"] else "-"
