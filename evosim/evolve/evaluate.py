@@ -115,7 +115,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         return 0
     table = Table(title=f"{args.checkpoint}: {args.seeds} seed(s) x {args.steps} steps, "
                         f"reproduction off")
-    for column in ("metric", "evolved", "random", "evolved / random"):
+    for column in ("metric", "evolved", "random", "ratio"):
         table.add_column(column, justify="left" if column == "metric" else "right",
                          no_wrap=True)
     for key in KEYS:

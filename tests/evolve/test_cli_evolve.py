@@ -91,7 +91,7 @@ def test_evaluate_table(finished_run, capsys):
     path = finished_run / "world-001" / "final.npz"
     assert main(["evaluate", str(path), "--steps", "200", "--seeds", "1"]) == 0
     out = capsys.readouterr().out
-    assert "fruit_per_robot_per_1k" in out and "evolved / random" in out
+    assert "fruit_per_robot_per_1k" in out and "ratio" in out
 
 
 def test_plot_writes_pngs(finished_run, tmp_path):
