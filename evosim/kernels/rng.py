@@ -52,3 +52,29 @@ def normal(key, step, stream, slot, draw):
     u1 = 1.0 - uniform(key, step, stream, slot, 2 * draw)  # (0, 1]: log is finite
     u2 = uniform(key, step, stream, slot, 2 * draw + 1)
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@kernel
+def stream_base(key, step, stream, slot):
+    """A per-(step, stream, slot) base for a run of cheap draws (SplitMix64)."""
+    return rand_u64(key, step, stream, slot, 0)
+
+
+@kernel
+def base_uniform(base, d):
+    """Draw d of a base: a float64 in [0, 1), one mix per draw."""
+    return np.float64(mix64(base + np.uint64(d + 1) * _GOLDEN) >> _S11) * _INV53
+
+
+@kernel
+def base_normal_pair(base, d):
+    """Two independent standard normals from a base, starting at draw d
+    (Marsaglia's polar method: no trigonometry). Returns (z0, z1, next draw)."""
+    while True:
+        u = 2.0 * base_uniform(base, d) - 1.0
+        v = 2.0 * base_uniform(base, d + 1) - 1.0
+        d += 2
+        s = u * u + v * v
+        if 0.0 < s < 1.0:
+            f = math.sqrt(-2.0 * math.log(s) / s)
+            return u * f, v * f, d

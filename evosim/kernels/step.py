@@ -44,7 +44,7 @@ from evosim.kernels.layout import (
     S_SPAWN_POS,
     STEP,
 )
-from evosim.kernels.rng import normal, uniform
+from evosim.kernels.rng import base_normal_pair, base_uniform, stream_base, uniform
 
 INIT_STEP = -1  # the step key of draws made while building the initial world
 PLACE_TRIES = 256  # random tries for a free place before relaxing the condition
@@ -92,43 +92,101 @@ def ray_wall(x, y, dirx, diry, width, height):
 
 
 @kernel
-def ray_directions(h, sc):
-    """Unit direction of every ray of a robot with heading ``h`` into sc.ray_dx/dy."""
-    ch = math.cos(h)
-    sh = math.sin(h)
-    for k in range(sc.ray_cos.shape[0]):
-        sc.ray_dx[k] = ch * sc.ray_cos[k] - sh * sc.ray_sin[k]
-        sc.ray_dy[k] = sh * sc.ray_cos[k] + ch * sc.ray_sin[k]
+def ray_directions(ch, sh, ray_cos, ray_sin, ray_dx, ray_dy):
+    """Unit direction of every ray of a robot heading (cos h, sin h) = (ch, sh)."""
+    for k in range(ray_cos.shape[0]):
+        ray_dx[k] = ch * ray_cos[k] - sh * ray_sin[k]
+        ray_dy[k] = sh * ray_cos[k] + ch * ray_sin[k]
 
 
 # ---------------------------------------------------------------- vision
 
 
 @kernel
-def _test_rays(k_lo, k_hi, dx, dy, d2, r2, channel, p, sc):
+def _test_rays(k_lo, k_hi, dx, dy, d2, r2, channel, vrange, ray_dx, ray_dy, best_t, best_c):
     for k in range(k_lo, k_hi + 1):
-        t = ray_circle(dx, dy, d2, r2, sc.ray_dx[k], sc.ray_dy[k])
-        if t <= p.vision_range and t < sc.best_t[k]:
-            sc.best_t[k] = t
-            sc.best_c[k] = channel
+        t = ray_circle(dx, dy, d2, r2, ray_dx[k], ray_dy[k])
+        if t <= vrange and t < best_t[k]:
+            best_t[k] = t
+            best_c[k] = channel
+
+
+ATAN_ERR = 1e-4  # margin over fast_atan2's error (< 1e-5 rad), in radians
 
 
 @kernel
-def _scan_circles(x, y, h, xy, rad, start, items, channel, skip, p, sc):
-    """Offer every object of one kind near (x, y) to the rays it can meet."""
-    R = p.rays
-    reach = p.vision_range + rad
+def fast_atan2(y, x):
+    """atan2 by a degree-11 odd polynomial on [0, 1] (error below 1e-5 rad).
+
+    Used only to choose which rays to test; the exact ray test decides hits.
+    """
+    ax = abs(x)
+    ay = abs(y)
+    if ax == 0.0 and ay == 0.0:
+        return 0.0
+    swap = ay > ax
+    z = ax / ay if swap else ay / ax
+    z2 = z * z
+    a = z * (0.99997726 + z2 * (-0.33262347 + z2 * (0.19354346 + z2 * (
+        -0.11643287 + z2 * (0.05265332 + z2 * -0.01172120)))))
+    if swap:
+        a = 0.5 * math.pi - a
+    if x < 0.0:
+        a = math.pi - a
+    return -a if y < 0.0 else a
+
+
+@kernel
+def _sector(x, y, ch, sh, co, so, fov, vrange):
+    """Bounding box (x0, x1, y0, y1) of the field-of-view sector of a robot at
+    (x, y) heading (ch, sh) = (cos h, sin h), and the outward normals (lx, ly,
+    rx, ry) of its left and right edges. (co, so) = cos, sin of half the fov."""
+    if fov >= math.pi:
+        return (x - vrange, x + vrange, y - vrange, y + vrange), (0.0, 0.0, 0.0, 0.0)
+    lx = ch * co - sh * so  # left edge direction, heading + half
+    ly = sh * co + ch * so
+    rx = ch * co + sh * so  # right edge direction, heading - half
+    ry = sh * co - ch * so
+    x0 = min(x, x + vrange * lx, x + vrange * rx)
+    x1 = max(x, x + vrange * lx, x + vrange * rx)
+    y0 = min(y, y + vrange * ly, y + vrange * ry)
+    y1 = max(y, y + vrange * ly, y + vrange * ry)
+    # An axis direction inside the sector reaches the full range that way.
+    if ch >= co:
+        x1 = x + vrange
+    if -ch >= co:
+        x0 = x - vrange
+    if sh >= co:
+        y1 = y + vrange
+    if -sh >= co:
+        y0 = y - vrange
+    return (x0, x1, y0, y1), (-ly, lx, ry, -rx)
+
+
+@kernel
+def _scan_circles(x, y, ch, sh, xy, rad, start, items, channel, skip, rays, fov, vrange, cell, ncx,
+                  ncy, ray_dx, ray_dy, best_t, best_c, box, normals):
+    """Offer every object of one kind near (x, y) to the rays it can meet.
+
+    ``box`` = (x0, x1, y0, y1) bounds the field-of-view sector; ``normals`` =
+    outward normals of its two edges (used when fov < 180 degrees). Arrays are
+    passed one by one: this runs per robot per kind.
+    """
+    R = rays
+    reach = vrange + rad
     reach2 = reach * reach
     r2 = rad * rad
-    cx0 = cell_coord(x - reach, p.cell, p.ncx)
-    cx1 = cell_coord(x + reach, p.cell, p.ncx)
-    cy0 = cell_coord(y - reach, p.cell, p.ncy)
-    cy1 = cell_coord(y + reach, p.cell, p.ncy)
-    half = 0.5 * p.fov
-    dstep = p.fov / (R - 1) if R > 1 else 0.0
+    half = 0.5 * fov
+    dstep = fov / (R - 1) if R > 1 else 0.0
+    cx0 = cell_coord(box[0] - rad, cell, ncx)
+    cx1 = cell_coord(box[1] + rad, cell, ncx)
+    cy0 = cell_coord(box[2] - rad, cell, ncy)
+    cy1 = cell_coord(box[3] + rad, cell, ncy)
+    lnx, lny, rnx, rny = normals
+    narrow = fov < math.pi
     for cy in range(cy0, cy1 + 1):
         for cx in range(cx0, cx1 + 1):
-            c = cy * p.ncx + cx
+            c = cy * ncx + cx
             for q in range(start[c], start[c + 1]):
                 j = items[q]
                 if j == skip:
@@ -139,25 +197,46 @@ def _scan_circles(x, y, h, xy, rad, start, items, channel, skip, p, sc):
                 if d2 > reach2:
                     continue
                 if d2 <= r2 or R == 1:
-                    _test_rays(0, R - 1, dx, dy, d2, r2, channel, p, sc)
+                    _test_rays(0, R - 1, dx, dy, d2, r2, channel, vrange, ray_dx, ray_dy,
+                               best_t, best_c)
                     continue
-                # Only rays within the object's angular span can meet it; the
-                # span is widened by one ray each side, and the exact test decides.
-                b = math.atan2(dy, dx) - h
-                b = (b + math.pi) % TWO_PI - math.pi
-                hw = math.asin(math.sqrt(r2 / d2))
-                for shift in (-TWO_PI, 0.0, TWO_PI):
-                    lo = b + shift - hw + half
-                    hi = b + shift + hw + half
-                    if hi < -dstep or lo > p.fov + dstep:
-                        continue
-                    k_lo = int(math.floor(lo / dstep))
-                    k_hi = int(math.ceil(hi / dstep))
-                    if k_lo < 0:
-                        k_lo = 0
-                    if k_hi > R - 1:
-                        k_hi = R - 1
-                    _test_rays(k_lo, k_hi, dx, dy, d2, r2, channel, p, sc)
+                if narrow and (dx * lnx + dy * lny > rad or dx * rnx + dy * rny > rad):
+                    continue
+                # Only rays within the object's angular span can meet it: ray k sits at
+                # k * dstep from the fov's edge. floor/ceil keep every ray the exact test
+                # could accept; the exact test decides.
+                # Bearing from the heading, (forward, left) in the robot's frame, and
+                # an upper bound of the half-width: asin(r/d) <= atan(r/sqrt(d²-r²)).
+                fwd = dx * ch + dy * sh
+                left = dy * ch - dx * sh
+                b = fast_atan2(left, fwd)
+                hw = rad / math.sqrt(d2 - r2) + ATAN_ERR
+                lo = b - hw + half
+                hi = b + hw + half
+                _rays_in_span(lo, hi, dstep, fov, R, dx, dy, d2, r2, channel, vrange, ray_dx,
+                              ray_dy, best_t, best_c)
+                # A span that crosses the back of the robot also wraps round (wide fov).
+                if hi - TWO_PI >= -dstep:
+                    _rays_in_span(lo - TWO_PI, hi - TWO_PI, dstep, fov, R, dx, dy, d2, r2,
+                                  channel, vrange, ray_dx, ray_dy, best_t, best_c)
+                if lo + TWO_PI <= fov + dstep:
+                    _rays_in_span(lo + TWO_PI, hi + TWO_PI, dstep, fov, R, dx, dy, d2, r2,
+                                  channel, vrange, ray_dx, ray_dy, best_t, best_c)
+
+
+@kernel
+def _rays_in_span(lo, hi, dstep, fov, R, dx, dy, d2, r2, channel, vrange, ray_dx, ray_dy,
+                  best_t, best_c):
+    """Test the rays whose angle from the fov's edge lies in [lo, hi]."""
+    if hi < -dstep or lo > fov + dstep:
+        return
+    k_lo = int(math.floor(lo / dstep))  # noqa: RUF046 - explicit int for Numba
+    k_hi = int(math.ceil(hi / dstep))  # noqa: RUF046
+    if k_lo < 0:
+        k_lo = 0
+    if k_hi > R - 1:
+        k_hi = R - 1
+    _test_rays(k_lo, k_hi, dx, dy, d2, r2, channel, vrange, ray_dx, ray_dy, best_t, best_c)
 
 
 @kernel
@@ -173,80 +252,127 @@ def obs_slot(p, channel):
 
 
 @kernel
-def sense(i, s, p, sc):
-    """Raycast vision of robot i into ``sc.obs[i]`` (float32 [R, C]).
+def sense_all(s, p, sc):
+    """Raycast vision of every robot into ``sc.obs`` (float32 [N, R, C]).
 
     Channels are tried in the order mine, fruit, robot, wall; a ray keeps the
     nearest hit (the earlier channel on an exact tie) and reports
     ``1 - distance/range`` on that hit's channel, 0 elsewhere.
     """
-    x = s.robot_xy[i, 0]
-    y = s.robot_xy[i, 1]
-    h = s.robot_heading[i]
-    ray_directions(h, sc)
-    for k in range(p.rays):
-        sc.best_t[k] = np.inf
-        sc.best_c[k] = -1
-    if p.obs_mine >= 0:
-        _scan_circles(x, y, h, s.mine_xy, p.mine_radius, sc.mine_start, sc.mine_items,
-                      CH_MINE, -1, p, sc)
-    if p.obs_fruit >= 0:
-        _scan_circles(x, y, h, s.fruit_xy, p.fruit_radius, sc.fruit_start, sc.fruit_items,
-                      CH_FRUIT, -1, p, sc)
-    if p.obs_robot >= 0:
-        _scan_circles(x, y, h, s.robot_xy, p.robot_radius, sc.robot_start, sc.robot_items,
-                      CH_ROBOT, i, p, sc)
-    if p.obs_wall >= 0:
-        for k in range(p.rays):
-            t = ray_wall(x, y, sc.ray_dx[k], sc.ray_dy[k], p.width, p.height)
-            if t <= p.vision_range and t < sc.best_t[k]:
-                sc.best_t[k] = t
-                sc.best_c[k] = CH_WALL
-    out = sc.obs[i]
-    for k in range(p.rays):
-        for c in range(p.n_channels):
-            out[k, c] = 0.0
-        if sc.best_c[k] >= 0:
-            out[k, obs_slot(p, sc.best_c[k])] = np.float32(1.0 - sc.best_t[k] / p.vision_range)
+    # Arrays are taken out of the tuples once: every access to a tuple's array
+    # costs an atomic reference-count pair, which dominated the step before.
+    robot_xy = s.robot_xy
+    heading = s.robot_heading
+    mine_xy = s.mine_xy
+    fruit_xy = s.fruit_xy
+    mine_start = sc.mine_start
+    mine_items = sc.mine_items
+    fruit_start = sc.fruit_start
+    fruit_items = sc.fruit_items
+    robot_start = sc.robot_start
+    robot_items = sc.robot_items
+    ray_cos = sc.ray_cos
+    ray_sin = sc.ray_sin
+    ray_dx = sc.ray_dx
+    ray_dy = sc.ray_dy
+    best_t = sc.best_t
+    best_c = sc.best_c
+    obs = sc.obs
+    R = p.rays
+    C = p.n_channels
+    vrange = p.vision_range
+    half_cos = math.cos(0.5 * p.fov)
+    half_sin = math.sin(0.5 * p.fov)
+    for i in range(robot_xy.shape[0]):
+        x = robot_xy[i, 0]
+        y = robot_xy[i, 1]
+        h = heading[i]
+        ch = math.cos(h)
+        sh = math.sin(h)
+        ray_directions(ch, sh, ray_cos, ray_sin, ray_dx, ray_dy)
+        box, normals = _sector(x, y, ch, sh, half_cos, half_sin, p.fov, vrange)
+        for k in range(R):
+            best_t[k] = np.inf
+            best_c[k] = -1
+        if p.obs_mine >= 0:
+            _scan_circles(x, y, ch, sh, mine_xy, p.mine_radius, mine_start, mine_items, CH_MINE, -1,
+                          R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy, best_t, best_c,
+                          box, normals)
+        if p.obs_fruit >= 0:
+            _scan_circles(x, y, ch, sh, fruit_xy, p.fruit_radius, fruit_start, fruit_items, CH_FRUIT,
+                          -1, R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy, best_t,
+                          best_c, box, normals)
+        if p.obs_robot >= 0:
+            _scan_circles(x, y, ch, sh, robot_xy, p.robot_radius, robot_start, robot_items, CH_ROBOT,
+                          i, R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy, best_t,
+                          best_c, box, normals)
+        if p.obs_wall >= 0:
+            for k in range(R):
+                t = ray_wall(x, y, ray_dx[k], ray_dy[k], p.width, p.height)
+                if t <= vrange and t < best_t[k]:
+                    best_t[k] = t
+                    best_c[k] = CH_WALL
+        for k in range(R):
+            for c in range(C):
+                obs[i, k, c] = 0.0
+            if best_c[k] >= 0:
+                obs[i, k, obs_slot(p, best_c[k])] = np.float32(1.0 - best_t[k] / vrange)
 
 
 # ---------------------------------------------------------------- brain
 
 
 @kernel
-def think(i, genome, p, sc):
-    """Brain of robot i on ``sc.obs[i]`` into ``sc.actions[i]`` = (turn, throttle).
+def tanh(x):
+    """tanh through one exp (libm's tanh goes through expm1 and is slower).
+
+    Absolute error below 1e-15; saturates cleanly for large |x|.
+    """
+    if x > 20.0:
+        return 1.0
+    if x < -20.0:
+        return -1.0
+    return 1.0 - 2.0 / (math.exp(2.0 * x) + 1.0)
+
+
+@kernel
+def think_all(s, p, sc):
+    """Every robot's brain on ``sc.obs`` into ``sc.actions`` = (turn, throttle).
 
     Genome layout (float32): W1 [H, R*C] row-major, b1 [H], W2 [2, H], b2 [2],
     then the max-speed gene. Hidden = tanh(W1 x + b1); turn = tanh(z0) in
-    [-1, 1]; throttle = sigmoid(z1) in [0, 1]. Zero inputs are skipped, which
-    changes nothing but the work.
+    [-1, 1]; throttle = sigmoid(z1) in [0, 1]. Sums run in float64 in input
+    order; zero inputs are skipped, which changes nothing but the work.
     """
+    genome = s.genome
+    obs = sc.obs
+    hid = sc.hid
+    actions = sc.actions
     H = p.hidden
     C = p.n_channels
-    n_in = p.rays * C
-    g = genome[i]
+    R = p.rays
+    n_in = R * C
     b1 = H * n_in
     w2 = b1 + H
     b2 = w2 + 2 * H
-    for h in range(H):
-        sc.hid[h] = np.float64(g[b1 + h])
-    o = sc.obs[i]
-    for k in range(p.rays):
-        for c in range(C):
-            v = np.float64(o[k, c])
-            if v != 0.0:
-                j = k * C + c
-                for h in range(H):
-                    sc.hid[h] += np.float64(g[h * n_in + j]) * v
-    z0 = np.float64(g[b2])
-    z1 = np.float64(g[b2 + 1])
-    for h in range(H):
-        a = math.tanh(sc.hid[h])
-        z0 += np.float64(g[w2 + h]) * a
-        z1 += np.float64(g[w2 + H + h]) * a
-    sc.actions[i, 0] = np.float32(math.tanh(z0))
-    sc.actions[i, 1] = np.float32(1.0 / (1.0 + math.exp(-z1)))
+    for i in range(genome.shape[0]):
+        for h in range(H):
+            hid[h] = np.float64(genome[i, b1 + h])
+        for k in range(R):
+            for c in range(C):
+                v = np.float64(obs[i, k, c])
+                if v != 0.0:
+                    j = k * C + c
+                    for h in range(H):
+                        hid[h] += np.float64(genome[i, h * n_in + j]) * v
+        z0 = np.float64(genome[i, b2])
+        z1 = np.float64(genome[i, b2 + 1])
+        for h in range(H):
+            a = tanh(hid[h])
+            z0 += np.float64(genome[i, w2 + h]) * a
+            z1 += np.float64(genome[i, w2 + H + h]) * a
+        actions[i, 0] = np.float32(tanh(z0))
+        actions[i, 1] = np.float32(1.0 / (1.0 + math.exp(-z1)))
 
 
 # ---------------------------------------------------------------- placement
@@ -322,11 +448,17 @@ def random_robot_spot(i, key, step, s, p, sc):
 
 @kernel
 def random_genome(i, key, step, s, p):
+    """Brain genes ~ N(0, init_std); max-speed gene uniform in its initial range."""
     g = s.genome[i]
     G = g.shape[0]
-    for q in range(G - 1):
-        g[q] = np.float32(p.init_std * normal(key, step, S_SPAWN_GENOME, i, q))
-    u = uniform(key, step, S_SPAWN_GENOME, i, 2 * G + 1)
+    base = stream_base(key, step, S_SPAWN_GENOME, i)
+    d = 1  # draw 0 is the speed gene's
+    for m in range(G // 2):
+        z0, z1, d = base_normal_pair(base, d)
+        g[2 * m] = np.float32(p.init_std * z0)
+        if 2 * m + 1 < G - 1:
+            g[2 * m + 1] = np.float32(p.init_std * z1)
+    u = base_uniform(base, 0)
     g[G - 1] = np.float32(p.speed_init_min + u * (p.speed_init_max - p.speed_init_min))
 
 
@@ -472,26 +604,31 @@ def move_mines(s, p):
 
 
 @kernel
-def move_robot(i, s, p, sc):
+def move_all(s, p, sc):
     """Turn, then move at throttle x max-speed gene; walls stop the body (slide)."""
-    h = s.robot_heading[i] + np.float64(sc.actions[i, 0]) * p.max_turn
-    if h >= math.pi:
-        h -= TWO_PI
-    elif h < -math.pi:
-        h += TWO_PI
-    s.robot_heading[i] = h
-    gene = np.float64(s.genome[i, s.genome.shape[1] - 1])
-    vmax = min(max(gene, 0.0), p.speed_limit)
-    v = np.float64(sc.actions[i, 1]) * vmax
+    robot_xy = s.robot_xy
+    heading = s.robot_heading
+    genome = s.genome
+    actions = sc.actions
+    speed_gene = genome.shape[1] - 1
     r = p.robot_radius
-    x = s.robot_xy[i, 0] + v * math.cos(h)
-    y = s.robot_xy[i, 1] + v * math.sin(h)
-    s.robot_xy[i, 0] = min(max(x, r), p.width - r)
-    s.robot_xy[i, 1] = min(max(y, r), p.height - r)
+    for i in range(robot_xy.shape[0]):
+        h = heading[i] + np.float64(actions[i, 0]) * p.max_turn
+        if h >= math.pi:
+            h -= TWO_PI
+        elif h < -math.pi:
+            h += TWO_PI
+        heading[i] = h
+        vmax = min(max(np.float64(genome[i, speed_gene]), 0.0), p.speed_limit)
+        v = np.float64(actions[i, 1]) * vmax
+        x = robot_xy[i, 0] + v * math.cos(h)
+        y = robot_xy[i, 1] + v * math.sin(h)
+        robot_xy[i, 0] = min(max(x, r), p.width - r)
+        robot_xy[i, 1] = min(max(y, r), p.height - r)
 
 
 @kernel
-def _first_fruit(x, y, s, p, sc):
+def _first_fruit(x, y, fruit_xy, start, items, taken, p):
     """Lowest-index untaken active fruit touching a robot at (x, y), or -1."""
     reach = p.robot_radius + p.fruit_radius
     r2 = reach * reach
@@ -503,15 +640,63 @@ def _first_fruit(x, y, s, p, sc):
     for cy in range(cy0, cy1 + 1):
         for cx in range(cx0, cx1 + 1):
             c = cy * p.ncx + cx
-            for q in range(sc.fruit_start[c], sc.fruit_start[c + 1]):
-                f = sc.fruit_items[q]
-                if sc.taken[f] or (best >= 0 and f > best):
+            for q in range(start[c], start[c + 1]):
+                f = items[q]
+                if taken[f] or (best >= 0 and f > best):
                     continue
-                dx = s.fruit_xy[f, 0] - x
-                dy = s.fruit_xy[f, 1] - y
+                dx = fruit_xy[f, 0] - x
+                dy = fruit_xy[f, 1] - y
                 if dx * dx + dy * dy < r2:
                     best = f
     return best
+
+
+@kernel
+def contacts_all(bonus, s, p, sc):
+    """Life and contacts, in slot order: a mine kills; else the first fruit touched
+    is eaten (life + bonus, capped); life at 0 kills."""
+    robot_xy = s.robot_xy
+    life = s.robot_life
+    age = s.robot_age
+    fruit_count = s.robot_fruit
+    counters = s.counters
+    mine_xy = s.mine_xy
+    fruit_xy = s.fruit_xy
+    mine_start = sc.mine_start
+    mine_items = sc.mine_items
+    fruit_start = sc.fruit_start
+    fruit_items = sc.fruit_items
+    taken = sc.taken
+    dead = sc.dead
+    ate = sc.ate
+    newborn = sc.newborn
+    for f in range(taken.shape[0]):
+        taken[f] = 0
+    mine_reach = p.robot_radius + p.mine_radius
+    for i in range(robot_xy.shape[0]):
+        dead[i] = 0
+        ate[i] = 0
+        newborn[i] = 0
+        life[i] -= 1
+        age[i] += 1
+        x = robot_xy[i, 0]
+        y = robot_xy[i, 1]
+        if not grid_clear(x, y, mine_reach, mine_reach, mine_xy, mine_start, mine_items, -1, p):
+            dead[i] = 1
+            life[i] = 0
+            counters[MINE_DEATHS] += 1
+            continue
+        f = _first_fruit(x, y, fruit_xy, fruit_start, fruit_items, taken, p)
+        if f >= 0:
+            taken[f] = 1
+            ate[i] = 1
+            fruit_count[i] += 1
+            counters[FRUIT_EATEN] += 1
+            life[i] = min(life[i] + bonus, p.max_life)
+        if life[i] <= 0:
+            dead[i] = 2
+            life[i] = 0
+            counters[AGE_DEATHS] += 1
 
 
 @kernel
@@ -524,11 +709,14 @@ def _newborn_slot(parent, key, step, s, p, sc):
             j = int(uniform(key, step, S_NEWBORN_SLOT, parent, a) * N)
             if not sc.ate[j] and not sc.newborn[j]:
                 return j
+    ate = sc.ate
+    newborn = sc.newborn
+    life = s.robot_life
     best = -1
     for j in range(N):
-        if sc.ate[j] or sc.newborn[j]:
+        if ate[j] or newborn[j]:
             continue
-        if best < 0 or s.robot_life[j] < s.robot_life[best]:
+        if best < 0 or life[j] < life[best]:
             best = j
     return best
 
@@ -537,10 +725,20 @@ def _newborn_slot(parent, key, step, s, p, sc):
 def _give_birth(parent, j, rate, sigma, key, step, s, p, sc):
     """Slot j becomes a mutated copy of ``parent``, placed near it."""
     G = s.genome.shape[1]
+    noise = stream_base(key, step, S_MUTATE_NOISE, j)
+    coin = stream_base(key, step, S_MUTATE, j)
+    z1 = 0.0
+    d = 0
     for q in range(G):
+        # Normals come in pairs: gene 2m takes the first, 2m+1 the second.
+        if q % 2 == 0:
+            z0, z1, d = base_normal_pair(noise, d)
+            z = z0
+        else:
+            z = z1
         v = np.float64(s.genome[parent, q])
-        if rate >= 1.0 or uniform(key, step, S_MUTATE, j, q) < rate:
-            v += sigma * normal(key, step, S_MUTATE_NOISE, j, q)
+        if rate >= 1.0 or base_uniform(coin, q) < rate:
+            v += sigma * z
         if q == G - 1:
             v = min(max(v, 0.0), p.speed_limit)
         s.genome[j, q] = np.float32(v)
@@ -603,15 +801,13 @@ def _fruit_spot_free(f, x, y, n_moved, n_placed, s, p, sc):
 def observe_all(s, p, sc):
     """Observations of every robot in the current state into sc.obs."""
     build_grids(s, p, sc)
-    for i in range(s.robot_xy.shape[0]):
-        sense(i, s, p, sc)
+    sense_all(s, p, sc)
 
 
 @kernel
 def decide_all(s, p, sc):
     """Actions of every robot for sc.obs into sc.actions."""
-    for i in range(s.robot_xy.shape[0]):
-        think(i, s.genome, p, sc)
+    think_all(s, p, sc)
 
 
 @kernel
@@ -628,74 +824,51 @@ def step_once(s, p, sch, sc):
     build_grids(s, p, sc)
 
     # Sense and think on the state at the start of the tick, then act.
-    for i in range(N):
-        sense(i, s, p, sc)
-        think(i, s.genome, p, sc)
-    for i in range(N):
-        move_robot(i, s, p, sc)
-
-    # Contacts, in slot order: a mine kills; else the first fruit touched is eaten.
-    for f in range(sc.taken.shape[0]):
-        sc.taken[f] = 0
-    mine_reach = p.robot_radius + p.mine_radius
-    for i in range(N):
-        sc.dead[i] = 0
-        sc.ate[i] = 0
-        sc.newborn[i] = 0
-        s.robot_life[i] -= 1
-        s.robot_age[i] += 1
-        x = s.robot_xy[i, 0]
-        y = s.robot_xy[i, 1]
-        if not grid_clear(x, y, mine_reach, mine_reach, s.mine_xy, sc.mine_start,
-                          sc.mine_items, -1, p):
-            sc.dead[i] = 1
-            s.robot_life[i] = 0
-            s.counters[MINE_DEATHS] += 1
-            continue
-        f = _first_fruit(x, y, s, p, sc)
-        if f >= 0:
-            sc.taken[f] = 1
-            sc.ate[i] = 1
-            s.robot_fruit[i] += 1
-            s.counters[FRUIT_EATEN] += 1
-            s.robot_life[i] = min(s.robot_life[i] + bonus, p.max_life)
-        if s.robot_life[i] <= 0:
-            sc.dead[i] = 2
-            s.robot_life[i] = 0
-            s.counters[AGE_DEATHS] += 1
+    sense_all(s, p, sc)
+    think_all(s, p, sc)
+    move_all(s, p, sc)
+    contacts_all(bonus, s, p, sc)
 
     # Births: each eater, in slot order, puts a mutated copy into another slot.
+    ate = sc.ate
+    dead = sc.dead
+    newborn = sc.newborn
+    placed = sc.placed
+    counters = s.counters
     n_placed = 0
     if p.reproduction:
         rate = sch.mutation_rate[ph]
         sigma = sch.mutation_sigma[ph]
         for i in range(N):
-            if not sc.ate[i]:
+            if not ate[i]:
                 continue
             j = _newborn_slot(i, key, step, s, p, sc)
             if j < 0:
                 continue
-            if sc.dead[j] == 0:
-                s.counters[DISPLACED] += 1
+            if dead[j] == 0:
+                counters[DISPLACED] += 1
             _give_birth(i, j, rate, sigma, key, step, s, p, sc)
-            sc.newborn[j] = 1
-            sc.placed[n_placed] = j
+            newborn[j] = 1
+            placed[n_placed] = j
             n_placed += 1
-            s.counters[BIRTHS] += 1
+            counters[BIRTHS] += 1
 
     # Dead slots that no newborn took are refilled at a random free place.
     for i in range(N):
-        if sc.dead[i] and not sc.newborn[i]:
+        if dead[i] and not newborn[i]:
             spawn_robot(i, not p.respawn_same, key, step, s, p, sc)
-            sc.placed[n_placed] = i
+            placed[n_placed] = i
             n_placed += 1
-            s.counters[RANDOM_SPAWNS] += 1
+            counters[RANDOM_SPAWNS] += 1
 
     # Eaten fruit reappears at a random free place.
+    taken = sc.taken
+    moved = sc.moved
+    fruit_xy = s.fruit_xy
     n_moved = 0
     fr = p.fruit_radius
     for f in range(s.clock[FRUIT_COUNT]):
-        if not sc.taken[f]:
+        if not taken[f]:
             continue
         x = 0.0
         y = 0.0
@@ -704,9 +877,9 @@ def step_once(s, p, sch, sc):
             y = fr + uniform(key, step, S_FRUIT_POS, f, 2 * a + 1) * (p.height - 2.0 * fr)
             if _fruit_spot_free(f, x, y, n_moved, n_placed, s, p, sc):
                 break
-        s.fruit_xy[f, 0] = x
-        s.fruit_xy[f, 1] = y
-        sc.moved[n_moved] = f
+        fruit_xy[f, 0] = x
+        fruit_xy[f, 1] = y
+        moved[n_moved] = f
         n_moved += 1
 
     s.clock[STEP] = step + 1
