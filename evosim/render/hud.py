@@ -78,7 +78,7 @@ def draw_brain(surface: pygame.Surface, topleft: tuple[int, int], inputs: np.nda
     rays, n_ch = inputs.shape
     cell = max(4, min(12, 200 // max(rays, 1)))
     f = font(16)
-    label_w = 44
+    label_w = 64
     width = label_w + rays * cell + 16
     height = 24 + n_ch * (cell + 2) + 44
     box = pygame.Surface((width, height), pygame.SRCALPHA)
