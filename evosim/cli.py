@@ -281,6 +281,27 @@ def _run_record(args: argparse.Namespace) -> int:
     return record_command(args)
 
 
+# ---------------------------------------------------------------- bench
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = _sub(
+        sub, "bench", "Measure this machine: engine throughput (1 thread, scaled world, "
+        "all cores), the NumPy baseline, draw/record fps, compile time.",
+        "evosim bench",
+        "evosim bench --quick --json > bench.json",
+    )
+    p.add_argument("--json", action="store_true", help="print the figures as a JSON object")
+    p.add_argument("--quick", action="store_true", help="fewer, shorter repeats (about 10 s)")
+    p.set_defaults(func=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from evosim.bench.run import bench_command
+
+    return bench_command(args)
+
+
 # ---------------------------------------------------------------- main
 
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
@@ -290,6 +311,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_export,
     _add_watch,
     _add_record,
+    _add_bench,
 )
 
 

@@ -12,3 +12,8 @@ JIT_OPTIONS: dict[str, object] = {"cache": True, "nogil": True, "fastmath": Fals
 
 kernel = njit(**JIT_OPTIONS)
 """Decorator for every kernel in this package."""
+
+inlined = njit(**JIT_OPTIONS, inline="always")
+"""For small helpers that take arrays and run per robot or per object: Numba
+inlines them into the caller, where the arrays' reference-count pairs can be
+pruned (a call would pay an atomic incref/decref per array argument)."""

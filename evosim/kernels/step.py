@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from evosim.kernels._jit import kernel
+from evosim.kernels._jit import inlined, kernel
 from evosim.kernels.grid import build_grid, cell_coord
 from evosim.kernels.layout import (
     AGE_DEATHS,
@@ -102,15 +102,6 @@ def ray_directions(ch, sh, ray_cos, ray_sin, ray_dx, ray_dy):
 # ---------------------------------------------------------------- vision
 
 
-@kernel
-def _test_rays(k_lo, k_hi, dx, dy, d2, r2, channel, vrange, ray_dx, ray_dy, best_t, best_c):
-    for k in range(k_lo, k_hi + 1):
-        t = ray_circle(dx, dy, d2, r2, ray_dx[k], ray_dy[k])
-        if t <= vrange and t < best_t[k]:
-            best_t[k] = t
-            best_c[k] = channel
-
-
 ATAN_ERR = 1e-4  # margin over fast_atan2's error (< 1e-5 rad), in radians
 
 
@@ -163,7 +154,7 @@ def _sector(x, y, ch, sh, co, so, fov, vrange):
     return (x0, x1, y0, y1), (-ly, lx, ry, -rx)
 
 
-@kernel
+@inlined
 def _scan_circles(x, y, ch, sh, xy, rad, start, items, channel, skip, rays, fov, vrange, cell, ncx,
                   ncy, ray_dx, ray_dy, best_t, best_c, box, normals):
     """Offer every object of one kind near (x, y) to the rays it can meet.
@@ -197,46 +188,40 @@ def _scan_circles(x, y, ch, sh, xy, rad, start, items, channel, skip, rays, fov,
                 if d2 > reach2:
                     continue
                 if d2 <= r2 or R == 1:
-                    _test_rays(0, R - 1, dx, dy, d2, r2, channel, vrange, ray_dx, ray_dy,
-                               best_t, best_c)
-                    continue
-                if narrow and (dx * lnx + dy * lny > rad or dx * rnx + dy * rny > rad):
-                    continue
-                # Only rays within the object's angular span can meet it: ray k sits at
-                # k * dstep from the fov's edge. floor/ceil keep every ray the exact test
-                # could accept; the exact test decides.
-                # Bearing from the heading, (forward, left) in the robot's frame, and
-                # an upper bound of the half-width: asin(r/d) <= atan(r/sqrt(d²-r²)).
-                fwd = dx * ch + dy * sh
-                left = dy * ch - dx * sh
-                b = fast_atan2(left, fwd)
-                hw = rad / math.sqrt(d2 - r2) + ATAN_ERR
-                lo = b - hw + half
-                hi = b + hw + half
-                _rays_in_span(lo, hi, dstep, fov, R, dx, dy, d2, r2, channel, vrange, ray_dx,
-                              ray_dy, best_t, best_c)
-                # A span that crosses the back of the robot also wraps round (wide fov).
-                if hi - TWO_PI >= -dstep:
-                    _rays_in_span(lo - TWO_PI, hi - TWO_PI, dstep, fov, R, dx, dy, d2, r2,
-                                  channel, vrange, ray_dx, ray_dy, best_t, best_c)
-                if lo + TWO_PI <= fov + dstep:
-                    _rays_in_span(lo + TWO_PI, hi + TWO_PI, dstep, fov, R, dx, dy, d2, r2,
-                                  channel, vrange, ray_dx, ray_dy, best_t, best_c)
+                    k0, k1, k2, k3, k4, k5 = 0, R - 1, 1, 0, 1, 0
+                else:
+                    if narrow and (dx * lnx + dy * lny > rad or dx * rnx + dy * rny > rad):
+                        continue
+                    # Bearing from the heading, (forward, left) in the robot's frame, and
+                    # an upper bound of the half-width: asin(r/d) <= atan(r/sqrt(d²-r²)).
+                    # They only choose which rays to test; the exact test decides.
+                    fwd = dx * ch + dy * sh
+                    left = dy * ch - dx * sh
+                    b = fast_atan2(left, fwd)
+                    hw = rad / math.sqrt(d2 - r2) + ATAN_ERR
+                    lo = b - hw + half
+                    hi = b + hw + half
+                    k0, k1 = _span_rays(lo, hi, dstep, fov, R)
+                    # A span that crosses the back of the robot also wraps round.
+                    k2, k3 = _span_rays(lo - TWO_PI, hi - TWO_PI, dstep, fov, R)
+                    k4, k5 = _span_rays(lo + TWO_PI, hi + TWO_PI, dstep, fov, R)
+                for k_lo, k_hi in ((k0, k1), (k2, k3), (k4, k5)):
+                    for k in range(k_lo, k_hi + 1):
+                        t = ray_circle(dx, dy, d2, r2, ray_dx[k], ray_dy[k])
+                        if t <= vrange and t < best_t[k]:
+                            best_t[k] = t
+                            best_c[k] = channel
 
 
 @kernel
-def _rays_in_span(lo, hi, dstep, fov, R, dx, dy, d2, r2, channel, vrange, ray_dx, ray_dy,
-                  best_t, best_c):
-    """Test the rays whose angle from the fov's edge lies in [lo, hi]."""
+def _span_rays(lo, hi, dstep, fov, R):
+    """(first, last) ray whose angle from the fov's edge may lie in [lo, hi];
+    first > last when none can."""
     if hi < -dstep or lo > fov + dstep:
-        return
+        return 1, 0
     k_lo = int(math.floor(lo / dstep))  # noqa: RUF046 - explicit int for Numba
     k_hi = int(math.ceil(hi / dstep))  # noqa: RUF046
-    if k_lo < 0:
-        k_lo = 0
-    if k_hi > R - 1:
-        k_hi = R - 1
-    _test_rays(k_lo, k_hi, dx, dy, d2, r2, channel, vrange, ray_dx, ray_dy, best_t, best_c)
+    return max(k_lo, 0), min(k_hi, R - 1)
 
 
 @kernel
@@ -299,13 +284,13 @@ def sense_all(s, p, sc):
                           R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy, best_t, best_c,
                           box, normals)
         if p.obs_fruit >= 0:
-            _scan_circles(x, y, ch, sh, fruit_xy, p.fruit_radius, fruit_start, fruit_items, CH_FRUIT,
-                          -1, R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy, best_t,
-                          best_c, box, normals)
+            _scan_circles(x, y, ch, sh, fruit_xy, p.fruit_radius, fruit_start, fruit_items,
+                          CH_FRUIT, -1, R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy,
+                          best_t, best_c, box, normals)
         if p.obs_robot >= 0:
-            _scan_circles(x, y, ch, sh, robot_xy, p.robot_radius, robot_start, robot_items, CH_ROBOT,
-                          i, R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy, best_t,
-                          best_c, box, normals)
+            _scan_circles(x, y, ch, sh, robot_xy, p.robot_radius, robot_start, robot_items,
+                          CH_ROBOT, i, R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy,
+                          best_t, best_c, box, normals)
         if p.obs_wall >= 0:
             for k in range(R):
                 t = ray_wall(x, y, ray_dx[k], ray_dy[k], p.width, p.height)
@@ -392,7 +377,7 @@ def brute_clear(x, y, reach, xy, count, skip):
     return True
 
 
-@kernel
+@inlined
 def grid_clear(x, y, reach, search, xy, start, items, skip, p):
     """True when no binned object (!= skip) is within ``reach`` of (x, y).
 
@@ -627,7 +612,7 @@ def move_all(s, p, sc):
         robot_xy[i, 1] = min(max(y, r), p.height - r)
 
 
-@kernel
+@inlined
 def _first_fruit(x, y, fruit_xy, start, items, taken, p):
     """Lowest-index untaken active fruit touching a robot at (x, y), or -1."""
     reach = p.robot_radius + p.fruit_radius

@@ -1,0 +1,1 @@
+"""Benchmarks: the engine against a plain NumPy baseline, scaling, parallelism."""

@@ -1,0 +1,255 @@
+"""The same world step in plain vectorized NumPy: the honest speed reference.
+
+Vision, brains, movement and contacts are vectorized over robots, rays and
+objects (all pairs, no grid); the rare events (births, respawns, fruit
+placement) loop over the few robots they concern. The rules are the engine's;
+the random numbers come from a NumPy Generator, so trajectories differ from
+the engine's after the first random event, but observations and actions on
+the same state are the same (tests check it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from evosim.kernels.layout import (
+    AGE_DEATHS,
+    BIRTHS,
+    DISPLACED,
+    FRUIT_COUNT,
+    FRUIT_EATEN,
+    MINE_COUNT,
+    MINE_DEATHS,
+    NEXT_ID,
+    NEXT_LINEAGE,
+    RANDOM_SPAWNS,
+    STEP,
+)
+from evosim.scenario import CHANNELS, Scenario
+from evosim.world.state import WorldState
+from evosim.world.world import make_schedule, ray_offsets
+
+
+class NumpyWorld:
+    """A world stepped by NumPy; ``state`` is a private, writable WorldState copy."""
+
+    def __init__(self, scenario: Scenario, state: WorldState, seed: int = 0) -> None:
+        self.scenario = scenario
+        self.state = state.copy()
+        self.rng = np.random.default_rng(seed)
+        off = ray_offsets(scenario)
+        self._ray_cos = np.cos(off)
+        self._ray_sin = np.sin(off)
+        self._channels = [c for c in CHANNELS if c in scenario.vision.channels]
+        self._schedule = make_schedule(scenario)
+
+    # ------------------------------------------------------------ sensing
+
+    def observations(self) -> np.ndarray:
+        """float32 [N, R, C], as ``World.observations()``."""
+        sc, s = self.scenario, self.state
+        rng_ = sc.vision.range
+        xy = s.robot_xy
+        h = s.robot_heading
+        ch, sh = np.cos(h)[:, None], np.sin(h)[:, None]
+        dirx = ch * self._ray_cos[None, :] - sh * self._ray_sin[None, :]  # [N, R]
+        diry = sh * self._ray_cos[None, :] + ch * self._ray_sin[None, :]
+        N, R = dirx.shape
+        best = np.full((N, R), np.inf)
+        best_c = np.full((N, R), -1)
+        objects = {
+            "mine": (s.mine_xy[: s.mine_count], sc.mines.radius),
+            "fruit": (s.fruit_xy[: s.fruit_count], sc.fruit.radius),
+            "robot": (xy, sc.robots.radius),
+        }
+        for c, name in enumerate(self._channels):
+            if name == "wall":
+                t = self._wall_distance(xy, dirx, diry)
+            else:
+                pts, rad = objects[name]
+                t = self._circle_distance(xy, dirx, diry, pts, rad, name == "robot")
+            better = (t <= rng_) & (t < best)
+            best = np.where(better, t, best)
+            best_c = np.where(better, c, best_c)
+        obs = np.zeros((N, R, len(self._channels)), np.float32)
+        n_idx, r_idx = np.nonzero(best_c >= 0)
+        obs[n_idx, r_idx, best_c[n_idx, r_idx]] = (1.0 - best[n_idx, r_idx] / rng_).astype(
+            np.float32
+        )
+        return obs
+
+    @staticmethod
+    def _circle_distance(xy, dirx, diry, pts, rad, skip_self):
+        """float64 [N, R]: distance along each ray to the nearest circle, inf if none."""
+        if len(pts) == 0:
+            return np.full(dirx.shape, np.inf)
+        dx = pts[None, :, 0] - xy[:, None, 0]  # [N, M]
+        dy = pts[None, :, 1] - xy[:, None, 1]
+        d2 = dx * dx + dy * dy
+        proj = dx[:, None, :] * dirx[:, :, None] + dy[:, None, :] * diry[:, :, None]  # [N,R,M]
+        perp2 = d2[:, None, :] - proj * proj
+        r2 = rad * rad
+        with np.errstate(invalid="ignore"):
+            root = np.sqrt(r2 - perp2)
+        hit = (perp2 <= r2) & (proj + root >= 0.0)
+        t = np.where(hit, np.maximum(proj - root, 0.0), np.inf)
+        if skip_self:
+            n = np.arange(len(xy))
+            t[n, :, n] = np.inf
+        return t.min(axis=2)
+
+    def _wall_distance(self, xy, dirx, diry):
+        w, h = self.scenario.world.width, self.scenario.world.height
+        x, y = xy[:, 0:1], xy[:, 1:2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tx = np.where(dirx > 0, (w - x) / dirx, np.where(dirx < 0, -x / dirx, np.inf))
+            ty = np.where(diry > 0, (h - y) / diry, np.where(diry < 0, -y / diry, np.inf))
+        return np.maximum(np.minimum(tx, ty), 0.0)
+
+    def actions(self, obs: np.ndarray) -> np.ndarray:
+        """float32 [N, 2]: (turn, throttle) for ``obs``, as ``World.actions()``."""
+        sc = self.scenario
+        H, n_in = sc.brain.hidden, sc.n_inputs
+        g = self.state.genome.astype(np.float64)
+        x = obs.reshape(len(obs), -1).astype(np.float64)
+        w1 = g[:, : H * n_in].reshape(-1, H, n_in)
+        b1 = g[:, H * n_in : H * n_in + H]
+        w2 = g[:, H * n_in + H : H * n_in + 3 * H].reshape(-1, 2, H)
+        b2 = g[:, H * n_in + 3 * H : H * n_in + 3 * H + 2]
+        hid = np.tanh(np.einsum("nhi,ni->nh", w1, x) + b1)
+        z = np.einsum("noh,nh->no", w2, hid) + b2
+        return np.stack([np.tanh(z[:, 0]), 1.0 / (1.0 + np.exp(-z[:, 1]))], 1).astype(np.float32)
+
+    # ------------------------------------------------------------ stepping
+
+    def step(self, n: int = 1) -> None:
+        for _ in range(n):
+            self._step_once()
+
+    def _phase(self) -> int:
+        return int(np.searchsorted(self._schedule.step, self.state.clock[STEP], side="right") - 1)
+
+    def _step_once(self) -> None:
+        sc, s = self.scenario, self.state
+        ph = self._phase()
+        s.clock[MINE_COUNT] = self._schedule.mine_count[ph]
+        s.clock[FRUIT_COUNT] = self._schedule.fruit_count[ph]
+        act = self.actions(self.observations())
+        # Move.
+        h = s.robot_heading + act[:, 0].astype(np.float64) * math.radians(
+            sc.robots.max_turn_degrees)
+        h = np.where(h >= math.pi, h - 2 * math.pi, np.where(h < -math.pi, h + 2 * math.pi, h))
+        s.robot_heading[:] = h
+        vmax = np.clip(s.genome[:, -1].astype(np.float64), 0.0, sc.robots.speed_limit)
+        v = act[:, 1].astype(np.float64) * vmax
+        r = sc.robots.radius
+        s.robot_xy[:, 0] = np.clip(s.robot_xy[:, 0] + v * np.cos(h), r, sc.world.width - r)
+        s.robot_xy[:, 1] = np.clip(s.robot_xy[:, 1] + v * np.sin(h), r, sc.world.height - r)
+        s.robot_life[:] -= 1
+        s.robot_age[:] += 1
+        # Contacts: all pairs at once; fruit goes to the lowest slot touching it.
+        mines = s.mine_xy[: s.mine_count]
+        fruit = s.fruit_xy[: s.fruit_count]
+        on_mine = self._touching(s.robot_xy, mines, r + sc.mines.radius).any(axis=1)
+        touch_fruit = self._touching(s.robot_xy, fruit, r + sc.fruit.radius) & ~on_mine[:, None]
+        taken = np.zeros(len(fruit), bool)
+        ate = np.zeros(len(s.robot_xy), bool)
+        bonus = int(self._schedule.life_bonus[ph])
+        for i in np.flatnonzero(touch_fruit.any(axis=1)):
+            free = np.flatnonzero(touch_fruit[i] & ~taken)
+            if len(free):
+                taken[free[0]] = True
+                ate[i] = True
+        s.robot_fruit[ate] += 1
+        s.robot_life[ate] = np.minimum(s.robot_life[ate] + bonus, sc.robots.max_life)
+        s.counters[FRUIT_EATEN] += int(ate.sum())
+        s.counters[MINE_DEATHS] += int(on_mine.sum())
+        s.robot_life[on_mine] = 0
+        aged = ~on_mine & (s.robot_life <= 0)
+        s.counters[AGE_DEATHS] += int(aged.sum())
+        dead = on_mine | aged
+        newborn = np.zeros_like(dead)
+        if sc.evolution.reproduction:
+            sigma = float(self._schedule.mutation_sigma[ph])
+            for i in np.flatnonzero(ate):
+                life = np.where(ate | newborn, np.iinfo(np.int64).max, s.robot_life)
+                j = int(np.argmin(life))
+                if ate[j] or newborn[j]:
+                    continue
+                s.counters[DISPLACED] += int(not dead[j])
+                self._birth(i, j, sigma)
+                newborn[j] = True
+                s.counters[BIRTHS] += 1
+        for i in np.flatnonzero(dead & ~newborn):
+            self._spawn(i)
+            s.counters[RANDOM_SPAWNS] += 1
+        for f in np.flatnonzero(taken):
+            s.fruit_xy[f] = self._free_place(sc.fruit.radius)
+        s.clock[STEP] += 1
+
+    @staticmethod
+    def _touching(a, b, reach):
+        if len(b) == 0:
+            return np.zeros((len(a), 0), bool)
+        d = a[:, None, :] - b[None, :, :]
+        return (d * d).sum(axis=2) < reach * reach
+
+    def _free_place(self, rad: float) -> np.ndarray:
+        sc, s = self.scenario, self.state
+        mines = s.mine_xy[: s.mine_count]
+        lo = np.array([rad, rad])
+        hi = np.array([sc.world.width - rad, sc.world.height - rad])
+        for _ in range(256):
+            p = self.rng.uniform(lo, hi)
+            if not self._touching(p[None], mines, rad + sc.mines.radius).any():
+                return p
+        return p
+
+    def _near(self, centre: np.ndarray, rad: float) -> np.ndarray:
+        """A place at the offspring distance from ``centre`` off mines, else anywhere free."""
+        sc, s = self.scenario, self.state
+        lo = np.array([rad, rad])
+        hi = np.array([sc.world.width - rad, sc.world.height - rad])
+        for _ in range(8):
+            a = self.rng.uniform(0, 2 * math.pi)
+            p = np.clip(centre + sc.evolution.offspring_distance * np.array([math.cos(a),
+                                                                             math.sin(a)]), lo, hi)
+            if not self._touching(p[None], s.mine_xy[: s.mine_count],
+                                  rad + sc.mines.radius).any():
+                return p
+        return self._free_place(rad)
+
+    def _birth(self, parent: int, j: int, sigma: float) -> None:
+        s, sc = self.state, self.scenario
+        g = s.genome[parent].astype(np.float64) + sigma * self.rng.standard_normal(
+            s.genome.shape[1])
+        g[-1] = np.clip(g[-1], 0.0, sc.robots.speed_limit)
+        s.genome[j] = g.astype(np.float32)
+        s.robot_xy[j] = self._near(s.robot_xy[parent], sc.robots.radius)
+        self._reset(j)
+        s.robot_generation[j] = s.robot_generation[parent] + 1
+        s.robot_lineage[j] = s.robot_lineage[parent]
+        s.robot_parent[j] = s.robot_id[parent]
+
+    def _spawn(self, i: int) -> None:
+        s, sc = self.state, self.scenario
+        s.robot_xy[i] = self._free_place(sc.robots.radius)
+        s.genome[i, :-1] = (sc.brain.init_std * self.rng.standard_normal(
+            s.genome.shape[1] - 1)).astype(np.float32)
+        s.genome[i, -1] = self.rng.uniform(sc.robots.speed_init_min, sc.robots.speed_init_max)
+        self._reset(i)
+        s.robot_generation[i] = 0
+        s.robot_lineage[i] = s.clock[NEXT_LINEAGE]
+        s.clock[NEXT_LINEAGE] += 1
+        s.robot_parent[i] = -1
+
+    def _reset(self, i: int) -> None:
+        s = self.state
+        s.robot_heading[i] = self.rng.uniform(-math.pi, math.pi)
+        s.robot_life[i] = self.scenario.robots.lifespan
+        s.robot_age[i] = 0
+        s.robot_fruit[i] = 0
+        s.robot_id[i] = s.clock[NEXT_ID]
+        s.clock[NEXT_ID] += 1

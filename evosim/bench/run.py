@@ -1,0 +1,249 @@
+"""``evosim bench``: throughput of this machine, as medians and spreads over repeats.
+
+Figures: robot-steps/s of the classic world on one thread and of a world
+scaled x100 in area and population (same density), the cost per robot-step of
+both, the NumPy baseline measured side by side, K worlds over all cores and
+the parallel efficiency, draw and record frames/s, and the first-step compile
+time with a cold and a warm Numba cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+from evosim.bench.baseline import NumpyWorld
+from evosim.scenario import Scenario, load_scenario, scenario_from_dict
+from evosim.world import World
+
+SCALE = 100  # area and population factor of the scaled world
+
+
+def scaled_scenario(base: Scenario, factor: int = SCALE) -> Scenario:
+    """``base`` with area and every population multiplied by ``factor`` (same density)."""
+    side = factor**0.5
+    data = base.model_dump(mode="json")
+    data["world"]["width"] = base.world.width * side
+    data["world"]["height"] = base.world.height * side
+    data["robots"]["count"] = base.robots.count * factor
+    data["mines"]["count"] = base.mines.count * factor
+    data["fruit"]["count"] = base.fruit.count * factor
+    data["name"] = f"{base.name}-x{factor}"
+    return scenario_from_dict(data, source=f"{base.name} x{factor}")
+
+
+def _spread(samples: list[float]) -> dict[str, Any]:
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "repeats": len(samples),
+    }
+
+
+def _timed(fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def robot_steps_per_s(scenario: Scenario, steps: int, repeats: int, warm: int = 200
+                      ) -> dict[str, Any]:
+    """Engine throughput on one thread: ``steps`` ticks per repeat after ``warm`` ticks."""
+    world = World(scenario, seed=0)
+    world.step(warm)
+    n = scenario.robots.count
+    rates = [n * steps / _timed(lambda: world.step(steps)) for _ in range(repeats)]
+    out = _spread(rates)
+    out["robots"] = n
+    out["ns_per_robot_step"] = 1e9 / out["median"]
+    return out
+
+
+def numpy_steps_per_s(scenario: Scenario, steps: int, repeats: int) -> dict[str, Any]:
+    """The NumPy baseline's throughput on the same kind of state."""
+    world = World(scenario, seed=0)
+    world.step(200)
+    base = NumpyWorld(scenario, world.state, seed=0)
+    n = scenario.robots.count
+    rates = [n * steps / _timed(lambda: base.step(steps)) for _ in range(repeats)]
+    out = _spread(rates)
+    out["robots"] = n
+    out["ns_per_robot_step"] = 1e9 / out["median"]
+    return out
+
+
+def _world_task(args: tuple[int, int]) -> float:
+    seed, steps = args
+    world = World(load_scenario("classic"), seed=seed)
+    world.step(steps)
+    return float(world.step_count)
+
+
+def _one_thread() -> None:
+    os.environ["NUMBA_NUM_THREADS"] = "1"
+
+
+def parallel(worlds: int, steps: int, workers: int) -> dict[str, Any]:
+    """Robot-steps/s of ``worlds`` classic worlds on 1 worker and on ``workers``."""
+    ctx = mp.get_context("spawn")  # a local context; the global start method is untouched
+    robots = load_scenario("classic").robots.count
+    rates = {}
+    for w in sorted({1, workers}):
+        with ctx.Pool(w, initializer=_one_thread) as pool:
+            pool.map(_world_task, [(k, 10) for k in range(w)])  # import + load cached kernels
+            start = time.perf_counter()
+            pool.map(_world_task, [(k, steps) for k in range(worlds)], chunksize=1)
+            rates[w] = worlds * steps * robots / (time.perf_counter() - start)
+    speedup = rates[workers] / rates[1]
+    return {
+        "worlds": worlds,
+        "workers": workers,
+        "robot_steps_per_s_1_worker": rates[1],
+        "robot_steps_per_s": rates[workers],
+        "speedup": speedup,
+        "efficiency": speedup / workers,
+    }
+
+
+_COMPILE_PROBE = (
+    "import time; t = time.perf_counter(); "
+    "from evosim import World, load_scenario; "
+    "w = World(load_scenario('classic'), seed=0); w.step(1); "
+    "print(time.perf_counter() - t)"
+)
+
+
+def compile_times(cold: bool) -> dict[str, float | None]:
+    """Seconds from import to the first step done, with a fresh and a warm cache."""
+    out: dict[str, float | None] = {"cold_s": None, "cached_s": None}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        runs = ["cold_s", "cached_s"] if cold else ["cached_s"]
+        if not cold:
+            env.pop("NUMBA_CACHE_DIR")  # the project's usual cache, already warm
+        for key in runs:
+            result = subprocess.run([sys.executable, "-c", _COMPILE_PROBE], env=env,
+                                    capture_output=True, text=True, check=True)
+            out[key] = float(result.stdout.strip().splitlines()[-1])
+    return out
+
+
+def _draw_record(quick: bool) -> dict[str, float | None]:
+    try:
+        from evosim.record.writer import bench_record
+        from evosim.render.draw import bench_draw
+    except ImportError:  # pragma: no cover - the render extra is part of the install
+        return {"draw_fps": None, "record_fps": None}
+    return {
+        "draw_fps": bench_draw(frames=100 if quick else 300),
+        "record_fps": bench_record(frames=40 if quick else 120),
+    }
+
+
+def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None
+              ) -> dict[str, Any]:
+    """Every figure of ``evosim bench`` as a JSON-ready dict."""
+    say = progress or (lambda _msg: None)
+    classic = load_scenario("classic")
+    big = scaled_scenario(classic)
+    cores = os.cpu_count() or 1
+    reps = 3 if quick else 5
+    say("classic world, one thread")
+    small = robot_steps_per_s(classic, 5_000 if quick else 20_000, reps)
+    say(f"{big.robots.count}-robot world, one thread")
+    large = robot_steps_per_s(big, 40 if quick else 200, reps, warm=20)
+    say("NumPy baseline")
+    numpy_small = numpy_steps_per_s(classic, 50 if quick else 200, reps)
+    say(f"{2 * cores} worlds over {cores} workers")
+    par = parallel(2 * cores, 2_000 if quick else 10_000, cores)
+    say("drawing and recording")
+    frames = _draw_record(quick)
+    say("compile time")
+    compile_ = compile_times(cold=not quick)
+    return {
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": cores,
+            "python": platform.python_version(),
+            "numba": _version("numba"),
+            "numpy": _version("numpy"),
+        },
+        "quick": quick,
+        "robot_steps_per_s": small["median"],
+        "classic": small,
+        "scaled": large,
+        "scaled_cost_ratio": large["ns_per_robot_step"] / small["ns_per_robot_step"],
+        "numpy_baseline": numpy_small,
+        "speedup_vs_numpy": small["median"] / numpy_small["median"],
+        "parallel": par,
+        **frames,
+        "compile": compile_,
+    }
+
+
+def _version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+def _fmt(v: float | None, unit: str = "") -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.0f}{unit}" if v >= 100 else f"{v:.2f}{unit}"
+
+
+def print_table(r: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    m = r["machine"]
+    t = Table(title=f"evosim bench ({m['cores']} cores, {m['cpu']}, Python {m['python']}, "
+                    f"numba {m['numba']})")
+    t.add_column("figure")
+    t.add_column("median", justify="right")
+    t.add_column("spread (min..max)", justify="right")
+    t.add_column("note")
+
+    def row(name: str, d: dict[str, Any], note: str) -> None:
+        t.add_row(name, _fmt(d["median"]), f"{_fmt(d['min'])}..{_fmt(d['max'])}", note)
+
+    c, s, n = r["classic"], r["scaled"], r["numpy_baseline"]
+    row("classic robot-steps/s, 1 thread", c, f"{c['ns_per_robot_step']:.0f} ns/robot-step")
+    row(f"{s['robots']} robots robot-steps/s", s,
+        f"{s['ns_per_robot_step']:.0f} ns/robot-step, {r['scaled_cost_ratio']:.2f}x classic")
+    row("NumPy baseline robot-steps/s", n, f"engine is {r['speedup_vs_numpy']:.1f}x faster")
+    p = r["parallel"]
+    t.add_row(f"{p['worlds']} worlds, {p['workers']} workers", _fmt(p["robot_steps_per_s"]), "",
+              f"{p['speedup']:.2f}x 1 worker, efficiency {p['efficiency']:.0%}")
+    t.add_row("draw fps (1280x720, rays)", _fmt(r["draw_fps"]), "", "off-screen")
+    t.add_row("record fps (mp4)", _fmt(r["record_fps"]), "", "step + draw + encode")
+    comp = r["compile"]
+    t.add_row("first step, cold cache", _fmt(comp["cold_s"], " s"), "", "import + compile")
+    t.add_row("first step, cached", _fmt(comp["cached_s"], " s"), "", "import + load")
+    Console().print(t)
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status("benchmarking") as status:
+        result = run_bench(quick=args.quick,
+                           progress=lambda msg: status.update(f"benchmarking: {msg}"))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_table(result)
+    return 0

@@ -1,0 +1,26 @@
+"""``evosim bench --quick --json`` reports every figure the issue names."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from evosim.cli import main
+
+
+def test_bench_quick_json(capsys):
+    assert main(["bench", "--quick", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["robot_steps_per_s"] == r["classic"]["median"] > 0
+    for key in ("classic", "scaled", "numpy_baseline"):
+        d = r[key]
+        assert d["min"] <= d["median"] <= d["max"] and d["repeats"] >= 3
+        assert d["ns_per_robot_step"] > 0
+    assert r["scaled"]["robots"] == 100 * r["classic"]["robots"]
+    assert r["scaled_cost_ratio"] > 0 and r["speedup_vs_numpy"] > 1
+    p = r["parallel"]
+    assert p["workers"] == (os.cpu_count() or 1) and p["worlds"] == 2 * p["workers"]
+    assert p["speedup"] > 0 and 0 < p["efficiency"]
+    assert r["draw_fps"] > 0 and r["record_fps"] > 0
+    assert r["compile"]["cached_s"] > 0
+    assert r["machine"]["cores"] == os.cpu_count()
