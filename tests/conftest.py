@@ -8,10 +8,10 @@ import os
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-import pytest  # noqa: E402
+import pytest
 
-from evosim import World, load_scenario  # noqa: E402
-from evosim.scenario import Scenario, scenario_from_dict  # noqa: E402
+from evosim import World, load_scenario
+from evosim.scenario import Scenario, scenario_from_dict
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from evosim.errors import ScenarioError
-from evosim.scenario.model import Scenario, _Inconsistent
+from evosim.scenario.model import Scenario, _InconsistentError
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 """The built-in scenario library (``scenarios/`` at the repository root)."""
@@ -25,7 +25,8 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
     if path.is_file():
         return path
-    if path.suffix == "" and (SCENARIO_DIR / f"{path.name}.toml").is_file() and path.parent == Path():
+    builtin = SCENARIO_DIR / f"{path.name}.toml"
+    if path.suffix == "" and path.parent == Path() and builtin.is_file():
         return SCENARIO_DIR / f"{path.name}.toml"
     known = ", ".join(list_scenarios())
     raise ScenarioError(
@@ -198,7 +199,7 @@ def _describe(exc: ValidationError) -> str:
     err_type = err["type"]
     ctx = err.get("ctx") or {}
     original = ctx.get("error")
-    if isinstance(original, _Inconsistent):
+    if isinstance(original, _InconsistentError):
         return f"{original.key}: {original.message}"
     # Errors inside a tuple of literals are reported on the field itself.
     key_loc = tuple(p for p in loc if not (isinstance(p, int) and _field_info(loc) is not None))
@@ -216,5 +217,6 @@ def _describe(exc: ValidationError) -> str:
         return f"{key}: {err['msg'].removeprefix('Value error, ')}"
     if loc and loc[0] == "vision" and len(loc) >= 2 and loc[1] == "channels":
         value = err["input"]
-        return f"vision.channels: expected a list of 'fruit', 'mine', 'robot', 'wall', got {_given(value)}"
+        return ("vision.channels: expected a list of 'fruit', 'mine', 'robot', 'wall', "
+                f"got {_given(value)}")
     return f"{key}: expected {_expected(key_loc, err_type)}, got {_given(err['input'])}"

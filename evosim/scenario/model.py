@@ -6,6 +6,7 @@ Units: lengths in world units, angles in degrees, time in steps (ticks).
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -151,18 +152,18 @@ class Scenario(_Table):
     def _consistent(self) -> Scenario:
         r = self.robots
         if r.speed_init_min > r.speed_init_max:
-            raise _Inconsistent(
+            raise _InconsistentError(
                 "robots.speed_init_min",
                 f"expected at most robots.speed_init_max ({r.speed_init_max}), "
                 f"got {r.speed_init_min}",
             )
         if r.speed_init_max > r.speed_limit:
-            raise _Inconsistent(
+            raise _InconsistentError(
                 "robots.speed_init_max",
                 f"expected at most robots.speed_limit ({r.speed_limit}), got {r.speed_init_max}",
             )
         if r.lifespan > r.max_life:
-            raise _Inconsistent(
+            raise _InconsistentError(
                 "robots.lifespan",
                 f"expected at most robots.max_life ({r.max_life}), got {r.lifespan}",
             )
@@ -173,24 +174,23 @@ class Scenario(_Table):
             ("fruit.radius", self.fruit.radius),
         ):
             if 2 * radius >= small_side:
-                raise _Inconsistent(
+                raise _InconsistentError(
                     key, f"expected a radius under half the arena's smaller side, got {radius}"
                 )
         steps = [p.step for p in self.phases]
         for i in range(1, len(steps)):
             if steps[i] <= steps[i - 1]:
-                raise _Inconsistent(
+                raise _InconsistentError(
                     f"phases[{i}].step",
                     f"expected steps in increasing order, got {steps[i]} after {steps[i - 1]}",
                 )
         # Random free places must exist: mines may cover at most a third of the arena.
         arena = self.world.width * self.world.height
-        import math
 
         reach = self.mines.radius + max(r.radius, self.fruit.radius)
         covered = self.mine_capacity * math.pi * reach * reach
         if covered > arena / 3:
-            raise _Inconsistent(
+            raise _InconsistentError(
                 "mines.count",
                 f"expected mines to leave free room (at most a third of the arena "
                 f"within reach of a mine), got {self.mine_capacity} mines covering "
@@ -202,13 +202,15 @@ class Scenario(_Table):
     @property
     def mine_capacity(self) -> int:
         """Most mines active at any step (base count or any phase's)."""
-        counts = [self.mines.count] + [p.mines.count for p in self.phases if p.mines.count is not None]
+        counts = [self.mines.count]
+        counts += [p.mines.count for p in self.phases if p.mines.count is not None]
         return max(counts)
 
     @property
     def fruit_capacity(self) -> int:
         """Most fruit active at any step (base count or any phase's)."""
-        counts = [self.fruit.count] + [p.fruit.count for p in self.phases if p.fruit.count is not None]
+        counts = [self.fruit.count]
+        counts += [p.fruit.count for p in self.phases if p.fruit.count is not None]
         return max(counts)
 
     @property
@@ -253,7 +255,7 @@ class Scenario(_Table):
         return out
 
 
-class _Inconsistent(ValueError):
+class _InconsistentError(ValueError):
     """Raised inside validation with the dotted key it concerns."""
 
     def __init__(self, key: str, message: str) -> None:

@@ -95,7 +95,7 @@ def test_state_is_read_only():
 def test_corrupt_and_foreign_checkpoints_are_clear_errors(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip at all")
-    with pytest.raises(CheckpointError, match="bad.npz"):
+    with pytest.raises(CheckpointError, match=r"bad\.npz"):
         World.load(bad)
     foreign = tmp_path / "foreign.npz"
     np.savez(foreign, x=np.zeros(3))
