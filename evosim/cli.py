@@ -344,6 +344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EvosimError as exc:
         print(f"evosim {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # a path that cannot be read or written: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"evosim {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"evosim {args.command}: interrupted", file=sys.stderr)
         return 130

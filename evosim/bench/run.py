@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from evosim.bench.baseline import NumpyWorld
+from evosim.evolve.batch import default_workers
 from evosim.scenario import Scenario, load_scenario, scenario_from_dict
 from evosim.world import World
 
@@ -157,7 +158,7 @@ def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None
     say = progress or (lambda _msg: None)
     classic = load_scenario("classic")
     big = scaled_scenario(classic)
-    cores = os.cpu_count() or 1
+    cores = default_workers()
     reps = 3 if quick else 5
     say("classic world, one thread")
     small = robot_steps_per_s(classic, 5_000 if quick else 20_000, reps)

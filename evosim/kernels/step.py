@@ -546,10 +546,11 @@ def init_world(s, p, sch, sc):
     s.clock[NEXT_LINEAGE] = 0
     for c in range(s.counters.shape[0]):
         s.counters[c] = 0
-    # Robots are placed after mines and fruit; until then none stand anywhere.
+    # Robots are placed after mines and fruit; until then they stand far outside.
+    far = -4.0 * (p.width + p.height)
     for i in range(N):
-        s.robot_xy[i, 0] = -1e30
-        s.robot_xy[i, 1] = -1e30
+        s.robot_xy[i, 0] = far
+        s.robot_xy[i, 1] = far
     for j in range(s.mine_xy.shape[0]):
         _place_object(j, S_INIT_MINE, s.mine_xy, p.mine_radius, key, INIT_STEP, s, p,
                       True, j, False, -1)

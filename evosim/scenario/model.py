@@ -7,6 +7,7 @@ Units: lengths in world units, angles in degrees, time in steps (ticks).
 from __future__ import annotations
 
 import math
+import operator
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -185,7 +186,9 @@ class Scenario(_Table):
                     f"expected steps in increasing order, got {steps[i]} after {steps[i - 1]}",
                 )
         # Random free places must exist: mines may cover at most a third of the arena.
-        arena = self.world.width * self.world.height
+        # Centres of robots and fruit stay a radius inside the walls.
+        inner = max(r.radius, self.fruit.radius)
+        arena = (self.world.width - 2 * inner) * (self.world.height - 2 * inner)
 
         reach = self.mines.radius + max(r.radius, self.fruit.radius)
         covered = self.mine_capacity * math.pi * reach * reach
@@ -253,6 +256,20 @@ class Scenario(_Table):
                     current[key] = value
             out.append(dict(current))
         return out
+
+    def settings_at(self, step: int) -> dict[str, float | int]:
+        """Settings active at ``step``: the last :meth:`phase_schedule` row at or before it.
+
+        ``step`` is a world's step count (0 = the start); the row's ``"step"`` is
+        where its phase began.
+        """
+        try:
+            at = operator.index(step)
+        except TypeError:
+            at = -1
+        if isinstance(step, bool) or at < 0:
+            raise ValueError(f"settings_at(step): expected a non-negative integer, got {step!r}")
+        return [row for row in self.phase_schedule() if row["step"] <= at][-1]
 
 
 class _InconsistentError(ValueError):

@@ -300,6 +300,13 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], WorldState]:
     for key in ("seed", "step", "scenario"):
         if key not in meta:
             raise CheckpointError(f"{path}: metadata lacks {key!r}")
+    try:
+        check_seed(meta["seed"])
+    except EvosimError as exc:
+        raise CheckpointError(f"{path}: metadata {exc}") from None
+    if meta["step"] != int(arrays.clock[STEP]):
+        raise CheckpointError(f"{path}: metadata step {meta['step']!r} does not match the "
+                              f"state's step {int(arrays.clock[STEP])}")
     return meta, arrays
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 
 from evosim.cli import main
+from evosim.evolve.batch import default_workers
 
 
 def test_bench_quick_json(capsys):
@@ -19,8 +19,8 @@ def test_bench_quick_json(capsys):
     assert r["scaled"]["robots"] == 100 * r["classic"]["robots"]
     assert r["scaled_cost_ratio"] > 0 and r["speedup_vs_numpy"] > 1
     p = r["parallel"]
-    assert p["workers"] == (os.cpu_count() or 1) and p["worlds"] == 2 * p["workers"]
+    assert p["workers"] == default_workers() and p["worlds"] == 2 * p["workers"]
     assert p["speedup"] > 0 and 0 < p["efficiency"]
     assert r["draw_fps"] > 0 and r["record_fps"] > 0
     assert r["compile"]["cached_s"] > 0
-    assert r["machine"]["cores"] == os.cpu_count()
+    assert r["machine"]["cores"] == default_workers()

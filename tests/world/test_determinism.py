@@ -118,3 +118,24 @@ def test_corrupt_and_foreign_checkpoints_are_clear_errors(tmp_path):
     np.savez(tmp_path / "count.npz", **arrays)
     with pytest.raises(CheckpointError, match="mine count"):
         World.load(tmp_path / "count.npz")
+
+
+@pytest.mark.parametrize(("key", "value", "needle"), [
+    ("seed", "x", "seed: expected an integer"),
+    ("seed", -5, "seed: expected an integer"),
+    ("step", 7, "does not match the state's step"),
+    ("schema", 99, "schema: expected 1"),
+    ("format", "other", "not an evosim checkpoint"),
+])
+def test_checkpoint_metadata_is_validated(tmp_path, key, value, needle):
+    world = World(load_scenario("classic"), seed=0)
+    world.step(3)
+    good = world.save(tmp_path / "good.npz")
+    with np.load(good) as data:
+        arrays = dict(data)
+    meta = json.loads(str(arrays["meta"]))
+    meta[key] = value
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(CheckpointError, match=needle):
+        World.load(tmp_path / "bad.npz")
