@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from evosim.record.writer import RecordError, VideoWriter, check_video_path, check_video_size
 from evosim.render.draw import DrawOptions, draw, draw_panel, font, gif_palette
-from evosim.scenario import load_scenario
+from evosim.render.source import is_checkpoint, resolve_source, without_seed_brain
 from evosim.world import World
 
 RECORDINGS = Path("recordings")
@@ -91,41 +91,33 @@ def record(worlds: World | Sequence[World], out: str | Path, steps: int,
     return out
 
 
-def _is_checkpoint(source: str) -> bool:
-    return source.lower().endswith(".npz")
-
-
 def build_worlds(source: str, seed: int | None, vs: str | None
                  ) -> tuple[list[World], list[str], str]:
     """The worlds to record, their labels and a name for the default file."""
     if vs is not None:
-        if not _is_checkpoint(source):
+        if not is_checkpoint(source):
             raise RecordError(f"{source}: --vs {vs}: expected a checkpoint (.npz) whose "
                               "robots to compare, e.g. runs/classic-seed0/world-000/final.npz")
         evolved_from = World.load(source)
-        sc = evolved_from.scenario
-        seed = 0 if seed is None else seed
         # Both sides: a fresh world of the same scenario and seed (same mines,
         # fruit and starting places); one keeps its random brains, the other
-        # gets the checkpoint's genomes.
+        # gets the checkpoint's genomes. Without the scenario's seed_brain, or
+        # the "random" side would be copies of that brain (and need its file).
+        sc = without_seed_brain(evolved_from.scenario)
+        seed = 0 if seed is None else seed
         random_world = World(sc, seed=seed)
         evolved = World(sc, seed=seed)
         evolved.set_genomes(evolved_from.state.genome)
         step = evolved_from.step_count
         labels = ["random robots", f"evolved robots ({step:,} steps of evolution)"]
         return [random_world, evolved], labels, f"{sc.name}-seed{seed}-vs-{vs}"
-    if _is_checkpoint(source):
-        if seed is not None:
-            raise RecordError(f"{source}: --seed: a checkpoint continues its own world "
-                              "(seed fixed); drop --seed, or use --vs random")
-        world = World.load(source)
+    src = resolve_source(source, seed, seed_hint="drop --seed, or use --vs random")
+    world = src.world()
+    name = f"{world.scenario.name}-seed{world.seed}"
+    if src.is_checkpoint:
         label = f"{world.scenario.name}  seed {world.seed}  (from {Path(source).name})"
-        return [world], [label], f"{world.scenario.name}-seed{world.seed}-step{world.step_count}"
-    if Path(source).suffix.lower() in (".mp4", ".gif"):
-        raise RecordError(f"{source}: expected a scenario or a checkpoint (.npz), got a video")
-    sc = load_scenario(source)
-    seed = 0 if seed is None else seed
-    return [World(sc, seed=seed)], [f"{sc.name}  seed {seed}"], f"{sc.name}-seed{seed}"
+        return [world], [label], f"{name}-step{world.step_count}"
+    return [world], [f"{world.scenario.name}  seed {world.seed}"], name
 
 
 def record_command(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from types import TracebackType
 import imageio_ffmpeg
 import numpy as np
 
+from evosim import _atomic
 from evosim.errors import EvosimError
 
 FORMATS = (".mp4", ".gif")
@@ -167,13 +168,12 @@ class VideoWriter:
             self._closed = True
             try:
                 self._sink.close()
+                # mkstemp made it private; outputs are ordinary files, as atomic writes make.
+                os.chmod(self._tmp, _atomic._FILE_MODE)
+                os.replace(self._tmp, self.path)
             except BaseException:
                 self._cleanup()
                 raise
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp made it private
-            os.replace(self._tmp, self.path)
             self._palette_file.unlink(missing_ok=True)
         return self.path
 

@@ -9,18 +9,22 @@ world steps in chunks until the frame's time is used.
 from __future__ import annotations
 
 import os
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pygame
 
+from evosim.errors import EvosimError
 from evosim.render.draw import DrawOptions, Transform, draw, draw_panel
 from evosim.render.hud import RateTracker, draw_brain, draw_help, hud_lines, robot_lines
 from evosim.world import World
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0)
 """Steps per frame the + and - keys move through; 0 is as fast as it goes."""
+_LADDER = tuple(sorted(s for s in SPEEDS if s))  # the finite speeds, slowest first
 MAX_CHUNK = 50  # ticks per kernel call in "as fast as it goes" mode
 RECORDINGS = Path("recordings")
 
@@ -207,10 +211,10 @@ class Viewer:
         elif key == pygame.K_h:
             self.show_hud = not self.show_hud
         elif key == pygame.K_s:
-            self.screenshot()
+            self._try("screenshot", self.screenshot)
         elif key == pygame.K_v:
             if self._writer is None:
-                self._start_recording()
+                self._try("recording", self._start_recording)
             else:
                 self._stop_recording()
         elif key == pygame.K_q:
@@ -225,16 +229,25 @@ class Viewer:
             else:
                 self.running = False
 
+    def _try(self, what: str, action: Callable[[], object]) -> None:
+        """Run a key's file action; a failure is shown on screen, the viewer goes on."""
+        try:
+            action()
+        except (EvosimError, OSError, pygame.error) as exc:
+            self._flash(f"{what} failed: {exc}", 6.0)
+
     def faster(self) -> None:
-        i = SPEEDS.index(self.steps_per_frame) if self.steps_per_frame in SPEEDS else 0
-        self.steps_per_frame = SPEEDS[min(i + 1, len(SPEEDS) - 1)]
+        """The next speed on the ladder above the current one (which may be off it)."""
+        k = self.steps_per_frame
+        if k == 0:
+            return  # already as fast as it goes
+        self.steps_per_frame = next((s for s in _LADDER if s > k), 0)
 
     def slower(self) -> None:
-        if self.steps_per_frame not in SPEEDS:
-            self.steps_per_frame = 1
-            return
-        i = SPEEDS.index(self.steps_per_frame)
-        self.steps_per_frame = SPEEDS[max(i - 1, 0)]
+        """The next speed on the ladder below the current one; 1 is the slowest."""
+        k = self.steps_per_frame
+        below = [s for s in _LADDER if k == 0 or s < k]
+        self.steps_per_frame = below[-1] if below else 1
 
     def click(self, pos: tuple[int, int]) -> int | None:
         """Follow the robot nearest to pixel ``pos`` (or stop following); returns its id."""
@@ -264,8 +277,12 @@ class Viewer:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"screenshot-{self._name()}.png"
         tmp = path.with_name(f".{path.stem}.tmp.png")
-        pygame.image.save(surface, str(tmp))
-        os.replace(tmp, path)
+        try:
+            pygame.image.save(surface, str(tmp))
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         self._flash(f"saved {path}")
         return path
 
@@ -284,11 +301,21 @@ class Viewer:
         size = self._writer.size
         if surface.get_size() != size:
             surface = pygame.transform.smoothscale(surface, size)
-        self._writer.write(pygame.image.tobytes(surface, "RGB"))
+        try:
+            self._writer.write(pygame.image.tobytes(surface, "RGB"))
+        except (EvosimError, OSError) as exc:  # ffmpeg died: disk full, for one
+            writer, self._writer = self._writer, None
+            writer.abort()
+            self._flash(f"recording failed: {exc}", 6.0)
 
     def _stop_recording(self) -> None:
         if self._writer is not None:
             writer, self._writer = self._writer, None
-            path = writer.close()
+            try:
+                path = writer.close()
+            except (EvosimError, OSError) as exc:
+                self._flash(f"recording failed: {exc}", 6.0)
+                print(f"recording failed: {exc}", file=sys.stderr)  # the window may be gone
+                return
             self._flash(f"saved {path} ({writer.frames} frames)")
             print(f"saved {path} ({writer.frames} frames)")

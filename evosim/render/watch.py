@@ -5,25 +5,15 @@ from __future__ import annotations
 import argparse
 
 from evosim.render.display import HEADLESS_DRIVERS, NoDisplayError, require_display
-from evosim.scenario import load_scenario
-from evosim.world import World
-
-
-def load_world(source: str, seed: int | None) -> World:
-    """A fresh world of a scenario (seed default 0) or the world of a checkpoint (.npz)."""
-    if source.lower().endswith(".npz"):
-        from evosim.errors import CheckpointError
-
-        if seed is not None:
-            raise CheckpointError(f"{source}: --seed: a checkpoint continues its own world "
-                                  "(seed fixed); drop --seed")
-        return World.load(source)
-    return World(load_scenario(source), seed=0 if seed is None else seed)
+from evosim.render.source import resolve_source
 
 
 def watch_command(args: argparse.Namespace) -> int:
-    require_display()  # before loading anything: the error is about the screen
-    world = load_world(args.source, args.seed)
+    # The source first (a typo in its name is the thing to fix before the
+    # screen); it is only checked here, the world is built once a screen is known.
+    source = resolve_source(args.source, args.seed)
+    require_display()
+    world = source.world()
     import pygame
 
     from evosim.render.viewer import Viewer

@@ -110,3 +110,58 @@ def test_fixed_palette_keeps_the_drawn_colours(tmp_path) -> None:
     frame = _frames(out)[0].reshape(-1, 3)
     colours = {tuple(c) for c in np.unique(frame, axis=0)}
     assert MINE in colours and FRUIT in colours
+
+
+def test_vs_random_ignores_the_scenarios_seed_brain(tmp_path) -> None:
+    """The "random" side has random brains even when the checkpoint's scenario
+    starts from a seed brain, and neither side needs the brain file."""
+    pytest.importorskip("torch")
+    from evosim.record.record import build_worlds
+    from evosim.scenario import scenario_from_dict
+    from evosim.torch import policy_module, save_brain
+
+    classic = load_scenario("classic")
+    genome = np.random.default_rng(7).standard_normal(classic.genome_length).astype(np.float32)
+    genome[-1] = np.float32(2.0)
+    brain = save_brain(tmp_path / "seed.pt", classic, policy_module(classic, genome))
+    data = classic.model_dump(mode="json")
+    seeded = scenario_from_dict({**data, "evolution": {**data["evolution"],
+                                                       "seed_brain": str(brain)}})
+    evolved_from = World(seeded, seed=3)
+    evolved_from.step(10)
+    ckpt = evolved_from.save(tmp_path / "seeded.npz")
+    brain.unlink()  # a checkpoint needs no brain file; --vs random must not either
+
+    (random_world, evolved), labels, _ = build_worlds(str(ckpt), 4, "random")
+    assert random_world.scenario.evolution.seed_brain is None
+    assert not (np.asarray(random_world.state.genome) == genome).all(axis=1).any()
+    plain = World(load_scenario("classic"), seed=4)
+    for a, b in zip(random_world.state, plain.state, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(evolved.state.genome, evolved_from.state.genome)
+    np.testing.assert_array_equal(evolved.state.robot_xy, plain.state.robot_xy)
+    assert labels[0] == "random robots"
+
+
+def test_video_file_mode_is_the_atomic_writes_mode(tmp_path, monkeypatch) -> None:
+    """Finished videos get the same permissions as every other output (evosim._atomic)."""
+    from evosim import _atomic
+
+    monkeypatch.setattr(_atomic, "_FILE_MODE", 0o640)
+    out = tmp_path / "m.gif"
+    with VideoWriter(out, (64, 64), fps=5) as writer:
+        writer.write(np.zeros((64, 64, 3), np.uint8))
+    assert out.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--seed", "2"], "drop --seed, or use --vs random"),
+    ([], "(from c.npz)"),
+])
+def test_checkpoint_source_shares_the_watch_rule(argv, needle, tmp_path, capsys) -> None:
+    World(load_scenario("classic"), seed=1).save(tmp_path / "c.npz")
+    code = main(["record", str(tmp_path / "c.npz"), "--steps", "2", "--size", "64x64",
+                 "--out", str(tmp_path / "c.gif"), "--quiet", *argv])
+    assert code == (2 if argv else 0)
+    out = capsys.readouterr()
+    assert needle in out.err + out.out

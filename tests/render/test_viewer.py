@@ -89,3 +89,48 @@ def test_viewer_records_while_running(tmp_path) -> None:
     (video,) = tmp_path.glob("*.mp4")
     n, _ = imageio_ffmpeg.count_frames_and_secs(str(video))
     assert n == 4
+
+
+@pytest.mark.parametrize(("start", "up", "down"), [
+    (7, 10, 5), (1, 2, 1), (1000, 0, 500), (5000, 0, 1000), (0, 0, 1000), (3, 5, 2),
+])
+def test_speed_keys_move_to_the_next_ladder_value(start, up, down) -> None:
+    world = World(load_scenario("classic"), seed=0)
+    viewer = Viewer(world, steps_per_frame=start, size=(320, 240), fps=0)
+    viewer.faster()
+    assert viewer.steps_per_frame == up
+    viewer.steps_per_frame = start
+    viewer.slower()
+    assert viewer.steps_per_frame == down
+
+
+def _message(viewer: Viewer) -> str:
+    return viewer._message[0]
+
+
+def test_screenshot_and_record_errors_are_shown_not_raised(tmp_path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    world = World(load_scenario("classic"), seed=0)
+    viewer = Viewer(world, size=(320, 240), fps=0, out_dir=blocker / "recordings")
+    viewer.run(max_frames=1)
+    viewer._key(pygame.K_s)
+    assert _message(viewer).startswith("screenshot failed:")
+    assert "a-file" in _message(viewer)
+    viewer._key(pygame.K_v)
+    assert _message(viewer).startswith("recording failed:")
+    assert viewer._writer is None
+    assert viewer.run(max_frames=2) == 2  # still going
+    assert world.step_count == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]
+
+
+def test_recording_a_too_small_window_is_shown_not_raised(tmp_path) -> None:
+    world = World(load_scenario("classic"), seed=0)
+    viewer = Viewer(world, fps=0, surface=pygame.Surface((40, 30)), out_dir=tmp_path)
+    viewer.run(max_frames=1)
+    viewer._key(pygame.K_v)
+    assert _message(viewer).startswith("recording failed:")
+    assert "--size" in _message(viewer) or "64" in _message(viewer)
+    assert viewer.run(max_frames=1) == 1
+    assert not any(tmp_path.glob("*.mp4"))

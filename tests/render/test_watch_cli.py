@@ -40,7 +40,30 @@ def test_watch_command_in_a_subprocess_prints_nothing_else() -> None:
     assert "evosim record" in proc.stderr
 
 
-@pytest.mark.parametrize("argv", [["watch", "nosuchscenario", "--seed", "1"]])
-def test_watch_bad_scenario_is_checked_after_the_display(argv, capsys, monkeypatch) -> None:
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["watch", "nosuchscenario", "--seed", "1"], "nosuchscenario: no such scenario"),
+    (["watch", "clip.mp4"], "got a video"),
+    (["watch", "missing.npz"], "missing.npz: no such checkpoint"),
+])
+def test_watch_checks_the_source_before_the_display(argv, needle, capsys, monkeypatch,
+                                                    tmp_path) -> None:
+    """A typo is reported first (not hidden behind "no display")."""
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
+    assert "evosim record" not in err
+
+
+def test_watch_refuses_seed_with_a_checkpoint_before_the_display(capsys, monkeypatch,
+                                                                 tmp_path) -> None:
+    from evosim import World, load_scenario
+
+    World(load_scenario("classic"), seed=0).save(tmp_path / "c.npz")
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    assert main(["watch", str(tmp_path / "c.npz"), "--seed", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "--seed" in err and "drop --seed" in err
+    assert main(["watch", str(tmp_path / "c.npz")]) == 2  # a good checkpoint: the display
+    assert "evosim record" in capsys.readouterr().err
