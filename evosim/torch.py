@@ -262,7 +262,7 @@ def seed_genomes(scenario: Scenario, seed: int) -> np.ndarray:
     if path is None:
         raise EvosimError("seed_genomes: the scenario has no [evolution] seed_brain")
     genome = load_brain_genome(path, scenario).astype(np.float64)
-    at_start = [row for row in scenario.phase_schedule() if row["step"] <= 0][-1]
+    at_start = scenario.settings_at(0)
     rate, sigma = float(at_start["mutation_rate"]), float(at_start["mutation_sigma"])
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
     N, G = scenario.robots.count, scenario.genome_length

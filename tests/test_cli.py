@@ -47,15 +47,6 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, args, needle):
     assert "Traceback" not in result.stderr
 
 
-def test_evolve_refuses_a_non_empty_out_folder(tmp_path):
-    out = tmp_path / "run"
-    out.mkdir()
-    (out / "keep.txt").write_text("precious")
-    result = run_cli("evolve", "classic", "--steps", "5", "--out", str(out))
-    assert result.returncode == 2 and "not empty" in result.stderr
-    assert (out / "keep.txt").read_text() == "precious"
-
-
 def test_bad_scenario_file_via_cli(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[vision]\nrays = 0\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -356,6 +357,51 @@ def test_seed_brain_must_fit_and_exist(tmp_path, brain_file):
         World(missing, seed=0)
     assert main(["evolve", str(_toml(tmp_path, "nope.pt")), "--steps", "5", "--quiet",
                  "--out", str(tmp_path / "run")]) == 2
+
+
+@pytest.mark.parametrize("problem", ["missing", "wrong shape"])
+def test_evolve_checks_seed_brain_before_making_the_run_folder(tmp_path, brain_file, capsys,
+                                                              problem):
+    path, _ = brain_file
+    toml = tmp_path / "s.toml"
+    if problem == "missing":
+        toml.write_text(f'[evolution]\nseed_brain = "{tmp_path / "nope.pt"}"\n')
+        needle = "nope.pt: no such brain file"
+    else:
+        toml.write_text(f'[brain]\nhidden = 4\n[evolution]\nseed_brain = "{path}"\n')
+        needle = "seed.pt: brain shape does not fit"
+    new, empty = tmp_path / "new-run", tmp_path / "empty-run"
+    empty.mkdir()
+    for out in (new, empty):
+        capsys.readouterr()
+        assert main(["evolve", str(toml), "--steps", "5", "--quiet", "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and needle in err[0], err
+    assert not new.exists()  # so the same command can simply be run again
+    assert list(empty.iterdir()) == []
+
+
+def test_evaluate_of_a_seeded_run_has_a_random_arm_and_needs_no_brain(tmp_path, brain_file,
+                                                                      capsys):
+    from evosim.evolve.evaluate import evaluation_scenario
+
+    path, genome = brain_file
+    toml = tmp_path / "seeded.toml"
+    toml.write_text(f'[robots]\ncount = 20\n[evolution]\nseed_brain = "{path}"\n')
+    out = tmp_path / "run"
+    assert main(["evolve", str(toml), "--steps", "300", "--seed", "3", "--quiet",
+                 "--out", str(out)]) == 0
+    final = out / "world-000" / "final.npz"
+    source = World.load(final)
+    frozen = evaluation_scenario(source.scenario, source.step_count)
+    assert frozen.evolution.seed_brain is None
+    random_arm = np.asarray(World(frozen, seed=source.seed).state.genome)
+    assert not np.any(np.all(random_arm == genome, axis=1))  # not the brain, nor copies of it
+    assert np.abs(random_arm[:, :-1] - genome[:-1]).mean() > 0.5
+    path.unlink()  # evaluating must not need the brain file (or torch)
+    capsys.readouterr()
+    assert main(["evaluate", str(final), "--steps", "100", "--seeds", "2", "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"evolved", "random"}
 
 
 def _toml(tmp_path: Path, brain: str) -> Path:

@@ -26,15 +26,20 @@ SAMPLE_EVERY = 10  # ticks between samples of the realised speed
 
 
 def evaluation_scenario(scenario: Scenario, step: int) -> Scenario:
-    """``scenario`` without reproduction, same-genome respawn, phases frozen at ``step``."""
-    active = [row for row in scenario.phase_schedule() if row["step"] <= step][-1]
+    """``scenario`` without reproduction, same-genome respawn, phases frozen at ``step``.
+
+    ``seed_brain`` is dropped: the random arm must start from random genomes
+    (the evolved arm takes its genomes from the checkpoint), and evaluating
+    must not need torch or the brain file the run was seeded from.
+    """
+    active = scenario.settings_at(step)
     data = scenario.model_dump(mode="json")
     data["mines"]["count"] = active["mine_count"]
     data["fruit"]["count"] = active["fruit_count"]
     data["fruit"]["life_bonus"] = active["life_bonus"]
     data["evolution"].update(reproduction=False, respawn="same_genome",
                              mutation_rate=active["mutation_rate"],
-                             mutation_sigma=active["mutation_sigma"])
+                             mutation_sigma=active["mutation_sigma"], seed_brain=None)
     data["phases"] = []
     return type(scenario).model_validate(data)
 

@@ -29,7 +29,7 @@ from evosim.evolve.batch import (
     world_seeds,
 )
 from evosim.evolve.checkpoints import METRICS_FILE, remove_temp_files
-from evosim.scenario import load_scenario
+from evosim.scenario import Scenario, load_scenario
 
 DEFAULT_CHECKPOINT_EVERY = 10_000
 DEFAULT_METRICS_EVERY = 1_000
@@ -134,9 +134,18 @@ def evolve_command(args: argparse.Namespace) -> int:
         command=["evosim", *sys.argv[1:]],
     )
     workers = check_workers(args.workers, plan.worlds)
+    _check_world_builds(scenario, plan.seeds[0])
     prepare_out_dir(out)
     plan.save(out)
     return _execute(out, plan, workers, args.quiet)
+
+
+def _check_world_builds(scenario: Scenario, seed: int) -> None:
+    """Build the first world here, so a scenario that cannot start (a missing or
+    ill-fitting ``seed_brain``...) fails before the run folder exists, not in a worker."""
+    from evosim.world import World
+
+    World(scenario, seed=seed)
 
 
 def resume_command(run_dir: Path, workers: int | None, quiet: bool) -> int:
