@@ -91,7 +91,7 @@ def ray_wall(x, y, dirx, diry, width, height):
     return t if t > 0.0 else 0.0
 
 
-@kernel
+@inlined
 def ray_directions(ch, sh, ray_cos, ray_sin, ray_dx, ray_dy):
     """Unit direction of every ray of a robot heading (cos h, sin h) = (ch, sh)."""
     for k in range(ray_cos.shape[0]):
@@ -236,7 +236,7 @@ def obs_slot(p, channel):
     return p.obs_wall
 
 
-@kernel
+@inlined
 def sense_all(s, p, sc):
     """Raycast vision of every robot into ``sc.obs`` (float32 [N, R, C]).
 
@@ -320,7 +320,7 @@ def tanh(x):
     return 1.0 - 2.0 / (math.exp(2.0 * x) + 1.0)
 
 
-@kernel
+@inlined
 def think_all(s, p, sc):
     """Every robot's brain on ``sc.obs`` into ``sc.actions`` = (turn, throttle).
 
@@ -524,7 +524,7 @@ def apply_phase(ph, key, step, s, p, sch):
         s.clock[FRUIT_COUNT] = want
 
 
-@kernel
+@inlined
 def build_grids(s, p, sc):
     build_grid(s.mine_xy, s.clock[MINE_COUNT], p.cell, p.ncx, p.ncy, sc.mine_start,
                sc.mine_items, sc.cursor)
@@ -589,7 +589,7 @@ def move_mines(s, p):
         s.mine_heading[j] = (h + math.pi) % TWO_PI - math.pi
 
 
-@kernel
+@inlined
 def move_all(s, p, sc):
     """Turn, then move at throttle x max-speed gene; walls stop the body (slide)."""
     robot_xy = s.robot_xy
@@ -637,7 +637,7 @@ def _first_fruit(x, y, fruit_xy, start, items, taken, p):
     return best
 
 
-@kernel
+@inlined
 def contacts_all(bonus, s, p, sc):
     """Life and contacts, in slot order: a mine kills; else the first fruit touched
     is eaten (life + bonus, capped); life at 0 kills."""
