@@ -233,7 +233,8 @@ def print_table(r: dict[str, Any]) -> None:
     comp = r["compile"]
     t.add_row("first step, cold cache", _fmt(comp["cold_s"], " s"), "", "import + compile")
     t.add_row("first step, cached", _fmt(comp["cached_s"], " s"), "", "import + load")
-    Console().print(t)
+    console = Console()
+    Console(width=max(console.width, 110)).print(t)
 
 
 def bench_command(args: argparse.Namespace) -> int:
