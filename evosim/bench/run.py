@@ -58,30 +58,30 @@ def _timed(fn: Callable[[], None]) -> float:
     return time.perf_counter() - start
 
 
+def _throughput(step: Callable[[int], None], robots: int, steps: int, repeats: int
+                ) -> dict[str, Any]:
+    """Median and spread of robot-steps/s of ``step(steps)`` over ``repeats`` calls."""
+    rates = [robots * steps / _timed(lambda: step(steps)) for _ in range(repeats)]
+    out = _spread(rates)
+    out["robots"] = robots
+    out["ns_per_robot_step"] = 1e9 / out["median"]
+    return out
+
+
 def robot_steps_per_s(scenario: Scenario, steps: int, repeats: int, warm: int = 200
                       ) -> dict[str, Any]:
     """Engine throughput on one thread: ``steps`` ticks per repeat after ``warm`` ticks."""
     world = World(scenario, seed=0)
     world.step(warm)
-    n = scenario.robots.count
-    rates = [n * steps / _timed(lambda: world.step(steps)) for _ in range(repeats)]
-    out = _spread(rates)
-    out["robots"] = n
-    out["ns_per_robot_step"] = 1e9 / out["median"]
-    return out
+    return _throughput(world.step, scenario.robots.count, steps, repeats)
 
 
 def numpy_steps_per_s(scenario: Scenario, steps: int, repeats: int) -> dict[str, Any]:
-    """The NumPy baseline's throughput on the same kind of state."""
+    """The NumPy baseline's throughput, starting from the engine's state after 200 ticks."""
     world = World(scenario, seed=0)
     world.step(200)
     base = NumpyWorld(scenario, world.state, seed=0)
-    n = scenario.robots.count
-    rates = [n * steps / _timed(lambda: base.step(steps)) for _ in range(repeats)]
-    out = _spread(rates)
-    out["robots"] = n
-    out["ns_per_robot_step"] = 1e9 / out["median"]
-    return out
+    return _throughput(base.step, scenario.robots.count, steps, repeats)
 
 
 def _world_task(args: tuple[int, int]) -> float:
