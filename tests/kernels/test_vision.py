@@ -12,6 +12,8 @@ from evosim import ScenarioError, World
 from tests import naive
 from tests.conftest import small_scenario
 
+SLOW_OR_FILTERED = [HealthCheck.too_slow, HealthCheck.filter_too_much]
+
 CHANNEL_SETS = [
     ["mine", "fruit"],
     ["mine", "fruit", "robot", "wall"],
@@ -66,7 +68,7 @@ def layouts(draw):
     return world
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=SLOW_OR_FILTERED)
 @given(layouts())
 def test_vision_matches_brute_force_reference(world):
     got = world.observations()
@@ -78,7 +80,7 @@ def test_vision_matches_brute_force_reference(world):
     assert ((got > 0).sum(axis=2) <= 1).all()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_OR_FILTERED)
 @given(layouts())
 def test_actions_match_numpy_brain(world):
     obs = world.observations()
