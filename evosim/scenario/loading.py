@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,11 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{label}: invalid TOML: {exc}") from None
-    data.setdefault("name", path.stem)
+    except RecursionError:
+        raise ScenarioError(f"{label}: invalid TOML: tables or arrays nested too deeply") from None
+    # A file name that is not a plain word still makes a usable default name.
+    data.setdefault("name", re.sub(r"[^A-Za-z0-9._-]", "-", path.stem).lstrip("._-")[:64]
+                    or "scenario")
     _resolve_seed_brain(data, path)
     return scenario_from_dict(data, source=label)
 
@@ -59,16 +64,21 @@ def _resolve_seed_brain(data: dict[str, Any], path: Path) -> None:
     """Make ``[evolution] seed_brain`` absolute, relative to the scenario file's folder."""
     evolution = data.get("evolution")
     brain = evolution.get("seed_brain") if isinstance(evolution, dict) else None
-    if isinstance(brain, str) and brain:
+    if isinstance(brain, str) and brain and "\0" not in brain:  # NUL: the model says why
         evolution["seed_brain"] = str((path.resolve().parent / Path(brain).expanduser()).resolve())
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate a scenario given as a plain dict (as stored in checkpoints)."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a table of scenario settings, got "
+                            f"{type(data).__name__}")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(f"{source}: {_describe(exc)}") from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: values nested too deeply") from None
 
 
 def _label(path: Path) -> str:
@@ -133,14 +143,21 @@ def _expected(loc: tuple[Any, ...], err_type: str) -> str:
     kind = "an integer" if "int" in text else "a number"
     if err_type.startswith("model_") or "Phase" in text:
         return "a table"
-    lo, strict_lo, hi = _bounds([*info.metadata, *_annotated_metadata(ann)])
+    lo, strict_lo, hi, strict_hi = _bounds([*info.metadata, *_annotated_metadata(ann)])
+    if lo is not None and hi is not None and strict_hi:
+        return f"{kind} of at least {_num(lo)} and below {_num(hi)}"
     if lo is not None and hi is not None and not strict_lo:
-        return f"{kind} from {lo:g} to {hi:g}"
+        return f"{kind} from {_num(lo)} to {_num(hi)}"
     if lo is not None and hi is not None:
-        return f"{kind} greater than {lo:g} and at most {hi:g}"
+        return f"{kind} greater than {_num(lo)} and at most {_num(hi)}"
     if lo is not None:
-        return f"{kind} {'greater than' if strict_lo else 'of at least'} {lo:g}"
+        return f"{kind} {'greater than' if strict_lo else 'of at least'} {_num(lo)}"
     return kind
+
+
+def _num(x: float) -> str:
+    """A bound as people read it: 4,611,686,018,427,387,904 for an int, 2e+06 for a float."""
+    return f"{x:,}" if isinstance(x, int) and abs(x) >= 10**6 else f"{x:g}"
 
 
 def _annotated_metadata(ann: Any) -> list[Any]:
@@ -151,24 +168,25 @@ def _annotated_metadata(ann: Any) -> list[Any]:
     return out
 
 
-def _bounds(metadata: list[Any]) -> tuple[Any, bool, Any]:
-    """(lower bound, lower is strict, upper bound) from pydantic/annotated-types metadata."""
+def _bounds(metadata: list[Any]) -> tuple[Any, bool, Any, bool]:
+    """(lower bound, lower is strict, upper bound, upper is strict) from pydantic metadata."""
     lo = hi = None
-    strict_lo = False
+    strict_lo = strict_hi = False
     for m in metadata:
         inner = getattr(m, "metadata", None)
         if isinstance(inner, list):
-            sub_lo, sub_strict, sub_hi = _bounds(inner)
+            sub_lo, sub_strict, sub_hi, sub_strict_hi = _bounds(inner)
             if sub_lo is not None:
                 lo, strict_lo = sub_lo, sub_strict
             if sub_hi is not None:
-                hi = sub_hi
+                hi, strict_hi = sub_hi, sub_strict_hi
         for attr in ("ge", "gt"):
             if getattr(m, attr, None) is not None:
                 lo, strict_lo = getattr(m, attr), attr == "gt"
-        if getattr(m, "le", None) is not None:
-            hi = m.le
-    return lo, strict_lo, hi
+        for attr in ("le", "lt"):
+            if getattr(m, attr, None) is not None:
+                hi, strict_hi = getattr(m, attr), attr == "lt"
+    return lo, strict_lo, hi, strict_hi
 
 
 def _literal_args(ann: Any) -> list[Any]:
@@ -180,16 +198,19 @@ def _literal_args(ann: Any) -> list[Any]:
     return out
 
 
-def _given(value: Any) -> str:
+def _given(value: Any, depth: int = 0) -> str:
     if isinstance(value, str):
-        return repr(value)
+        return repr(value) if len(value) <= 80 else repr(value[:80]) + "..."
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_given(v) for v in value) + "]"
-    return str(value)
+        if depth > 2 or len(value) > 10:
+            return f"a list of {len(value)} values"
+        return "[" + ", ".join(_given(v, depth + 1) for v in value) + "]"
+    text = str(value)
+    return text if len(text) <= 80 else text[:80] + "..."
 
 
 def _describe(exc: ValidationError) -> str:

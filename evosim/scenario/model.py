@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from evosim import limits as L
+
 CHANNELS: tuple[str, ...] = ("mine", "fruit", "robot", "wall")
 """Every vision channel, in the fixed order observations use."""
+_NAME = re.compile(L.NAME_PATTERN)
 
-_CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True)
+_CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
-Count = Annotated[int, Field(ge=0, le=1_000_000)]
-Positive = Annotated[float, Field(gt=0)]
+Count = Annotated[int, Field(ge=0, le=L.MAX_OBJECTS)]
+Radius = Annotated[float, Field(ge=L.MIN_LENGTH, le=L.MAX_ARENA_SIDE)]
+Speed = Annotated[float, Field(ge=0, le=L.MAX_SPEED)]
+Life = Annotated[int, Field(ge=1, le=L.MAX_LIFE)]
+Bonus = Annotated[int, Field(ge=0, le=L.MAX_LIFE)]
+Text = Annotated[str, Field(max_length=L.MAX_TEXT)]
 
 
 class _Table(BaseModel):
@@ -28,45 +36,45 @@ class _Table(BaseModel):
 class WorldTable(_Table):
     """Arena size; walls are solid and robots slide along them."""
 
-    width: Annotated[float, Field(gt=0, le=1_000_000)] = 800.0
-    height: Annotated[float, Field(gt=0, le=1_000_000)] = 600.0
+    width: Annotated[float, Field(ge=L.MIN_LENGTH, le=L.MAX_ARENA_SIDE)] = 800.0
+    height: Annotated[float, Field(ge=L.MIN_LENGTH, le=L.MAX_ARENA_SIDE)] = 600.0
 
 
 class RobotsTable(_Table):
     """Population slots and body; speeds are world units per step."""
 
-    count: Annotated[int, Field(ge=1, le=1_000_000)] = 50
-    radius: Positive = 6.0
-    lifespan: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
-    max_life: Annotated[int, Field(ge=1, le=10_000_000)] = 3000
+    count: Annotated[int, Field(ge=1, le=L.MAX_ROBOTS)] = 50
+    radius: Radius = 6.0
+    lifespan: Life = 1000
+    max_life: Life = 3000
     max_turn_degrees: Annotated[float, Field(ge=0, le=180)] = 15.0
-    speed_init_min: Annotated[float, Field(ge=0)] = 0.5
-    speed_init_max: Annotated[float, Field(ge=0)] = 3.0
-    speed_limit: Positive = 6.0
+    speed_init_min: Speed = 0.5
+    speed_init_max: Speed = 3.0
+    speed_limit: Annotated[float, Field(gt=0, le=L.MAX_SPEED)] = 6.0
 
 
 class MinesTable(_Table):
     """Red mines: touching one kills. ``speed`` > 0 makes them drift and bounce."""
 
     count: Count = 30
-    radius: Positive = 8.0
-    speed: Annotated[float, Field(ge=0)] = 0.0
+    radius: Radius = 8.0
+    speed: Speed = 0.0
 
 
 class FruitTable(_Table):
     """Green fruit: touching one adds life and yields an offspring."""
 
     count: Count = 30
-    radius: Positive = 8.0
-    life_bonus: Annotated[int, Field(ge=0, le=10_000_000)] = 600
+    radius: Radius = 8.0
+    life_bonus: Bonus = 600
 
 
 class VisionTable(_Table):
     """Raycast vision: rays spread evenly over the field of view."""
 
     rays: Annotated[int, Field(ge=1, le=256)] = 16
-    fov_degrees: Annotated[float, Field(gt=0, le=360)] = 120.0
-    range: Positive = 150.0
+    fov_degrees: Annotated[float, Field(ge=L.MIN_FOV_DEGREES, lt=L.MAX_FOV_DEGREES)] = 120.0
+    range: Annotated[float, Field(ge=L.MIN_LENGTH, le=L.MAX_RANGE)] = 150.0
     channels: tuple[Literal["mine", "fruit", "robot", "wall"], ...] = ("mine", "fruit")
 
     @field_validator("channels", mode="before")
@@ -100,10 +108,17 @@ class EvolutionTable(_Table):
     mutation_sigma: Annotated[float, Field(ge=0, le=100)] = 0.15
     newborn_slot: Literal["least_life", "random"] = "least_life"
     respawn: Literal["random", "same_genome"] = "random"
-    offspring_distance: Annotated[float, Field(ge=0)] = 20.0
+    offspring_distance: Annotated[float, Field(ge=0, le=L.MAX_ARENA_SIDE)] = 20.0
     # A brain file (`evosim export`); the world starts with mutated copies of it.
     # A relative path is resolved against the scenario file's folder on load.
-    seed_brain: Annotated[str, Field(min_length=1)] | None = None
+    seed_brain: Annotated[str, Field(min_length=1, max_length=L.MAX_TEXT)] | None = None
+
+    @field_validator("seed_brain")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\0" in value:
+            raise ValueError(f"expected a file path without NUL characters, got {value!r}")
+        return value
 
 
 class PhaseMines(_Table):
@@ -112,7 +127,7 @@ class PhaseMines(_Table):
 
 class PhaseFruit(_Table):
     count: Count | None = None
-    life_bonus: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    life_bonus: Bonus | None = None
 
 
 class PhaseEvolution(_Table):
@@ -123,8 +138,8 @@ class PhaseEvolution(_Table):
 class Phase(_Table):
     """From ``step`` on, these settings replace the ones before."""
 
-    step: Annotated[int, Field(ge=0)]
-    name: str = ""
+    step: Annotated[int, Field(ge=0, le=L.MAX_STEP)]
+    name: Text = ""
     mines: PhaseMines = PhaseMines()
     fruit: PhaseFruit = PhaseFruit()
     evolution: PhaseEvolution = PhaseEvolution()
@@ -134,7 +149,7 @@ class Scenario(_Table):
     """A whole world's settings. Build it with :func:`evosim.load_scenario`."""
 
     name: str = "scenario"
-    description: str = ""
+    description: Text = ""
     world: WorldTable = WorldTable()
     robots: RobotsTable = RobotsTable()
     mines: MinesTable = MinesTable()
@@ -143,6 +158,15 @@ class Scenario(_Table):
     brain: BrainTable = BrainTable()
     evolution: EvolutionTable = EvolutionTable()
     phases: tuple[Phase, ...] = ()
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        # The name makes default output paths (runs/NAME-seedS): no folders, no tricks.
+        if not _NAME.fullmatch(value) or value in (".", ".."):
+            raise ValueError(f"expected a plain file-name-safe word (letters, digits, '.', "
+                             f"'_', '-'; at most 64 characters), got {value[:80]!r}")
+        return value
 
     @field_validator("phases", mode="before")
     @classmethod
@@ -192,16 +216,49 @@ class Scenario(_Table):
 
         reach = self.mines.radius + max(r.radius, self.fruit.radius)
         covered = self.mine_capacity * math.pi * reach * reach
-        if covered > arena / 3:
+        if covered > arena * L.MINE_ROOM_SHARE:
             raise _InconsistentError(
                 "mines.count",
                 f"expected mines to leave free room (at most a third of the arena "
                 f"within reach of a mine), got {self.mine_capacity} mines covering "
                 f"{covered / arena:.0%}",
             )
+        # Fruit is placed clear of mines, fruit and robots: with the mines, it must
+        # leave room too, or every placement spends all its tries (a hang, not an error).
+        fruit_reach = self.fruit.radius + max(r.radius, self.fruit.radius)
+        both = covered + self.fruit_capacity * math.pi * fruit_reach * fruit_reach
+        if both > arena * L.FREE_ROOM_SHARE:
+            raise _InconsistentError(
+                "fruit.count",
+                f"expected mines and fruit to leave free room (at most "
+                f"{L.FREE_ROOM_SHARE:.0%} of the arena within reach of them), got "
+                f"{self.mine_capacity} mines and {self.fruit_capacity} fruit covering "
+                f"{both / arena:.0%}",
+            )
+        need = self.memory_bytes()
+        if need > L.STATE_MEMORY_BUDGET:
+            v = self.vision
+            raise _InconsistentError(
+                "robots.count",
+                f"expected the world's arrays to fit the memory budget of "
+                f"{L.STATE_MEMORY_BUDGET / 1024**3:g} GiB per world, got {r.count} robots x "
+                f"{self.genome_length} genes ({v.rays} rays x {len(v.channels)} channels, "
+                f"{self.brain.hidden} hidden) = {need / 1024**3:.1f} GiB",
+            )
         return self
 
     # Derived values are computed, never stored.
+    def memory_bytes(self) -> int:
+        """Bytes of state and scratch arrays of one world, an upper estimate.
+
+        Per robot: positions, ids and counters (<= 128 bytes with the nursery),
+        the float32 genome and observations; per mine or fruit about 40 bytes;
+        plus the largest spatial grid (4 int64 arrays of ``MAX_GRID_CELLS``).
+        """
+        per_robot = 128 + 4 * self.genome_length + 4 * self.n_inputs
+        objects = 40 * (self.mine_capacity + self.fruit_capacity)
+        return self.robots.count * per_robot + objects + 32 * (L.MAX_GRID_CELLS + 1)
+
     @property
     def mine_capacity(self) -> int:
         """Most mines active at any step (base count or any phase's)."""

@@ -10,17 +10,19 @@ from typing import Any
 
 import numpy as np
 
+from evosim import limits
 from evosim._atomic import atomic_write_with
 from evosim.errors import CheckpointError, EvosimError
 from evosim.kernels.layout import COUNTER_NAMES, FRUIT_COUNT, MINE_COUNT, STEP
 from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.step import decide_all, init_world, observe_all, run_steps
 from evosim.scenario import CHANNELS, Scenario, scenario_from_dict
+from evosim.world import checks
 from evosim.world.state import WorldState
 
 CHECKPOINT_FORMAT = "evosim-checkpoint"
 CHECKPOINT_SCHEMA = 1
-MAX_CELLS = 1 << 22  # grid cells at most (memory), the cell side grows beyond
+MAX_CELLS = limits.MAX_GRID_CELLS  # grid cells at most (memory), the cell side grows beyond
 
 
 def _version() -> str:
@@ -265,33 +267,59 @@ class World:
     @classmethod
     def load(cls, path: str | Path) -> World:
         """Rebuild a world from a checkpoint; it continues bit-identically."""
-        meta, arrays = read_checkpoint(path)
+        meta, scenario, arrays = load_checkpoint(path)
         world = cls.__new__(cls)
-        world._setup(_checkpoint_scenario(path, meta), int(meta["seed"]), arrays)
-        _check_shapes(path, arrays, WorldState.empty(world.scenario))
+        world._setup(scenario, int(meta["seed"]), arrays)
         return world
 
 
 def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], WorldState]:
     """Metadata and arrays of a checkpoint file; CheckpointError if it is not one."""
+    meta, _, arrays = load_checkpoint(path)
+    return meta, arrays
+
+
+def load_checkpoint(path: str | Path) -> tuple[dict[str, Any], Scenario, WorldState]:
+    """Metadata, scenario and arrays of a checkpoint, every one checked before use.
+
+    Order: metadata (size, JSON, types), the scenario (full validation), each
+    array's ``.npy`` header against the shape and dtype the scenario implies
+    (before decompressing it), then every value (:mod:`evosim.world.checks`).
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            files = set(data.files)
-            if "meta" not in files:
-                raise CheckpointError(f"{path}: not an evosim checkpoint (no metadata)")
-            meta = json.loads(str(data["meta"]))
-            missing = [f for f in WorldState._fields if f not in files]
+        with zipfile.ZipFile(path) as zf:
+            meta = checks.read_metadata(zf, path)
+            checks.check_metadata_types(meta, path)
+            _check_metadata(path, meta)
+            scenario = _checkpoint_scenario(path, meta)
+            expected = WorldState.empty(scenario)  # zero pages: nothing touched until read
+            names = set(zf.namelist())
+            missing = [f for f in WorldState._fields if f"{f}.npy" not in names]
             if missing:
                 raise CheckpointError(f"{path}: checkpoint lacks arrays: {', '.join(missing)}")
-            arrays = WorldState(*(np.array(data[f]) for f in WorldState._fields))
+            arrays = WorldState(*(
+                checks.read_member(zf, f"{name}.npy", want.shape, want.dtype, f"{path}: {name}")
+                for name, want in zip(WorldState._fields, expected, strict=True)))
     except CheckpointError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        raise CheckpointError(f"{path}: not a readable checkpoint ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError,
+            NotImplementedError, RuntimeError) as exc:
+        # zipfile raises NotImplementedError for unknown compression, RuntimeError for
+        # encrypted members; numpy ValueError for bad headers.
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint ({reason})") from None
+    if meta["step"] != int(arrays.clock[STEP]):
+        raise CheckpointError(f"{path}: metadata step {meta['step']!r} does not match the "
+                              f"state's step {int(arrays.clock[STEP])}")
+    checks.check_values(path, scenario, arrays)
+    return meta, scenario, arrays
+
+
+def _check_metadata(path: Path, meta: dict[str, Any]) -> None:
+    if meta.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not an evosim checkpoint (format is not "
                               f"{CHECKPOINT_FORMAT!r})")
     if meta.get("schema") != CHECKPOINT_SCHEMA:
@@ -304,10 +332,9 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], WorldState]:
         check_seed(meta["seed"])
     except EvosimError as exc:
         raise CheckpointError(f"{path}: metadata {exc}") from None
-    if meta["step"] != int(arrays.clock[STEP]):
-        raise CheckpointError(f"{path}: metadata step {meta['step']!r} does not match the "
-                              f"state's step {int(arrays.clock[STEP])}")
-    return meta, arrays
+    if not 0 <= meta["step"] <= limits.MAX_STEP:
+        raise CheckpointError(f"{path}: metadata step: expected an integer from 0 to "
+                              f"{limits.MAX_STEP}, got {meta['step']}")
 
 
 def _checkpoint_scenario(path: str | Path, meta: dict[str, Any]) -> Scenario:
@@ -315,23 +342,3 @@ def _checkpoint_scenario(path: str | Path, meta: dict[str, Any]) -> Scenario:
         return scenario_from_dict(meta["scenario"], source=f"{path} (scenario)")
     except EvosimError as exc:
         raise CheckpointError(str(exc)) from None
-
-
-def _check_shapes(path: str | Path, arrays: WorldState, expected: WorldState) -> None:
-    for name, got, want in zip(WorldState._fields, arrays, expected, strict=True):
-        if got.shape != want.shape or got.dtype != want.dtype:
-            raise CheckpointError(
-                f"{path}: {name}: expected {want.dtype}{list(want.shape)}, "
-                f"got {got.dtype}{list(got.shape)}"
-            )
-    # Kernels index by these counts without bounds checks: a bad file must stop here.
-    limits = {"step": (int(arrays.clock[STEP]), 0, 2**62),
-              "mine count": (int(arrays.clock[MINE_COUNT]), 0, expected.mine_xy.shape[0]),
-              "fruit count": (int(arrays.clock[FRUIT_COUNT]), 0, expected.fruit_xy.shape[0])}
-    for what, (value, lo, hi) in limits.items():
-        if not lo <= value <= hi:
-            raise CheckpointError(f"{path}: clock: expected a {what} from {lo} to {hi}, "
-                                  f"got {value}")
-    for name in ("robot_xy", "robot_heading", "mine_xy", "fruit_xy", "genome"):
-        if not np.isfinite(getattr(arrays, name)).all():
-            raise CheckpointError(f"{path}: {name}: expected finite numbers")

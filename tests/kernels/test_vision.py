@@ -36,7 +36,7 @@ def layouts(draw):
         fruit={"count": draw(st.integers(0, 8)), "radius": draw(st.floats(1, 12))},
         vision={
             "rays": rays,
-            "fov_degrees": draw(st.floats(5, 360)),
+            "fov_degrees": draw(st.floats(5, 360, exclude_max=True)),
             "range": draw(st.floats(10, 400)),
             "channels": draw(st.sampled_from(CHANNEL_SETS)),
         },

@@ -50,7 +50,7 @@ BAD = [
     ("[visoin]\nrays = 3\n", r"visoin: unknown key \(valid keys here: name, description, world"),
     ("[vision]\nchannels = [\"mine\", \"smell\"]\n", r"vision\.channels: expected a list of"),
     ("[vision]\nchannels = []\n", r"vision\.channels: expected at least one channel"),
-    ("[world]\nwidth = 0\n", r"world\.width: expected a number greater than 0"),
+    ("[world]\nwidth = 0\n", r"world\.width: expected a number from 0\.01 to 1e\+06, got 0"),
     ("[evolution]\nreproduction = 1\n", r"evolution\.reproduction: expected true or false, got 1"),
     ("[evolution]\nrespawn = \"never\"\n", r"evolution\.respawn: expected one of 'random', "
      r"'same_genome', got 'never'"),

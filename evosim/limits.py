@@ -1,0 +1,66 @@
+"""Every hard limit on input, in one place.
+
+The kernels do no bounds checks, so what validation lets through must be safe
+to run: finite, small enough for the arena, the grid and float32, and sized so
+that a world's arrays fit in memory and its set-up ends in bounded time. The
+scenario model, the checkpoint and run-folder readers and the command line all
+read these numbers; none is repeated elsewhere. Imports nothing.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------- scenario values
+
+MAX_ARENA_SIDE = 1_000_000.0
+"""World units: the largest arena width or height."""
+MIN_LENGTH = 0.01
+"""World units: the smallest radius or vision range (denormals would overflow the grid)."""
+MAX_RANGE = 2 * MAX_ARENA_SIDE
+"""World units: vision range at most (beyond the diagonal of the largest arena)."""
+MAX_SPEED = MAX_ARENA_SIDE
+"""Units per step: robot speeds and mines.speed at most (float32-safe)."""
+MIN_FOV_DEGREES = 0.01
+"""Smallest field of view; the largest is below 360 so the end rays never coincide."""
+MAX_FOV_DEGREES = 360.0
+"""Exclusive upper bound of ``vision.fov_degrees``."""
+MAX_ROBOTS = 100_000
+"""Population slots at most (robots.count)."""
+MAX_OBJECTS = 20_000
+"""Mines (and, separately, fruit) at most: placement is brute force, O(count^2) at start."""
+MAX_LIFE = 10_000_000
+"""Steps: lifespan, max_life and life_bonus at most."""
+MAX_STEP = 2**62
+"""Steps: a phase start, a run's length, a checkpoint's step counter at most (int64-safe)."""
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+"""A scenario name: a plain file-name-safe word (it names default output files)."""
+MAX_TEXT = 4096
+"""Characters: descriptions, phase names and paths at most."""
+FREE_ROOM_SHARE = 0.5
+"""Mines and fruit together may keep at most this share of the arena out of reach."""
+MINE_ROOM_SHARE = 1 / 3
+"""Mines alone may keep at most this share of the arena out of reach."""
+
+# ---------------------------------------------------------------- memory
+
+STATE_MEMORY_BUDGET = 2 * 1024**3
+"""Bytes: a world's state and scratch arrays at most (checked before allocating)."""
+
+MAX_GRID_CELLS = 1 << 22
+"""Spatial grid cells at most (memory); beyond it the cell side grows."""
+
+# ---------------------------------------------------------------- commands and files
+
+MAX_WORLDS = 4096
+"""``evolve --worlds`` at most (each world has its own folder and worker task)."""
+MAX_EVAL_SEEDS = 1000
+"""``evaluate --seeds`` at most."""
+MAX_FRAMES = 1_000_000
+"""``record``: video frames (ceil(steps / steps-per-frame)) at most (9 h at 30 fps)."""
+MAX_FPS = 1000
+"""``record``/``watch`` --fps at most."""
+MAX_METRICS_ROWS = 1_000_000
+"""Metrics rows per world (steps / metrics_every) at most: they are held in memory."""
+MAX_JSON_BYTES = 64 * 1024**2
+"""Bytes: a checkpoint's metadata or a run.json at most."""
+MAX_ID = 2**62
+"""Robot ids, lineage ids and event counters in a checkpoint at most."""
