@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from evosim import limits
 from evosim.errors import EvosimError
 
 EXIT_BAD_INPUT = 2
@@ -25,14 +26,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _int_at_least(lo: int) -> Callable[[str], int]:
+def _int_at_least(lo: int, most: int = limits.MAX_STEP) -> Callable[[str], int]:
+    """An integer argument from ``lo`` to ``most`` (every count has a ceiling: no hangs)."""
+
     def parse(text: str) -> int:
         try:
+            if len(text) > 40:  # int() of huge digit strings is slow, and never valid here
+                raise ValueError
             value = int(text.replace("_", ""))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text[:40]!r}") from None
         if value < lo:
             raise argparse.ArgumentTypeError(f"expected an integer of at least {lo}, got {value}")
+        if value > most:
+            raise argparse.ArgumentTypeError(f"expected an integer from {lo} to {most:,}, "
+                                             f"got {value:,}")
         return value
 
     parse.__name__ = f"integer >= {lo}"
@@ -40,7 +48,7 @@ def _int_at_least(lo: int) -> Callable[[str], int]:
 
 
 def _seed(text: str) -> int:
-    value = _int_at_least(0)(text)
+    value = _int_at_least(0, 2**64)(text)
     if value >= 2**64:
         raise argparse.ArgumentTypeError(f"expected an integer below 2**64, got {value}")
     return value
@@ -77,7 +85,7 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", nargs="?",
                    help="built-in scenario name (see scenarios/) or a .toml path")
     p.add_argument("--steps", type=_int_at_least(1), help="ticks to run each world")
-    p.add_argument("--worlds", type=_int_at_least(1), default=1,
+    p.add_argument("--worlds", type=_int_at_least(1, limits.MAX_WORLDS), default=1,
                    help="independent worlds, seeds from SeedSequence(seed).spawn(worlds) "
                         "(default 1)")
     p.add_argument("--workers", type=_int_at_least(1), default=None,
@@ -129,9 +137,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "evosim evaluate run.npz --steps 10000 --seeds 8 --json",
     )
     p.add_argument("checkpoint", type=Path, help="a checkpoint file (.npz)")
-    p.add_argument("--steps", type=_int_at_least(1), default=5000,
+    p.add_argument("--steps", type=_int_at_least(1, limits.MAX_EVAL_STEPS), default=5000,
                    help="ticks per evaluation world (default 5000)")
-    p.add_argument("--seeds", type=_int_at_least(1), default=5,
+    p.add_argument("--seeds", type=_int_at_least(1, limits.MAX_EVAL_SEEDS), default=5,
                    help="evaluation worlds per arm (default 5)")
     p.add_argument("--seed", type=_seed, default=0,
                    help="seed of the evaluation worlds (default 0)")
@@ -214,7 +222,8 @@ def _add_watch(sub: argparse._SubParsersAction) -> None:
                    help="world seed for a scenario (default 0); a checkpoint keeps its own")
     p.add_argument("--steps-per-frame", type=_int_at_least(0), default=1, metavar="K",
                    help="ticks per frame, 0 = as fast as it goes (default 1; + and - change it)")
-    p.add_argument("--fps", type=_int_at_least(1), default=60, help="frame cap (default 60)")
+    p.add_argument("--fps", type=_int_at_least(1, limits.MAX_FPS), default=60,
+                   help="frame cap (default 60)")
     p.add_argument("--size", type=_video_size, default=(1280, 720), metavar="WxH",
                    help="initial window size (default 1280x720; the window is resizable)")
     p.add_argument("--rays", action="store_true", help="start with every robot's rays shown")
@@ -263,7 +272,8 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
                    help="draw each robot's field of view: its rays and what they hit")
     p.add_argument("--size", type=_video_size, default=(1280, 720), metavar="WxH",
                    help="frame size in pixels (default 1280x720)")
-    p.add_argument("--fps", type=_int_at_least(1), default=30, help="video frame rate (default 30)")
+    p.add_argument("--fps", type=_int_at_least(1, limits.MAX_FPS), default=30,
+                   help="video frame rate (default 30)")
     p.add_argument("--steps-per-frame", type=_int_at_least(1), default=2, metavar="K",
                    help="ticks per video frame (default 2); frames = ceil(steps / K)")
     p.add_argument("--seed", type=_seed, default=None,
@@ -277,6 +287,12 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
 
 def _run_record(args: argparse.Namespace) -> int:
     from evosim.record import record_command
+
+    frames = -(-args.steps // args.steps_per_frame)
+    if frames > limits.MAX_FRAMES:
+        raise EvosimError(f"--steps/--steps-per-frame: expected at most {limits.MAX_FRAMES:,} "
+                          f"video frames, got {args.steps:,} / {args.steps_per_frame:,} = "
+                          f"{frames:,} (raise --steps-per-frame)")
 
     return record_command(args)
 

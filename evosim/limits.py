@@ -54,6 +54,8 @@ MAX_WORLDS = 4096
 """``evolve --worlds`` at most (each world has its own folder and worker task)."""
 MAX_EVAL_SEEDS = 1000
 """``evaluate --seeds`` at most."""
+MAX_EVAL_STEPS = 10_000_000
+"""``evaluate --steps`` at most (progress is reported per world)."""
 MAX_FRAMES = 1_000_000
 """``record``: video frames (ceil(steps / steps-per-frame)) at most (9 h at 30 fps)."""
 MAX_FPS = 1000

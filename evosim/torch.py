@@ -135,6 +135,7 @@ def _genome_from_state(scenario: Scenario, state: dict[str, Any], max_speed: flo
             raise BrainFileError(f"{label}: no weight {name!r} (expected layers 0 and 2 "
                                  f"of Linear({scenario.n_inputs}, {scenario.brain.hidden}), "
                                  f"Tanh, Linear({scenario.brain.hidden}, 2))")
+        _check_tensor(t, name, label)
         if tuple(t.shape) != shape:
             raise BrainFileError(f"{label}: {name}: expected shape {list(shape)} for "
                                  f"{_describe_brain(scenario)}, got {list(t.shape)}")
@@ -143,6 +144,7 @@ def _genome_from_state(scenario: Scenario, state: dict[str, Any], max_speed: flo
         speed = state.get("max_speed")
         if not isinstance(speed, torch.Tensor) or speed.numel() != 1:
             raise BrainFileError(f"{label}: no 'max_speed' buffer; pass max_speed= explicitly")
+        _check_tensor(speed, "max_speed", label)
         parts.append(speed.detach().cpu().to(torch.float32).numpy().reshape(1))
     else:
         parts.append(np.array([max_speed], np.float32))
@@ -150,6 +152,18 @@ def _genome_from_state(scenario: Scenario, state: dict[str, Any], max_speed: flo
     if not np.isfinite(genome).all():
         raise BrainFileError(f"{label}: expected finite weights")
     return genome
+
+
+def _check_tensor(t: torch.Tensor, name: str, label: str) -> None:
+    """A weight must be a dense, real, floating-point tensor with its data on the CPU."""
+    if t.layout != torch.strided:
+        raise BrainFileError(f"{label}: {name}: expected a dense tensor, got layout {t.layout}")
+    if t.device.type != "cpu":
+        raise BrainFileError(f"{label}: {name}: expected a tensor with data on the CPU, got "
+                             f"device {t.device.type!r}")
+    if t.is_complex() or not t.is_floating_point() or t.is_quantized:
+        raise BrainFileError(f"{label}: {name}: expected real floating-point weights, got "
+                             f"{t.dtype}")
 
 
 # ---------------------------------------------------------------- brain files

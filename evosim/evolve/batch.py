@@ -34,6 +34,8 @@ from evosim.evolve.checkpoints import (
     list_checkpoints,
     world_dir,
 )
+from evosim.evolve.runfile import check_run_data
+from evosim.limits import MAX_JSON_BYTES
 from evosim.scenario import Scenario, scenario_from_dict
 
 RUN_FORMAT = "evosim-run"
@@ -102,16 +104,21 @@ class RunPlan:
         if not run_dir.is_dir():
             raise RunDirError(f"{run_dir}: no such run folder")
         try:
+            if path.stat().st_size > MAX_JSON_BYTES:
+                raise RunDirError(f"{path}: larger than {MAX_JSON_BYTES:,} bytes; not a run file")
             data = json.loads(path.read_text())
         except FileNotFoundError:
             raise RunDirError(f"{run_dir}: not an evosim run folder (no {RUN_FILE})") from None
         except (OSError, ValueError) as exc:
             raise RunDirError(f"{path}: unreadable ({exc})") from None
+        except RecursionError:
+            raise RunDirError(f"{path}: unreadable (JSON nested too deeply)") from None
         if not isinstance(data, dict) or data.get("format") != RUN_FORMAT:
             raise RunDirError(f"{path}: not an evosim run file (format is not {RUN_FORMAT!r})")
         if data.get("schema") != RUN_SCHEMA:
             raise RunDirError(f"{path}: schema: expected {RUN_SCHEMA}, got {data.get('schema')!r}")
         data.pop("worlds", None)
+        check_run_data(path, data)
         try:
             plan = cls(**data)
             ok = (plan.steps >= 1 and plan.checkpoint_every >= 1 and plan.metrics_every >= 1
@@ -184,7 +191,8 @@ def _start(run_dir: Path, plan: RunPlan, index: int) -> tuple[Any, list[dict], l
         raise CheckpointError(f"{path}: holds step {world.step_count}, its name says {step}")
     extra = _extra(path)
     previous = extra.get("metrics_previous")
-    if not (isinstance(previous, list) and len(previous) == len(metrics.COUNT_COLUMNS)):
+    if not (isinstance(previous, list) and len(previous) == len(metrics.COUNT_COLUMNS)
+            and all(type(v) is int and v >= 0 for v in previous)):
         raise CheckpointError(f"{path}: not a checkpoint of an evolve run (no metrics state)")
     return world, _kept_rows(run_dir, plan, index, step), [int(v) for v in previous]
 

@@ -29,6 +29,7 @@ from evosim.evolve.batch import (
     world_seeds,
 )
 from evosim.evolve.checkpoints import METRICS_FILE, remove_temp_files
+from evosim.evolve.runfile import check_metrics_rows
 from evosim.scenario import Scenario, load_scenario
 
 DEFAULT_CHECKPOINT_EVERY = 10_000
@@ -122,6 +123,8 @@ def evolve_command(args: argparse.Namespace) -> int:
     if args.resume is not None:
         return resume_command(args.resume, args.workers, args.quiet)
     scenario = load_scenario(args.scenario)
+    check_metrics_rows(args.steps, args.metrics_every or DEFAULT_METRICS_EVERY,
+                       "--steps/--metrics-every")
     out = args.out if args.out is not None else Path("runs") / f"{scenario.name}-seed{args.seed}"
     plan = RunPlan(
         scenario=scenario.model_dump(mode="json"),
@@ -153,7 +156,9 @@ def resume_command(run_dir: Path, workers: int | None, quiet: bool) -> int:
     plan = RunPlan.load(run_dir)
     finished = all(final_step(run_dir, plan, i) for i in range(plan.worlds))
     current = run_dir / METRICS_FILE
-    if finished and current.exists() and current.read_text() == rebuild_metrics(run_dir, plan):
+    # Bytes, not text: a garbage metrics.csv is simply rebuilt, never decoded.
+    if (finished and current.is_file()
+            and current.read_bytes() == rebuild_metrics(run_dir, plan).encode()):
         print(f"{run_dir}: run already finished ({plan.worlds} world(s) x {plan.steps} steps); "
               f"nothing to do")
         return 0

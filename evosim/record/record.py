@@ -16,6 +16,7 @@ import pygame
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from evosim.limits import MAX_FRAMES
 from evosim.record.writer import RecordError, VideoWriter, check_video_path, check_video_size
 from evosim.render.draw import DrawOptions, draw, draw_panel, font, gif_palette
 from evosim.render.source import is_checkpoint, resolve_source, without_seed_brain
@@ -70,7 +71,10 @@ def record(worlds: World | Sequence[World], out: str | Path, steps: int,
         raise RecordError("steps and steps per frame must be at least 1")
     out = check_video_path(out)
     check_video_size(out, size)
-    frames = math.ceil(steps / steps_per_frame)
+    frames = -(-steps // steps_per_frame)
+    if frames > MAX_FRAMES:
+        raise RecordError(f"expected at most {MAX_FRAMES:,} frames, got {frames:,} "
+                          f"({steps:,} steps at {steps_per_frame:,} per frame)")
     options = [_options(wd, fov) for wd in worlds]
     surface = pygame.Surface(size)
     with VideoWriter(out, size, fps=fps, palette=gif_palette()) as writer, Progress(

@@ -13,20 +13,20 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from evosim import limits as L
+from evosim import limits
 
 CHANNELS: tuple[str, ...] = ("mine", "fruit", "robot", "wall")
 """Every vision channel, in the fixed order observations use."""
-_NAME = re.compile(L.NAME_PATTERN)
+_NAME = re.compile(limits.NAME_PATTERN)
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
-Count = Annotated[int, Field(ge=0, le=L.MAX_OBJECTS)]
-Radius = Annotated[float, Field(ge=L.MIN_LENGTH, le=L.MAX_ARENA_SIDE)]
-Speed = Annotated[float, Field(ge=0, le=L.MAX_SPEED)]
-Life = Annotated[int, Field(ge=1, le=L.MAX_LIFE)]
-Bonus = Annotated[int, Field(ge=0, le=L.MAX_LIFE)]
-Text = Annotated[str, Field(max_length=L.MAX_TEXT)]
+Count = Annotated[int, Field(ge=0, le=limits.MAX_OBJECTS)]
+Radius = Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_ARENA_SIDE)]
+Speed = Annotated[float, Field(ge=0, le=limits.MAX_SPEED)]
+Life = Annotated[int, Field(ge=1, le=limits.MAX_LIFE)]
+Bonus = Annotated[int, Field(ge=0, le=limits.MAX_LIFE)]
+Text = Annotated[str, Field(max_length=limits.MAX_TEXT)]
 
 
 class _Table(BaseModel):
@@ -36,21 +36,21 @@ class _Table(BaseModel):
 class WorldTable(_Table):
     """Arena size; walls are solid and robots slide along them."""
 
-    width: Annotated[float, Field(ge=L.MIN_LENGTH, le=L.MAX_ARENA_SIDE)] = 800.0
-    height: Annotated[float, Field(ge=L.MIN_LENGTH, le=L.MAX_ARENA_SIDE)] = 600.0
+    width: Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_ARENA_SIDE)] = 800.0
+    height: Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_ARENA_SIDE)] = 600.0
 
 
 class RobotsTable(_Table):
     """Population slots and body; speeds are world units per step."""
 
-    count: Annotated[int, Field(ge=1, le=L.MAX_ROBOTS)] = 50
+    count: Annotated[int, Field(ge=1, le=limits.MAX_ROBOTS)] = 50
     radius: Radius = 6.0
     lifespan: Life = 1000
     max_life: Life = 3000
     max_turn_degrees: Annotated[float, Field(ge=0, le=180)] = 15.0
     speed_init_min: Speed = 0.5
     speed_init_max: Speed = 3.0
-    speed_limit: Annotated[float, Field(gt=0, le=L.MAX_SPEED)] = 6.0
+    speed_limit: Annotated[float, Field(gt=0, le=limits.MAX_SPEED)] = 6.0
 
 
 class MinesTable(_Table):
@@ -73,8 +73,9 @@ class VisionTable(_Table):
     """Raycast vision: rays spread evenly over the field of view."""
 
     rays: Annotated[int, Field(ge=1, le=256)] = 16
-    fov_degrees: Annotated[float, Field(ge=L.MIN_FOV_DEGREES, lt=L.MAX_FOV_DEGREES)] = 120.0
-    range: Annotated[float, Field(ge=L.MIN_LENGTH, le=L.MAX_RANGE)] = 150.0
+    fov_degrees: Annotated[
+        float, Field(ge=limits.MIN_FOV_DEGREES, lt=limits.MAX_FOV_DEGREES)] = 120.0
+    range: Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_RANGE)] = 150.0
     channels: tuple[Literal["mine", "fruit", "robot", "wall"], ...] = ("mine", "fruit")
 
     @field_validator("channels", mode="before")
@@ -108,10 +109,10 @@ class EvolutionTable(_Table):
     mutation_sigma: Annotated[float, Field(ge=0, le=100)] = 0.15
     newborn_slot: Literal["least_life", "random"] = "least_life"
     respawn: Literal["random", "same_genome"] = "random"
-    offspring_distance: Annotated[float, Field(ge=0, le=L.MAX_ARENA_SIDE)] = 20.0
+    offspring_distance: Annotated[float, Field(ge=0, le=limits.MAX_ARENA_SIDE)] = 20.0
     # A brain file (`evosim export`); the world starts with mutated copies of it.
     # A relative path is resolved against the scenario file's folder on load.
-    seed_brain: Annotated[str, Field(min_length=1, max_length=L.MAX_TEXT)] | None = None
+    seed_brain: Annotated[str, Field(min_length=1, max_length=limits.MAX_TEXT)] | None = None
 
     @field_validator("seed_brain")
     @classmethod
@@ -138,7 +139,7 @@ class PhaseEvolution(_Table):
 class Phase(_Table):
     """From ``step`` on, these settings replace the ones before."""
 
-    step: Annotated[int, Field(ge=0, le=L.MAX_STEP)]
+    step: Annotated[int, Field(ge=0, le=limits.MAX_STEP)]
     name: Text = ""
     mines: PhaseMines = PhaseMines()
     fruit: PhaseFruit = PhaseFruit()
@@ -216,7 +217,7 @@ class Scenario(_Table):
 
         reach = self.mines.radius + max(r.radius, self.fruit.radius)
         covered = self.mine_capacity * math.pi * reach * reach
-        if covered > arena * L.MINE_ROOM_SHARE:
+        if covered > arena * limits.MINE_ROOM_SHARE:
             raise _InconsistentError(
                 "mines.count",
                 f"expected mines to leave free room (at most a third of the arena "
@@ -227,21 +228,21 @@ class Scenario(_Table):
         # leave room too, or every placement spends all its tries (a hang, not an error).
         fruit_reach = self.fruit.radius + max(r.radius, self.fruit.radius)
         both = covered + self.fruit_capacity * math.pi * fruit_reach * fruit_reach
-        if both > arena * L.FREE_ROOM_SHARE:
+        if both > arena * limits.FREE_ROOM_SHARE:
             raise _InconsistentError(
                 "fruit.count",
                 f"expected mines and fruit to leave free room (at most "
-                f"{L.FREE_ROOM_SHARE:.0%} of the arena within reach of them), got "
+                f"{limits.FREE_ROOM_SHARE:.0%} of the arena within reach of them), got "
                 f"{self.mine_capacity} mines and {self.fruit_capacity} fruit covering "
                 f"{both / arena:.0%}",
             )
         need = self.memory_bytes()
-        if need > L.STATE_MEMORY_BUDGET:
+        if need > limits.STATE_MEMORY_BUDGET:
             v = self.vision
             raise _InconsistentError(
                 "robots.count",
                 f"expected the world's arrays to fit the memory budget of "
-                f"{L.STATE_MEMORY_BUDGET / 1024**3:g} GiB per world, got {r.count} robots x "
+                f"{limits.STATE_MEMORY_BUDGET / 1024**3:g} GiB per world, got {r.count} robots x "
                 f"{self.genome_length} genes ({v.rays} rays x {len(v.channels)} channels, "
                 f"{self.brain.hidden} hidden) = {need / 1024**3:.1f} GiB",
             )
@@ -257,7 +258,7 @@ class Scenario(_Table):
         """
         per_robot = 128 + 4 * self.genome_length + 4 * self.n_inputs
         objects = 40 * (self.mine_capacity + self.fruit_capacity)
-        return self.robots.count * per_robot + objects + 32 * (L.MAX_GRID_CELLS + 1)
+        return self.robots.count * per_robot + objects + 32 * (limits.MAX_GRID_CELLS + 1)
 
     @property
     def mine_capacity(self) -> int:

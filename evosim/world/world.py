@@ -13,7 +13,7 @@ import numpy as np
 from evosim import limits
 from evosim._atomic import atomic_write_with
 from evosim.errors import CheckpointError, EvosimError
-from evosim.kernels.layout import COUNTER_NAMES, FRUIT_COUNT, MINE_COUNT, STEP
+from evosim.kernels.layout import COUNTER_NAMES, STEP
 from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.step import decide_all, init_world, observe_all, run_steps
 from evosim.scenario import CHANNELS, Scenario, scenario_from_dict
