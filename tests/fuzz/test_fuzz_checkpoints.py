@@ -104,6 +104,7 @@ def array_corruption(draw, arrays):
 def test_corrupted_checkpoint_arrays_load_or_fail_in_one_line(good, tmp_path_factory, data):
     _, arrays = good
     corrupt, what = data.draw(array_corruption(arrays))
+    event(what.split()[0])
     path = tmp_path_factory.mktemp("bad") / "bad.npz"
     write_checkpoint(path, corrupt)
     _load_or_refuse(path)
