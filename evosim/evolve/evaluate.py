@@ -19,7 +19,7 @@ import numpy as np
 from evosim.evolve.batch import world_seeds
 from evosim.scenario import Scenario
 from evosim.world import World
-from evosim.world.world import read_checkpoint
+from evosim.world.world import load_checkpoint
 
 KEYS = ("fruit_per_robot_per_1k", "mine_deaths_per_robot_per_1k", "mean_speed")
 SAMPLE_EVERY = 10  # ticks between samples of the realised speed
@@ -88,9 +88,8 @@ def evaluate_checkpoint(path: str | Path, steps: int, seeds: int, seed: int = 0,
                         on_world: Callable[[], None] | None = None
                         ) -> dict[str, dict[str, dict[str, float]]]:
     """``{"evolved": {key: {"mean", "std"}}, "random": {...}}`` for a checkpoint file."""
-    meta, arrays = read_checkpoint(path)
-    source = World.load(path)  # validates shapes and the scenario
-    scenario = evaluation_scenario(source.scenario, int(meta["step"]))
+    meta, checked, arrays = load_checkpoint(path)  # shapes, values and the scenario
+    scenario = evaluation_scenario(checked, int(meta["step"]))
     arms: dict[str, list[dict[str, float]]] = {"evolved": [], "random": []}
     for world_seed in world_seeds(seed, seeds):
         evolved = World(scenario, seed=world_seed)

@@ -17,6 +17,13 @@ from evosim.cli import main
 from tests.conftest import small_scenario
 
 TIME_LIMIT = 20.0  # seconds: any single input must be answered within this
+SCALE = max(1, int(os.environ.get("EVOSIM_FUZZ_SCALE", "1") or 1))
+"""Multiplies every fuzzer's example count (``EVOSIM_FUZZ_SCALE=20 make test`` digs deeper)."""
+
+
+def examples(n: int) -> int:
+    """The example budget of one fuzz test: ``n`` in ``make test``, more when scaled."""
+    return n * SCALE
 
 
 def run_cli(argv: list[str], cwd: Path) -> tuple[int, str, str]:
