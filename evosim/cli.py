@@ -47,6 +47,18 @@ def _int_at_least(lo: int, most: int = limits.MAX_STEP) -> Callable[[str], int]:
     return parse
 
 
+def _text(text: str) -> str:
+    """A name or path: no NUL (the OS cannot take it), at most MAX_TEXT characters."""
+    if "\0" in text or len(text) > limits.MAX_TEXT:
+        raise argparse.ArgumentTypeError(f"expected a file name or path without NUL characters, "
+                                         f"at most {limits.MAX_TEXT} long, got {text[:40]!r}")
+    return text
+
+
+def _path(text: str) -> Path:
+    return Path(_text(text))
+
+
 def _seed(text: str) -> int:
     value = _int_at_least(0, 2**64)(text)
     if value >= 2**64:
@@ -82,7 +94,7 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
         "evosim evolve genesis --steps 200000 --worlds 4 --metrics-every 2000 --out runs/gen",
         "evosim evolve --resume runs/c8            # continue a stopped or killed run",
     )
-    p.add_argument("scenario", nargs="?",
+    p.add_argument("scenario", nargs="?", type=_text,
                    help="built-in scenario name (see scenarios/) or a .toml path")
     p.add_argument("--steps", type=_int_at_least(1), help="ticks to run each world")
     p.add_argument("--worlds", type=_int_at_least(1, limits.MAX_WORLDS), default=1,
@@ -91,13 +103,13 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=_int_at_least(1), default=None,
                    help="worker processes, one thread each (default: all cores)")
     p.add_argument("--seed", type=_seed, default=0, help="run seed (default 0)")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--out", type=_path, default=None,
                    help="output folder (default runs/SCENARIO-seedS); must be new or empty")
     p.add_argument("--checkpoint-every", type=_int_at_least(1), default=None,
                    help="ticks between checkpoints (default 10000)")
     p.add_argument("--metrics-every", type=_int_at_least(1), default=None,
                    help="ticks per metrics row (default 1000)")
-    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
+    p.add_argument("--resume", type=_path, default=None, metavar="DIR",
                    help="continue the run in DIR from its last checkpoints (takes only "
                         "--workers and --quiet besides)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -136,7 +148,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "evosim evaluate runs/classic-seed1/world-000/final.npz",
         "evosim evaluate run.npz --steps 10000 --seeds 8 --json",
     )
-    p.add_argument("checkpoint", type=Path, help="a checkpoint file (.npz)")
+    p.add_argument("checkpoint", type=_path, help="a checkpoint file (.npz)")
     p.add_argument("--steps", type=_int_at_least(1, limits.MAX_EVAL_STEPS), default=5000,
                    help="ticks per evaluation world (default 5000)")
     p.add_argument("--seeds", type=_int_at_least(1, limits.MAX_EVAL_SEEDS), default=5,
@@ -165,8 +177,8 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
         "evosim plot runs/classic-seed0",
         "evosim plot runs/gen --out figures/genesis",
     )
-    p.add_argument("run_dir", type=Path, help="a run folder written by evosim evolve")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("run_dir", type=_path, help="a run folder written by evosim evolve")
+    p.add_argument("--out", type=_path, default=None,
                    help="folder for the PNGs (default RUN_DIR/plots)")
     p.set_defaults(func=_run_plot)
 
@@ -189,11 +201,11 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         "evosim export runs/classic-seed0/world-000/final.npz --best --out brain.pt",
         "evosim export run.npz --slot 7 --out brains/slot7.pt --force",
     )
-    p.add_argument("checkpoint", type=Path, help="a checkpoint file (.npz)")
+    p.add_argument("checkpoint", type=_path, help="a checkpoint file (.npz)")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--slot", type=_int_at_least(0), help="robot slot to export")
     which.add_argument("--best", action="store_true", help="export the best robot (see above)")
-    p.add_argument("--out", type=Path, required=True, help="brain file to write (.pt)")
+    p.add_argument("--out", type=_path, required=True, help="brain file to write (.pt)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.set_defaults(func=_run_export)
 
@@ -215,7 +227,8 @@ def _add_watch(sub: argparse._SubParsersAction) -> None:
         "evosim watch runs/classic-seed0/world-000/final.npz --rays",
         "without a display, record a video instead: evosim record --help",
     )
-    p.add_argument("source", nargs="?", default="classic", metavar="SCENARIO|CHECKPOINT",
+    p.add_argument("source", nargs="?", default="classic", type=_text,
+                   metavar="SCENARIO|CHECKPOINT",
                    help="built-in scenario name, a .toml path, or a checkpoint .npz "
                    "(default classic)")
     p.add_argument("--seed", type=_seed, default=None,
@@ -262,11 +275,11 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
         "--out recordings/vs.mp4",
         "evosim record classic --steps 600 --size 480x360 --fps 15 --out recordings/c.gif",
     )
-    p.add_argument("source", metavar="SCENARIO|CHECKPOINT",
+    p.add_argument("source", metavar="SCENARIO|CHECKPOINT", type=_text,
                    help="built-in scenario name, a .toml path, or a checkpoint .npz "
                    "(which continues from its step)")
     p.add_argument("--steps", type=_int_at_least(1), required=True, help="ticks to record")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--out", type=_path, default=None,
                    help="video file, .mp4 (H.264) or .gif (default recordings/NAME.mp4)")
     p.add_argument("--fov", action="store_true",
                    help="draw each robot's field of view: its rays and what they hit")

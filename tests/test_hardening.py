@@ -445,3 +445,39 @@ def test_odd_tensors_in_brain_files_are_refused(tmp_path, kind, needle):
     with pytest.raises(BrainFileError) as info:
         load_brain(path, sc)
     assert needle in str(info.value) and "b.pt" in str(info.value), str(info.value)
+
+
+# ---------------------------------------------------------------- found by the fuzzers
+
+
+@pytest.mark.parametrize("header", [
+    "{'descr': '<U9', 'fortran_order': False, 'shape': (",  # tokenize.TokenError in numpy
+    "{'descr': '<U9', 'fortran_order': False, 'shape': ()}}",  # SyntaxError
+    "{'descr': 7, 'fortran_order': False, 'shape': ()}",  # TypeError / ValueError
+])
+def test_a_damaged_npy_header_is_one_line(saved, tmp_path, header):
+    """Found by test_byte_mutated_checkpoints: numpy parses headers with tokenize/ast."""
+    path, _ = saved
+    text = header.encode("latin1")
+    text += b" " * (63 - (10 + len(text)) % 64) + b"\n"
+    raw = b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text
+    bad = tmp_path / "header.npz"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bad, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, raw if name == "meta.npy" else src.read(name))
+    with pytest.raises(CheckpointError, match=r"meta: damaged \.npy header"):
+        World.load(bad)
+
+
+@pytest.mark.parametrize("argv", [
+    ["export", "good.npz", "--best", "--out", "\0bad.pt"],  # ValueError in tempfile.mkstemp
+    ["record", "classic", "--steps", "2", "--out", "x\0.gif"],
+    ["evolve", "classic", "--steps", "2", "--out", "r\0"],
+    ["evaluate", "a\0.npz"],
+    ["watch", "cla\0ssic"],
+])
+def test_nul_in_a_path_argument_is_one_line(tmp_path, argv):
+    """Found by test_generated_argument_lists: the OS refuses NUL in a path."""
+    World(tiny_scenario(), seed=0).save(tmp_path / "good.npz")
+    code, _, err = run_cli(argv, tmp_path)
+    assert code == 2 and "without NUL characters" in err, err

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import tokenize
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -119,13 +120,19 @@ def _default_bounds(sc: Scenario, s: WorldState) -> Bounds:
 def member_header(zf: zipfile.ZipFile, name: str, label: str) -> tuple[tuple[int, ...], np.dtype]:
     """(shape, dtype) from the ``.npy`` header of zip member ``name``, without reading data."""
     with zf.open(name) as fp:
-        version = np.lib.format.read_magic(fp)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(fp, max_header_size=MAX_HEADER)
-        elif version in ((2, 0), (3, 0)):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(fp, max_header_size=MAX_HEADER)
-        else:
-            raise CheckpointError(f"{label}: unsupported .npy version {version}")
+        try:
+            version = np.lib.format.read_magic(fp)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(
+                    fp, max_header_size=MAX_HEADER)
+            elif version in ((2, 0), (3, 0)):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(
+                    fp, max_header_size=MAX_HEADER)
+            else:
+                raise CheckpointError(f"{label}: unsupported .npy version {version}")
+        # numpy parses the header with ast/tokenize: a damaged one raises any of these.
+        except (ValueError, SyntaxError, tokenize.TokenError, TypeError, OverflowError) as exc:
+            raise CheckpointError(f"{label}: damaged .npy header ({type(exc).__name__})") from None
     return tuple(int(n) for n in shape), np.dtype(dtype)
 
 
