@@ -481,3 +481,17 @@ def test_nul_in_a_path_argument_is_one_line(tmp_path, argv):
     World(tiny_scenario(), seed=0).save(tmp_path / "good.npz")
     code, _, err = run_cli(argv, tmp_path)
     assert code == 2 and "without NUL characters" in err, err
+
+
+@pytest.mark.parametrize(("edit", "needle"), [
+    (lambda rows: [rows[0], rows[1] + ",7", *rows[2:]], "line 2: expected 15 fields"),
+    (lambda rows: [rows[0], rows[1], rows[1], *rows[2:]], "world 0: expected increasing steps"),
+    (lambda rows: [rows[0], "-5" + rows[1][1:], *rows[2:]], "world: expected 0 to 0, got -5"),
+])
+def test_inconsistent_metrics_rows_are_one_line_in_plot(run_dir, tmp_path, edit, needle):
+    """Found by hand after the fuzzers: plot divided by zero on repeated steps."""
+    rows = (run_dir / "metrics.csv").read_text().splitlines()
+    (run_dir / "metrics.csv").write_text("\n".join(edit(rows)) + "\n")
+    code, _, err = run_cli(["plot", "run"], tmp_path)
+    assert code == 2 and needle in err and "Warning" not in err, err
+    assert not (run_dir / "plots").exists()

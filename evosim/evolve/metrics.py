@@ -85,10 +85,14 @@ def read_rows(path: Path) -> list[dict[str, int | float]]:
             reader = csv.DictReader(handle)
             if tuple(reader.fieldnames or ()) != COLUMNS:
                 raise RunDirError(f"{path}: not an evosim metrics file (columns differ)")
-            return [
-                {k: int(v) if k in INT_COLUMNS else float(v) for k, v in row.items()}
-                for row in reader
-            ]
+            rows = []
+            for row in reader:
+                if None in row or None in row.values():
+                    raise RunDirError(f"{path}: line {reader.line_num}: expected "
+                                      f"{len(COLUMNS)} fields")
+                rows.append({k: int(v) if k in INT_COLUMNS else float(v)
+                             for k, v in row.items()})
+            return rows
     except FileNotFoundError:
         raise RunDirError(f"{path}: no metrics file") from None
     except (ValueError, TypeError, csv.Error) as exc:
