@@ -233,7 +233,8 @@ def _add_watch(sub: argparse._SubParsersAction) -> None:
                    "(default classic)")
     p.add_argument("--seed", type=_seed, default=None,
                    help="world seed for a scenario (default 0); a checkpoint keeps its own")
-    p.add_argument("--steps-per-frame", type=_int_at_least(0), default=1, metavar="K",
+    p.add_argument("--steps-per-frame", type=_int_at_least(0, limits.MAX_STEPS_PER_FRAME),
+                   default=1, metavar="K",
                    help="ticks per frame, 0 = as fast as it goes (default 1; + and - change it)")
     p.add_argument("--fps", type=_int_at_least(1, limits.MAX_FPS), default=60,
                    help="frame cap (default 60)")
@@ -287,7 +288,8 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
                    help="frame size in pixels (default 1280x720)")
     p.add_argument("--fps", type=_int_at_least(1, limits.MAX_FPS), default=30,
                    help="video frame rate (default 30)")
-    p.add_argument("--steps-per-frame", type=_int_at_least(1), default=2, metavar="K",
+    p.add_argument("--steps-per-frame", type=_int_at_least(1, limits.MAX_STEPS_PER_FRAME),
+                   default=2, metavar="K",
                    help="ticks per video frame (default 2); frames = ceil(steps / K)")
     p.add_argument("--seed", type=_seed, default=None,
                    help="world seed for a scenario or for --vs (default 0)")

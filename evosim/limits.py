@@ -58,6 +58,8 @@ MAX_EVAL_STEPS = 10_000_000
 """``evaluate --steps`` at most (progress is reported per world)."""
 MAX_FRAMES = 1_000_000
 """``record``: video frames (ceil(steps / steps-per-frame)) at most (9 h at 30 fps)."""
+MAX_STEPS_PER_FRAME = 100_000
+"""``watch``/``record`` --steps-per-frame at most (a frame is drawn within seconds)."""
 MAX_FPS = 1000
 """``record``/``watch`` --fps at most."""
 MAX_METRICS_ROWS = 1_000_000

@@ -148,6 +148,8 @@ def test_escaping_names_write_nothing_outside(tmp_path):
     (["record", "classic", "--steps", str(10**18)], "expected at most 1,000,000 video frames"),
     (["record", "classic", "--steps", "10", "--fps", str(10**9)], "--fps"),
     (["watch", "classic", "--steps-per-frame", str(10**30)], "--steps-per-frame"),
+    (["record", "classic", "--steps", str(2**62), "--steps-per-frame", str(2**62)],
+     "--steps-per-frame: expected an integer from 1 to 100,000"),
     (["evolve", "classic", "--steps", "9" * 5000], "--steps: expected an integer"),
 ])
 def test_counts_that_would_hang_are_refused_at_once(tmp_path, argv, needle):
@@ -405,6 +407,16 @@ def test_binary_world_metrics_are_one_line(run_dir, tmp_path):
     (world_dir(run_dir, 0) / "metrics.csv").write_bytes(b"\xff\x00\x80" * 100)
     code, _, err = run_cli(["evolve", "--resume", "run", "--workers", "1"], tmp_path)
     assert code == 2 and "metrics.csv" in err, err
+
+
+def test_a_run_json_scenario_with_a_million_fruit_is_refused_on_resume(run_dir, tmp_path):
+    plan = json.loads((run_dir / "run.json").read_text())
+    plan["scenario"]["fruit"]["count"] = 1_000_000
+    (run_dir / "run.json").write_text(json.dumps(plan))
+    start = time.monotonic()
+    code, _, err = run_cli(["evolve", "--resume", "run", "--workers", "1"], tmp_path)
+    assert code == 2 and "fruit.count: expected an integer from 0 to 20000" in err, err
+    assert time.monotonic() - start < 5.0
 
 
 def test_metrics_state_of_wrong_type_in_a_checkpoint_is_one_line(run_dir, tmp_path):
