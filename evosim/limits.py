@@ -65,6 +65,6 @@ MAX_FPS = 1000
 MAX_METRICS_ROWS = 1_000_000
 """Metrics rows per world (steps / metrics_every) at most: they are held in memory."""
 MAX_JSON_BYTES = 64 * 1024**2
-"""Bytes: a checkpoint's metadata or a run.json at most."""
+"""Bytes: a scenario file, a checkpoint's metadata or a run.json at most."""
 MAX_ID = 2**62
 """Robot ids, lineage ids and event counters in a checkpoint at most."""

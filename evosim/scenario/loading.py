@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from evosim import limits
 from evosim.errors import ScenarioError
 from evosim.scenario.model import Scenario, _InconsistentError
 
@@ -44,6 +45,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     path = resolve_scenario_path(name_or_path)
     label = _label(path)
     try:
+        if path.stat().st_size > limits.MAX_JSON_BYTES:
+            raise ScenarioError(f"{label}: expected a scenario file of at most "
+                                f"{limits.MAX_JSON_BYTES:,} bytes, got {path.stat().st_size:,}")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{label}: cannot read: {exc}") from None
