@@ -31,6 +31,8 @@ MAX_LIFE = 10_000_000
 """Steps: lifespan, max_life and life_bonus at most."""
 MAX_STEP = 2**62
 """Steps: a phase start, a run's length, a checkpoint's step counter at most (int64-safe)."""
+MAX_PHASES = 1000
+"""``[[phases]]`` entries at most (each step finds its phase by a scan)."""
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 """A scenario name: a plain file-name-safe word (it names default output files)."""
 MAX_TEXT = 4096

@@ -85,6 +85,8 @@ def toml_file(tmp_path, text: str, name: str = "bad.toml"):
     ({"mines": {"speed": float("inf")}}, "mines.speed: expected a number from 0 to 1e+06"),
     ({"mines": {"speed": float("nan")}}, "mines.speed"),
     ({"evolution": {"offspring_distance": float("inf")}}, "evolution.offspring_distance"),
+    ({"phases": [{"step": i} for i in range(1001)]}, "phases: expected at most 1000 phases, "
+                                                      "got 1001"),
 ])
 def test_scenarios_beyond_what_the_kernels_hold_are_refused(tables, needle):
     start = time.monotonic()

@@ -172,6 +172,9 @@ class Scenario(_Table):
     @field_validator("phases", mode="before")
     @classmethod
     def _phases_tuple(cls, value: object) -> object:
+        if isinstance(value, list | tuple) and len(value) > limits.MAX_PHASES:
+            # Each step looks its phase up: thousands would slow every step down.
+            raise ValueError(f"expected at most {limits.MAX_PHASES} phases, got {len(value)}")
         return tuple(value) if isinstance(value, list) else value
 
     @model_validator(mode="after")
