@@ -169,6 +169,44 @@ def _run_plot(args: argparse.Namespace) -> int:
     return plot_command(args)
 
 
+# ---------------------------------------------------------------- story
+
+
+def _add_story(sub: argparse._SubParsersAction) -> None:
+    p = _sub(
+        sub, "story",
+        "Find where each stage of the story begins in every world of a run: caution, "
+        "fruit-seeking, speed (paid for in mine deaths), balance. The criteria are in "
+        "the README (\"The story\").",
+        "evosim story runs/genesis",
+        "evosim story runs/genesis --json",
+    )
+    p.add_argument("run_dir", type=Path, help="a run folder written by evosim evolve")
+    p.add_argument("--json", action="store_true",
+                   help='print {"worlds": [{"world", "stages", "in_order"}, ...]}')
+    p.set_defaults(func=_run_story)
+
+
+def _run_story(args: argparse.Namespace) -> int:
+    import json
+
+    from evosim.evolve.story import STAGES, run_story
+
+    result = run_story(args.run_dir)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{'world':>5}  " + "  ".join(f"{name:>9}" for name in STAGES) + "  in order")
+    for entry in result["worlds"]:
+        cells = ["-" if entry["stages"][name] is None else f"{entry['stages'][name]:,}"
+                 for name in STAGES]
+        print(f"{entry['world']:>5}  " + "  ".join(f"{c:>9}" for c in cells)
+              + f"  {'yes' if entry['in_order'] else 'no'}")
+    told = sum(entry["in_order"] for entry in result["worlds"])
+    print(f"{told} of {len(result['worlds'])} world(s) show all four stages in order")
+    return 0
+
+
 # ---------------------------------------------------------------- export
 
 
@@ -308,6 +346,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_evolve,
     _add_evaluate,
     _add_plot,
+    _add_story,
     _add_export,
     _add_watch,
     _add_record,

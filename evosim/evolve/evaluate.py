@@ -32,15 +32,9 @@ def evaluation_scenario(scenario: Scenario, step: int) -> Scenario:
     (the evolved arm takes its genomes from the checkpoint), and evaluating
     must not need torch or the brain file the run was seeded from.
     """
-    active = scenario.settings_at(step)
-    data = scenario.model_dump(mode="json")
-    data["mines"]["count"] = active["mine_count"]
-    data["fruit"]["count"] = active["fruit_count"]
-    data["fruit"]["life_bonus"] = active["life_bonus"]
-    data["evolution"].update(reproduction=False, respawn="same_genome",
-                             mutation_rate=active["mutation_rate"],
-                             mutation_sigma=active["mutation_sigma"], seed_brain=None)
-    data["phases"] = []
+    frozen = scenario.frozen_at(step)
+    data = frozen.model_dump(mode="json")
+    data["evolution"].update(reproduction=False, respawn="same_genome", seed_brain=None)
     return type(scenario).model_validate(data)
 
 

@@ -1,4 +1,4 @@
-"""The world step: sense, think, move, contacts, births, respawns.
+"""The world step: sense, think, move, contacts, offspring, refills.
 
 Every function takes the world state ``s`` (a named tuple of arrays), the scalar
 settings ``p`` (:class:`Params`), the phase schedule ``sch`` and the scratch space
@@ -22,13 +22,17 @@ from evosim.kernels.layout import (
     CH_MINE,
     CH_ROBOT,
     CH_WALL,
-    DISPLACED,
+    DIED_AGE,
+    DIED_MINE,
     FRUIT_COUNT,
     FRUIT_EATEN,
     MINE_COUNT,
     MINE_DEATHS,
     NEXT_ID,
     NEXT_LINEAGE,
+    NURSERY_HEAD,
+    NURSERY_SIZE,
+    OFFSPRING_DROPPED,
     RANDOM_SPAWNS,
     S_FRUIT_POS,
     S_INIT_FRUIT,
@@ -37,7 +41,6 @@ from evosim.kernels.layout import (
     S_MINE_POS,
     S_MUTATE,
     S_MUTATE_NOISE,
-    S_NEWBORN_SLOT,
     S_OFFSPRING_POS,
     S_SPAWN_GENOME,
     S_SPAWN_HEADING,
@@ -48,6 +51,7 @@ from evosim.kernels.rng import base_normal_pair, base_uniform, stream_base, unif
 
 INIT_STEP = -1  # the step key of draws made while building the initial world
 PLACE_TRIES = 256  # random tries for a free place before relaxing the condition
+OFFSPRING_TRIES = 8  # tries for a free place beside the parent before a random one
 TWO_PI = 2.0 * math.pi
 
 
@@ -432,8 +436,9 @@ def random_robot_spot(i, key, step, s, p, sc):
 
 
 @kernel
-def random_genome(i, key, step, s, p):
-    """Brain genes ~ N(0, init_std); max-speed gene uniform in its initial range."""
+def random_genome(i, key, step, limit, s, p):
+    """Brain genes ~ N(0, init_std); max-speed gene uniform in its initial range,
+    clipped to the speed ``limit`` in force."""
     g = s.genome[i]
     G = g.shape[0]
     base = stream_base(key, step, S_SPAWN_GENOME, i)
@@ -444,20 +449,21 @@ def random_genome(i, key, step, s, p):
         if 2 * m + 1 < G - 1:
             g[2 * m + 1] = np.float32(p.init_std * z1)
     u = base_uniform(base, 0)
-    g[G - 1] = np.float32(p.speed_init_min + u * (p.speed_init_max - p.speed_init_min))
+    g[G - 1] = np.float32(min(p.speed_init_min + u * (p.speed_init_max - p.speed_init_min),
+                              limit))
 
 
 @kernel
-def spawn_robot(i, fresh, key, step, s, p, sc):
+def spawn_robot(i, fresh, key, step, lifespan, limit, s, p, sc):
     """Put a robot in slot i at a random free place: a fresh random one, or
     (``fresh`` False) the slot's own genome and lineage coming back."""
     random_robot_spot(i, key, step, s, p, sc)
     s.robot_heading[i] = (uniform(key, step, S_SPAWN_HEADING, i, 0) - 0.5) * TWO_PI
-    s.robot_life[i] = p.lifespan
+    s.robot_life[i] = lifespan
     s.robot_age[i] = 0
     s.robot_fruit[i] = 0
     if fresh:
-        random_genome(i, key, step, s, p)
+        random_genome(i, key, step, limit, s, p)
         s.robot_generation[i] = 0
         s.robot_lineage[i] = s.clock[NEXT_LINEAGE]
         s.clock[NEXT_LINEAGE] += 1
@@ -544,6 +550,8 @@ def init_world(s, p, sch, sc):
     s.clock[FRUIT_COUNT] = 0
     s.clock[NEXT_ID] = 0
     s.clock[NEXT_LINEAGE] = 0
+    s.clock[NURSERY_HEAD] = 0
+    s.clock[NURSERY_SIZE] = 0
     for c in range(s.counters.shape[0]):
         s.counters[c] = 0
     # Robots are placed after mines and fruit; until then they stand far outside.
@@ -564,7 +572,7 @@ def init_world(s, p, sch, sc):
             s.clock[FRUIT_COUNT] = j + 1
     build_grids(s, p, sc)
     for i in range(N):
-        spawn_robot(i, True, key, INIT_STEP, s, p, sc)
+        spawn_robot(i, True, key, INIT_STEP, sch.lifespan[0], sch.speed_limit[0], s, p, sc)
 
 
 # ---------------------------------------------------------------- the step
@@ -590,8 +598,9 @@ def move_mines(s, p):
 
 
 @inlined
-def move_all(s, p, sc):
-    """Turn, then move at throttle x max-speed gene; walls stop the body (slide)."""
+def move_all(limit, s, p, sc):
+    """Turn, then move at throttle x max-speed gene (at most ``limit``); walls stop
+    the body (slide)."""
     robot_xy = s.robot_xy
     heading = s.robot_heading
     genome = s.genome
@@ -605,7 +614,7 @@ def move_all(s, p, sc):
         elif h < -math.pi:
             h += TWO_PI
         heading[i] = h
-        vmax = min(max(np.float64(genome[i, speed_gene]), 0.0), p.speed_limit)
+        vmax = min(max(np.float64(genome[i, speed_gene]), 0.0), limit)
         v = np.float64(actions[i, 1]) * vmax
         x = robot_xy[i, 0] + v * math.cos(h)
         y = robot_xy[i, 1] + v * math.sin(h)
@@ -638,9 +647,11 @@ def _first_fruit(x, y, fruit_xy, start, items, taken, p):
 
 
 @inlined
-def contacts_all(bonus, s, p, sc):
+def contacts_all(bonus, ageing, max_age, s, p, sc):
     """Life and contacts, in slot order: a mine kills; else the first fruit touched
-    is eaten (life + bonus, capped); life at 0 kills."""
+    is eaten (life + bonus, capped at max_life). With ``ageing``, life runs down
+    by one per tick and a robot dies of age when it reaches 0 or when its age
+    reaches ``max_age`` (0: no maximum). These are the only two ways to die."""
     robot_xy = s.robot_xy
     life = s.robot_life
     age = s.robot_age
@@ -655,20 +666,19 @@ def contacts_all(bonus, s, p, sc):
     taken = sc.taken
     dead = sc.dead
     ate = sc.ate
-    newborn = sc.newborn
     for f in range(taken.shape[0]):
         taken[f] = 0
     mine_reach = p.robot_radius + p.mine_radius
     for i in range(robot_xy.shape[0]):
         dead[i] = 0
         ate[i] = 0
-        newborn[i] = 0
-        life[i] -= 1
+        if ageing:
+            life[i] -= 1
         age[i] += 1
         x = robot_xy[i, 0]
         y = robot_xy[i, 1]
         if not grid_clear(x, y, mine_reach, mine_reach, mine_xy, mine_start, mine_items, -1, p):
-            dead[i] = 1
+            dead[i] = DIED_MINE
             life[i] = 0
             counters[MINE_DEATHS] += 1
             continue
@@ -679,40 +689,24 @@ def contacts_all(bonus, s, p, sc):
             fruit_count[i] += 1
             counters[FRUIT_EATEN] += 1
             life[i] = min(life[i] + bonus, p.max_life)
-        if life[i] <= 0:
-            dead[i] = 2
+        if ageing and (life[i] <= 0 or (max_age > 0 and age[i] >= max_age)):
+            dead[i] = DIED_AGE
             life[i] = 0
             counters[AGE_DEATHS] += 1
 
 
 @kernel
-def _newborn_slot(parent, key, step, s, p, sc):
-    """The slot a newborn takes: never a parent of this step or a slot already
-    refilled this step; least life left (lowest slot on ties), or random."""
-    N = s.robot_xy.shape[0]
-    if p.newborn_random:
-        for a in range(32):
-            j = int(uniform(key, step, S_NEWBORN_SLOT, parent, a) * N)
-            if not sc.ate[j] and not sc.newborn[j]:
-                return j
-    ate = sc.ate
-    newborn = sc.newborn
-    life = s.robot_life
-    best = -1
-    for j in range(N):
-        if ate[j] or newborn[j]:
-            continue
-        if best < 0 or life[j] < life[best]:
-            best = j
-    return best
+def mutate_genome(src, dst, rate, sigma, limit, key, step, slot):
+    """The one mutation operator: ``dst`` = ``src`` plus Gaussian noise.
 
-
-@kernel
-def _give_birth(parent, j, rate, sigma, key, step, s, p, sc):
-    """Slot j becomes a mutated copy of ``parent``, placed near it."""
-    G = s.genome.shape[1]
-    noise = stream_base(key, step, S_MUTATE_NOISE, j)
-    coin = stream_base(key, step, S_MUTATE, j)
+    Each gene gets N(0, sigma) noise with probability ``rate`` (every gene when
+    ``rate`` >= 1); the last gene, the max-speed gene, is then clipped to
+    [0, ``limit``]. Draws come from the streams (key, step, S_MUTATE_NOISE / S_MUTATE,
+    slot); src and dst are float32 [G] rows and may not overlap.
+    """
+    G = src.shape[0]
+    noise = stream_base(key, step, S_MUTATE_NOISE, slot)
+    coin = stream_base(key, step, S_MUTATE, slot)
     z1 = 0.0
     d = 0
     for q in range(G):
@@ -722,34 +716,78 @@ def _give_birth(parent, j, rate, sigma, key, step, s, p, sc):
             z = z0
         else:
             z = z1
-        v = np.float64(s.genome[parent, q])
+        v = np.float64(src[q])
         if rate >= 1.0 or base_uniform(coin, q) < rate:
             v += sigma * z
         if q == G - 1:
-            v = min(max(v, 0.0), p.speed_limit)
-        s.genome[j, q] = np.float32(v)
+            v = min(max(v, 0.0), limit)
+        dst[q] = np.float32(v)
+
+
+@kernel
+def conceive(parent, rate, sigma, limit, key, step, s):
+    """A fruit eater's mutated copy joins the nursery, a bounded queue of offspring
+    waiting for a free slot. When the nursery is full the oldest waiting offspring
+    makes room (counted in ``offspring_dropped``); a nursery of size 0 drops every
+    offspring that finds no slot in its own step."""
+    K = s.nursery_genome.shape[0]
+    if K == 0:
+        s.counters[OFFSPRING_DROPPED] += 1
+        return
+    head = s.clock[NURSERY_HEAD]
+    size = s.clock[NURSERY_SIZE]
+    if size == K:
+        head = (head + 1) % K
+        size -= 1
+        s.counters[OFFSPRING_DROPPED] += 1
+    q = (head + size) % K
+    mutate_genome(s.genome[parent], s.nursery_genome[q], rate, sigma, limit, key, step, parent)
+    s.nursery_parent[q] = s.robot_id[parent]
+    s.nursery_parent_slot[q] = parent
+    s.nursery_lineage[q] = s.robot_lineage[parent]
+    s.nursery_generation[q] = s.robot_generation[parent] + 1
+    s.clock[NURSERY_HEAD] = head
+    s.clock[NURSERY_SIZE] = size + 1
+
+
+@kernel
+def give_birth(j, lifespan, key, step, s, p, sc):
+    """Slot j, freed by a death this tick, takes the oldest waiting offspring.
+
+    It is placed near its parent when the parent is still alive (the parent's
+    slot still holds the parent's id and it did not die this tick), else at a
+    random free place.
+    """
+    K = s.nursery_genome.shape[0]
+    q = s.clock[NURSERY_HEAD]
+    s.clock[NURSERY_HEAD] = (q + 1) % K
+    s.clock[NURSERY_SIZE] -= 1
+    for g in range(s.genome.shape[1]):
+        s.genome[j, g] = s.nursery_genome[q, g]
+    ps = s.nursery_parent_slot[q]
     r = p.robot_radius
-    px = s.robot_xy[parent, 0]
-    py = s.robot_xy[parent, 1]
     placed = False
-    for a in range(8):
-        ang = uniform(key, step, S_OFFSPRING_POS, j, a) * TWO_PI
-        x = min(max(px + p.offspring_distance * math.cos(ang), r), p.width - r)
-        y = min(max(py + p.offspring_distance * math.sin(ang), r), p.height - r)
-        if robot_spot_free(x, y, True, s, p, sc):
-            s.robot_xy[j, 0] = x
-            s.robot_xy[j, 1] = y
-            placed = True
-            break
+    if s.robot_id[ps] == s.nursery_parent[q] and sc.dead[ps] == 0:
+        px = s.robot_xy[ps, 0]
+        py = s.robot_xy[ps, 1]
+        for a in range(OFFSPRING_TRIES):
+            ang = uniform(key, step, S_OFFSPRING_POS, j, a) * TWO_PI
+            x = min(max(px + p.offspring_distance * math.cos(ang), r), p.width - r)
+            y = min(max(py + p.offspring_distance * math.sin(ang), r), p.height - r)
+            if robot_spot_free(x, y, True, s, p, sc):
+                s.robot_xy[j, 0] = x
+                s.robot_xy[j, 1] = y
+                placed = True
+                break
     if not placed:
         random_robot_spot(j, key, step, s, p, sc)
     s.robot_heading[j] = (uniform(key, step, S_SPAWN_HEADING, j, 0) - 0.5) * TWO_PI
-    s.robot_life[j] = p.lifespan
+    s.robot_life[j] = lifespan
     s.robot_age[j] = 0
     s.robot_fruit[j] = 0
-    s.robot_generation[j] = s.robot_generation[parent] + 1
-    s.robot_lineage[j] = s.robot_lineage[parent]
-    s.robot_parent[j] = s.robot_id[parent]
+    s.robot_generation[j] = s.nursery_generation[q]
+    s.robot_lineage[j] = s.nursery_lineage[q]
+    s.robot_parent[j] = s.nursery_parent[q]
     s.robot_id[j] = s.clock[NEXT_ID]
     s.clock[NEXT_ID] += 1
 
@@ -764,8 +802,8 @@ def _fruit_spot_free(f, x, y, n_moved, n_placed, s, p, sc):
     if not grid_clear(x, y, 2.0 * fr, 2.0 * fr, s.fruit_xy, sc.fruit_start, sc.fruit_items, f, p):
         return False
     reach = fr + p.robot_radius
-    # Robots moved at most speed_limit since they were binned; search that much wider.
-    if not grid_clear(x, y, reach, reach + p.speed_limit, s.robot_xy, sc.robot_start,
+    # Robots moved at most speed_cap since they were binned; search that much wider.
+    if not grid_clear(x, y, reach, reach + p.speed_cap, s.robot_xy, sc.robot_start,
                       sc.robot_items, -1, p):
         return False
     for q in range(n_moved):
@@ -804,7 +842,8 @@ def step_once(s, p, sch, sc):
     N = s.robot_xy.shape[0]
     ph = phase_index(sch, step)
     apply_phase(ph, key, step, s, p, sch)
-    bonus = sch.life_bonus[ph]
+    limit = sch.speed_limit[ph]
+    lifespan = sch.lifespan[ph]
     if p.mine_speed > 0.0:
         move_mines(s, p)
     build_grids(s, p, sc)
@@ -812,40 +851,36 @@ def step_once(s, p, sch, sc):
     # Sense and think on the state at the start of the tick, then act.
     sense_all(s, p, sc)
     think_all(s, p, sc)
-    move_all(s, p, sc)
-    contacts_all(bonus, s, p, sc)
+    move_all(limit, s, p, sc)
+    contacts_all(sch.life_bonus[ph], sch.ageing[ph], sch.max_age[ph], s, p, sc)
 
-    # Births: each eater, in slot order, puts a mutated copy into another slot.
+    # Offspring: each eater, in slot order, puts a mutated copy into the nursery.
     ate = sc.ate
     dead = sc.dead
-    newborn = sc.newborn
     placed = sc.placed
     counters = s.counters
-    n_placed = 0
-    if p.reproduction:
+    if sch.reproduction[ph]:
         rate = sch.mutation_rate[ph]
         sigma = sch.mutation_sigma[ph]
         for i in range(N):
-            if not ate[i]:
-                continue
-            j = _newborn_slot(i, key, step, s, p, sc)
-            if j < 0:
-                continue
-            if dead[j] == 0:
-                counters[DISPLACED] += 1
-            _give_birth(i, j, rate, sigma, key, step, s, p, sc)
-            newborn[j] = 1
-            placed[n_placed] = j
-            n_placed += 1
-            counters[BIRTHS] += 1
+            if ate[i]:
+                conceive(i, rate, sigma, limit, key, step, s)
 
-    # Dead slots that no newborn took are refilled at a random free place.
+    # Every slot freed by a death is refilled in slot order: by the oldest waiting
+    # offspring, else by a fresh random robot (or, with same-genome respawn, the
+    # slot's own genome) at a random free place. No living robot is ever replaced.
+    n_placed = 0
     for i in range(N):
-        if dead[i] and not newborn[i]:
-            spawn_robot(i, not p.respawn_same, key, step, s, p, sc)
-            placed[n_placed] = i
-            n_placed += 1
+        if not dead[i]:
+            continue
+        if s.clock[NURSERY_SIZE] > 0:
+            give_birth(i, lifespan, key, step, s, p, sc)
+            counters[BIRTHS] += 1
+        else:
+            spawn_robot(i, not p.respawn_same, key, step, lifespan, limit, s, p, sc)
             counters[RANDOM_SPAWNS] += 1
+        placed[n_placed] = i
+        n_placed += 1
 
     # Eaten fruit reappears at a random free place.
     taken = sc.taken

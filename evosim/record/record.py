@@ -29,11 +29,13 @@ def _options(world: World, fov: bool) -> DrawOptions:
 
 
 def render_frame(surface: pygame.Surface, worlds: Sequence[World],
-                 options: Sequence[DrawOptions], labels: Sequence[str]) -> None:
+                 options: Sequence[DrawOptions], labels: Sequence[str],
+                 since: Sequence[dict[str, int]] | None = None) -> None:
     """Draw ``worlds`` side by side on ``surface``, each with its label and live counts.
 
-    Reads the worlds only (observations are computed into the world's scratch
-    buffers, which do not influence its future).
+    Counts are events since ``since`` (each world's counters when the clip began;
+    default: since step 0). Reads the worlds only (observations are computed into
+    the world's scratch buffers, which do not influence its future).
     """
     w, h = surface.get_size()
     n = len(worlds)
@@ -46,10 +48,16 @@ def render_frame(surface: pygame.Surface, worlds: Sequence[World],
         panel.fill((14, 15, 20), pygame.Rect(0, 0, x1 - x0, label_h))
         obs = world.observations() if opts.show_rays else None
         draw(world.state, arena, opts, obs)
-        c = world.counters
+        c = clip_counts(world, since[i] if since is not None else None)
         lines = [label, f"step {world.step_count:,}   fruit {c['fruit_eaten']:,}   "
                         f"mine deaths {c['mine_deaths']:,}"]
         draw_panel(panel, lines, (4, 4), size=size, alpha=0)
+
+
+def clip_counts(world: World, since: dict[str, int] | None) -> dict[str, int]:
+    """The world's event counters minus ``since`` (None: since step 0)."""
+    now = world.counters
+    return now if since is None else {k: v - since[k] for k, v in now.items()}
 
 
 def record(worlds: World | Sequence[World], out: str | Path, steps: int,
@@ -73,6 +81,7 @@ def record(worlds: World | Sequence[World], out: str | Path, steps: int,
     frames = math.ceil(steps / steps_per_frame)
     options = [_options(wd, fov) for wd in worlds]
     surface = pygame.Surface(size)
+    since = [wd.counters for wd in worlds]  # labels count events within the clip
     with VideoWriter(out, size, fps=fps, palette=gif_palette()) as writer, Progress(
         TextColumn("[bold]recording"), BarColumn(), MofNCompleteColumn(),
         TextColumn("frames"), TimeRemainingColumn(),
@@ -85,7 +94,7 @@ def record(worlds: World | Sequence[World], out: str | Path, steps: int,
             for wd in worlds:
                 wd.step(k)
             done += k
-            render_frame(surface, worlds, options, labels)
+            render_frame(surface, worlds, options, labels, since)
             writer.write(pygame.image.tobytes(surface, "RGB"))
             bar.update(task, advance=1)
     return out
@@ -103,12 +112,14 @@ def build_worlds(source: str, seed: int | None, vs: str | None
         # fruit and starting places); one keeps its random brains, the other
         # gets the checkpoint's genomes. Without the scenario's seed_brain, or
         # the "random" side would be copies of that brain (and need its file).
-        sc = without_seed_brain(evolved_from.scenario)
+        # Phases are frozen at the checkpoint's step: both sides live in the
+        # conditions the robots evolved in (genesis' fruit, limits), not day one.
+        step = evolved_from.step_count
+        sc = without_seed_brain(evolved_from.scenario.frozen_at(step))
         seed = 0 if seed is None else seed
         random_world = World(sc, seed=seed)
         evolved = World(sc, seed=seed)
         evolved.set_genomes(evolved_from.state.genome)
-        step = evolved_from.step_count
         labels = ["random robots", f"evolved robots ({step:,} steps of evolution)"]
         return [random_world, evolved], labels, f"{sc.name}-seed{seed}-vs-{vs}"
     src = resolve_source(source, seed, seed_hint="drop --seed, or use --vs random")
@@ -122,14 +133,15 @@ def build_worlds(source: str, seed: int | None, vs: str | None
 
 def record_command(args: argparse.Namespace) -> int:
     worlds, labels, name = build_worlds(args.source, args.seed, args.vs)
+    start = [wd.counters for wd in worlds]
     out = args.out if args.out is not None else RECORDINGS / f"{name}.mp4"
     path = record(worlds, out, steps=args.steps, steps_per_frame=args.steps_per_frame,
                   size=args.size, fps=args.fps, fov=args.fov, labels=labels,
                   progress=not args.quiet)
     frames = math.ceil(args.steps / args.steps_per_frame)
-    for label, wd in zip(labels, worlds, strict=True):
-        c = wd.counters
-        print(f"{label}: step {wd.step_count:,}, fruit {c['fruit_eaten']:,}, "
+    for label, wd, since in zip(labels, worlds, start, strict=True):
+        c = clip_counts(wd, since)
+        print(f"{label}: step {wd.step_count:,}; in the clip: fruit {c['fruit_eaten']:,}, "
               f"mine deaths {c['mine_deaths']:,}, births {c['births']:,}")
     print(f"wrote {path} ({frames} frames, {args.size[0]}x{args.size[1]}, "
           f"{args.fps:g} fps, {frames / args.fps:.1f} s)")

@@ -39,6 +39,10 @@ class RobotsTable(_Table):
     radius: Positive = 6.0
     lifespan: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
     max_life: Annotated[int, Field(ge=1, le=10_000_000)] = 3000
+    # Senescence: a robot dies of age at this age whatever its life (0: never).
+    max_age: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    # false: life does not run down and max_age does not apply (only mines kill).
+    ageing: bool = True
     max_turn_degrees: Annotated[float, Field(ge=0, le=180)] = 15.0
     speed_init_min: Annotated[float, Field(ge=0)] = 0.5
     speed_init_max: Annotated[float, Field(ge=0)] = 3.0
@@ -98,7 +102,9 @@ class EvolutionTable(_Table):
     reproduction: bool = True
     mutation_rate: Annotated[float, Field(ge=0, le=1)] = 1.0
     mutation_sigma: Annotated[float, Field(ge=0, le=100)] = 0.15
-    newborn_slot: Literal["least_life", "random"] = "least_life"
+    # Offspring wait here for a slot freed by a death; when it is full, the
+    # newest offspring replaces the oldest waiting one (0: no waiting at all).
+    nursery: Annotated[int, Field(ge=0, le=1_000_000)] = 50
     respawn: Literal["random", "same_genome"] = "random"
     offspring_distance: Annotated[float, Field(ge=0)] = 20.0
     # A brain file (`evosim export`); the world starts with mutated copies of it.
@@ -115,7 +121,15 @@ class PhaseFruit(_Table):
     life_bonus: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
 
 
+class PhaseRobots(_Table):
+    lifespan: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    max_age: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    ageing: bool | None = None
+    speed_limit: Positive | None = None
+
+
 class PhaseEvolution(_Table):
+    reproduction: bool | None = None
     mutation_rate: Annotated[float, Field(ge=0, le=1)] | None = None
     mutation_sigma: Annotated[float, Field(ge=0, le=100)] | None = None
 
@@ -125,6 +139,7 @@ class Phase(_Table):
 
     step: Annotated[int, Field(ge=0)]
     name: str = ""
+    robots: PhaseRobots = PhaseRobots()
     mines: PhaseMines = PhaseMines()
     fruit: PhaseFruit = PhaseFruit()
     evolution: PhaseEvolution = PhaseEvolution()
@@ -168,6 +183,13 @@ class Scenario(_Table):
                 "robots.lifespan",
                 f"expected at most robots.max_life ({r.max_life}), got {r.lifespan}",
             )
+        for i, phase in enumerate(self.phases):
+            if phase.robots.lifespan is not None and phase.robots.lifespan > r.max_life:
+                raise _InconsistentError(
+                    f"phases[{i}].robots.lifespan",
+                    f"expected at most robots.max_life ({r.max_life}), "
+                    f"got {phase.robots.lifespan}",
+                )
         small_side = min(self.world.width, self.world.height)
         for key, radius in (
             ("robots.radius", r.radius),
@@ -210,6 +232,13 @@ class Scenario(_Table):
         return max(counts)
 
     @property
+    def speed_cap(self) -> float:
+        """The highest speed limit of any phase: no robot moves faster in one tick."""
+        limits = [self.robots.speed_limit]
+        limits += [p.robots.speed_limit for p in self.phases if p.robots.speed_limit is not None]
+        return max(limits)
+
+    @property
     def fruit_capacity(self) -> int:
         """Most fruit active at any step (base count or any phase's)."""
         counts = [self.fruit.count]
@@ -232,30 +261,37 @@ class Scenario(_Table):
         """Brain genes plus the max-speed gene (the last one)."""
         return self.brain_gene_count + 1
 
-    def phase_schedule(self) -> list[dict[str, float | int]]:
-        """Resolved settings per phase: entry 0 is the base, entry i from ``phases[i-1].step``."""
-        current: dict[str, float | int] = {
-            "step": 0,
-            "mine_count": self.mines.count,
-            "fruit_count": self.fruit.count,
-            "life_bonus": self.fruit.life_bonus,
-            "mutation_rate": self.evolution.mutation_rate,
-            "mutation_sigma": self.evolution.mutation_sigma,
-        }
+    def phase_schedule(self) -> list[dict[str, float | int | bool]]:
+        """Resolved settings per phase: entry 0 is the base, entry i from ``phases[i-1].step``.
+
+        Keys: ``step`` (where the phase begins) and every :data:`PHASE_KEYS` name.
+        """
+        current: dict[str, float | int | bool] = {"step": 0}
+        for key, (table, name) in PHASE_KEYS.items():
+            current[key] = getattr(getattr(self, table), name)
         out = [dict(current)]
         for p in self.phases:
             current["step"] = p.step
-            for key, value in (
-                ("mine_count", p.mines.count),
-                ("fruit_count", p.fruit.count),
-                ("life_bonus", p.fruit.life_bonus),
-                ("mutation_rate", p.evolution.mutation_rate),
-                ("mutation_sigma", p.evolution.mutation_sigma),
-            ):
+            for key, (table, name) in PHASE_KEYS.items():
+                value = getattr(getattr(p, table), name)
                 if value is not None:
                     current[key] = value
             out.append(dict(current))
         return out
+
+    def frozen_at(self, step: int) -> Scenario:
+        """This scenario with the settings active at ``step`` as its base and no phases
+        (what a checkpoint taken at ``step`` lives in, held still)."""
+        active = self.settings_at(step)
+        data = self.model_dump(mode="json")
+        for key, (table, name) in PHASE_KEYS.items():
+            data[table][name] = active[key]
+        data["phases"] = []
+        if data["robots"]["speed_init_max"] > data["robots"]["speed_limit"]:
+            data["robots"]["speed_init_max"] = data["robots"]["speed_limit"]
+            data["robots"]["speed_init_min"] = min(data["robots"]["speed_init_min"],
+                                                   data["robots"]["speed_limit"])
+        return type(self).model_validate(data)
 
     def settings_at(self, step: int) -> dict[str, float | int]:
         """Settings active at ``step``: the last :meth:`phase_schedule` row at or before it.
@@ -270,6 +306,21 @@ class Scenario(_Table):
         if isinstance(step, bool) or at < 0:
             raise ValueError(f"settings_at(step): expected a non-negative integer, got {step!r}")
         return [row for row in self.phase_schedule() if row["step"] <= at][-1]
+
+
+PHASE_KEYS: dict[str, tuple[str, str]] = {
+    "mine_count": ("mines", "count"),
+    "fruit_count": ("fruit", "count"),
+    "life_bonus": ("fruit", "life_bonus"),
+    "lifespan": ("robots", "lifespan"),
+    "max_age": ("robots", "max_age"),
+    "ageing": ("robots", "ageing"),
+    "speed_limit": ("robots", "speed_limit"),
+    "reproduction": ("evolution", "reproduction"),
+    "mutation_rate": ("evolution", "mutation_rate"),
+    "mutation_sigma": ("evolution", "mutation_sigma"),
+}
+"""Settings a ``[[phases]]`` entry may change: schedule key -> (table, key) in the file."""
 
 
 class _InconsistentError(ValueError):

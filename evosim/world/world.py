@@ -12,14 +12,21 @@ import numpy as np
 
 from evosim._atomic import atomic_write_with
 from evosim.errors import CheckpointError, EvosimError
-from evosim.kernels.layout import COUNTER_NAMES, FRUIT_COUNT, MINE_COUNT, STEP
+from evosim.kernels.layout import (
+    COUNTER_NAMES,
+    FRUIT_COUNT,
+    MINE_COUNT,
+    NURSERY_HEAD,
+    NURSERY_SIZE,
+    STEP,
+)
 from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.step import decide_all, init_world, observe_all, run_steps
 from evosim.scenario import CHANNELS, Scenario, scenario_from_dict
 from evosim.world.state import WorldState
 
 CHECKPOINT_FORMAT = "evosim-checkpoint"
-CHECKPOINT_SCHEMA = 1
+CHECKPOINT_SCHEMA = 2  # 2: the nursery (no birth replaces a living robot)
 MAX_CELLS = 1 << 22  # grid cells at most (memory), the cell side grows beyond
 
 
@@ -62,12 +69,11 @@ def make_params(scenario: Scenario) -> Params:
         robot_radius=float(sc.robots.radius),
         mine_radius=float(sc.mines.radius),
         fruit_radius=float(sc.fruit.radius),
-        lifespan=int(sc.robots.lifespan),
         max_life=int(sc.robots.max_life),
         max_turn=math.radians(sc.robots.max_turn_degrees),
         speed_init_min=float(sc.robots.speed_init_min),
         speed_init_max=float(sc.robots.speed_init_max),
-        speed_limit=float(sc.robots.speed_limit),
+        speed_cap=float(sc.speed_cap),
         mine_speed=float(sc.mines.speed),
         rays=int(sc.vision.rays),
         fov=math.radians(sc.vision.fov_degrees),
@@ -79,8 +85,6 @@ def make_params(scenario: Scenario) -> Params:
         n_channels=len(chans),
         hidden=int(sc.brain.hidden),
         init_std=float(sc.brain.init_std),
-        reproduction=bool(sc.evolution.reproduction),
-        newborn_random=sc.evolution.newborn_slot == "random",
         respawn_same=sc.evolution.respawn == "same_genome",
         offspring_distance=float(sc.evolution.offspring_distance),
         cell=float(cell),
@@ -100,6 +104,11 @@ def make_schedule(scenario: Scenario) -> Schedule:
         mine_count=col("mine_count", np.int64),
         fruit_count=col("fruit_count", np.int64),
         life_bonus=col("life_bonus", np.int64),
+        lifespan=col("lifespan", np.int64),
+        max_age=col("max_age", np.int64),
+        ageing=col("ageing", np.bool_),
+        reproduction=col("reproduction", np.bool_),
+        speed_limit=col("speed_limit", np.float64),
         mutation_rate=col("mutation_rate", np.float64),
         mutation_sigma=col("mutation_sigma", np.float64),
     )
@@ -139,7 +148,6 @@ def make_scratch(scenario: Scenario, params: Params) -> Scratch:
         cursor=np.zeros(cells, np.int64),
         dead=np.zeros(N, np.uint8),
         ate=np.zeros(N, np.uint8),
-        newborn=np.zeros(N, np.uint8),
         taken=np.zeros(max(F, 1), np.uint8),
         placed=np.zeros(N, np.int64),
         moved=np.zeros(max(F, 1), np.int64),
@@ -187,7 +195,7 @@ class World:
     def set_genomes(self, genomes: np.ndarray) -> None:
         """Replace every robot's genome (float32 [N, G]); positions and life stay.
 
-        The max-speed gene (last column) is clipped to [0, speed_limit].
+        The max-speed gene (last column) is clipped to [0, speed limit in force].
         """
         g = np.asarray(genomes)
         want = self._arrays.genome.shape
@@ -196,7 +204,8 @@ class World:
         if not np.isfinite(g).all():
             raise EvosimError("genomes: expected finite numbers")
         self._arrays.genome[:] = g.astype(self._arrays.genome.dtype)
-        np.clip(self._arrays.genome[:, -1], 0.0, self.scenario.robots.speed_limit,
+        limit = self.scenario.settings_at(self.step_count)["speed_limit"]
+        np.clip(self._arrays.genome[:, -1], 0.0, limit,
                 out=self._arrays.genome[:, -1])
 
     # ------------------------------------------------------------ reading
@@ -228,8 +237,9 @@ class World:
 
     @property
     def counters(self) -> dict[str, int]:
-        """Events since step 0: fruit_eaten, mine_deaths, age_deaths, births,
-        random_spawns, displaced."""
+        """Events since step 0: fruit_eaten, mine_deaths, age_deaths, births (offspring
+        that took a freed slot), random_spawns, offspring_dropped (pushed out of a
+        full nursery)."""
         return {name: int(v) for name, v in zip(COUNTER_NAMES, self._view.counters, strict=True)}
 
     def __repr__(self) -> str:
@@ -327,11 +337,19 @@ def _check_shapes(path: str | Path, arrays: WorldState, expected: WorldState) ->
     # Kernels index by these counts without bounds checks: a bad file must stop here.
     limits = {"step": (int(arrays.clock[STEP]), 0, 2**62),
               "mine count": (int(arrays.clock[MINE_COUNT]), 0, expected.mine_xy.shape[0]),
-              "fruit count": (int(arrays.clock[FRUIT_COUNT]), 0, expected.fruit_xy.shape[0])}
+              "fruit count": (int(arrays.clock[FRUIT_COUNT]), 0, expected.fruit_xy.shape[0]),
+              "nursery head": (int(arrays.clock[NURSERY_HEAD]), 0,
+                               max(expected.nursery_parent.shape[0] - 1, 0)),
+              "nursery size": (int(arrays.clock[NURSERY_SIZE]), 0,
+                               expected.nursery_parent.shape[0])}
     for what, (value, lo, hi) in limits.items():
         if not lo <= value <= hi:
             raise CheckpointError(f"{path}: clock: expected a {what} from {lo} to {hi}, "
                                   f"got {value}")
-    for name in ("robot_xy", "robot_heading", "mine_xy", "fruit_xy", "genome"):
+    slots = arrays.nursery_parent_slot
+    if slots.size and not ((slots >= 0) & (slots < expected.robot_xy.shape[0])).all():
+        raise CheckpointError(f"{path}: nursery_parent_slot: expected slots from 0 to "
+                              f"{expected.robot_xy.shape[0] - 1}")
+    for name in ("robot_xy", "robot_heading", "mine_xy", "fruit_xy", "genome", "nursery_genome"):
         if not np.isfinite(getattr(arrays, name)).all():
             raise CheckpointError(f"{path}: {name}: expected finite numbers")

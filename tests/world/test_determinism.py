@@ -124,7 +124,7 @@ def test_corrupt_and_foreign_checkpoints_are_clear_errors(tmp_path):
     ("seed", "x", "seed: expected an integer"),
     ("seed", -5, "seed: expected an integer"),
     ("step", 7, "does not match the state's step"),
-    ("schema", 99, "schema: expected 1"),
+    ("schema", 99, "schema: expected 2"),
     ("format", "other", "not an evosim checkpoint"),
 ])
 def test_checkpoint_metadata_is_validated(tmp_path, key, value, needle):
