@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
 export SDL_AUDIODRIVER ?= dummy
 
-.PHONY: run test test-all lint bench clean showcase
+.PHONY: run test test-all lint bench clean showcase story
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,26 @@ showcase: $(STAMP)
 	$(VENV)/bin/evosim evolve classic --steps 100000 --seed 0 --out runs/showcase --quiet
 	$(VENV)/bin/evosim record runs/showcase/world-000/final.npz --vs random --seed 1 \
 		--steps 600 --steps-per-frame 3 --size 960x360 --fps 20 --out recordings/showcase.gif
+
+# The README's story figures: genesis, 8 worlds x 300,000 steps (~3 min on 2 cores),
+# its marked plot (docs/genesis.png), the detected stages (docs/genesis-story.txt)
+# and one short GIF per stage from world 0's checkpoints (docs/stage-*.gif).
+# Deterministic: the same files every time.
+STORY_RUN := runs/story-genesis
+story: $(STAMP)
+	rm -rf $(STORY_RUN)
+	$(VENV)/bin/evosim evolve genesis --steps 300000 --worlds 8 --seed 0 --metrics-every 1000 \
+		--checkpoint-every 10000 --out $(STORY_RUN) --quiet
+	$(VENV)/bin/evosim plot $(STORY_RUN) --out $(STORY_RUN)/plots
+	cp $(STORY_RUN)/plots/overview.png docs/genesis.png
+	$(VENV)/bin/evosim story $(STORY_RUN) > docs/genesis-story.txt
+	cat docs/genesis-story.txt
+	for stage in caution:020000 fruit:070000 speed:150000 balance:290000; do \
+		name=$${stage%%:*}; step=$${stage##*:}; rm -f docs/stage-$$name.gif; \
+		$(VENV)/bin/evosim record $(STORY_RUN)/world-000/checkpoints/step-000$$step.npz \
+			--steps 400 --steps-per-frame 2 --size 480x360 --fps 25 --quiet \
+			--out docs/stage-$$name.gif || exit 1; \
+	done
 
 test: $(STAMP)
 	$(PY) -m pytest -q
