@@ -13,7 +13,6 @@ from evosim.errors import ScenarioError
 from evosim.scenario.model import Scenario, _InconsistentError
 
 
-
 def _scenario_dir() -> Path:
     """``evosim/scenarios`` inside an installed wheel, else the checkout's ``scenarios/``."""
     packaged = importlib.resources.files("evosim") / "scenarios"
