@@ -46,7 +46,7 @@ showcase: $(RUN_STAMP)
 	rm -rf runs/showcase
 	$(VENV)/bin/evosim evolve classic --steps 100000 --seed 0 --out runs/showcase --quiet
 	$(VENV)/bin/evosim record runs/showcase/world-000/final.npz --vs random --seed 1 \
-		--steps 600 --steps-per-frame 3 --size 960x360 --fps 20 --out recordings/showcase.gif
+		--steps 600 --steps-per-frame 3 --size 960x360 --fps 20 --out recordings/showcase.gif --force
 
 test: $(STAMP)
 	$(PY) -m pytest -q

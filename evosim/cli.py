@@ -270,8 +270,9 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
                    help="video file, .mp4 (H.264) or .gif (default recordings/NAME.mp4)")
     p.add_argument("--fov", action="store_true",
                    help="draw each robot's field of view: its rays and what they hit")
-    p.add_argument("--size", type=_video_size, default=(1280, 720), metavar="WxH",
-                   help="frame size in pixels (default 1280x720)")
+    p.add_argument("--size", type=_video_size, default=None, metavar="WxH",
+                   help="frame size in pixels (default 1280x720; with --vs, 1280 wide and "
+                   "as tall as the arenas need)")
     p.add_argument("--fps", type=_int_at_least(1), default=30, help="video frame rate (default 30)")
     p.add_argument("--steps-per-frame", type=_int_at_least(1), default=2, metavar="K",
                    help="ticks per video frame (default 2); frames = ceil(steps / K)")
@@ -280,6 +281,7 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vs", choices=["random"], default=None,
                    help="side by side: random robots vs the checkpoint's robots, in fresh "
                    "worlds of the same scenario and seed")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run_record)
 
