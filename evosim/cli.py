@@ -304,6 +304,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the figures as a JSON object")
     p.add_argument("--quick", action="store_true", help="fewer, shorter repeats (about 10 s)")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(func=_run_bench)
 
 
