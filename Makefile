@@ -1,23 +1,34 @@
-# Two commands: `make run` and `make test`. Each creates .venv and installs
-# everything it needs first (the CPU build of torch before the project, so that
-# no unpinned torch requirement pulls the CUDA packages).
+# Two commands: `make run` and `make test`. Each creates .venv and installs what it
+# needs first: `run` only evosim and its runtime dependencies (no torch), `test`
+# everything, with the pinned CPU build of torch installed before the project so
+# that no unpinned torch requirement pulls the CUDA packages. Where pip does not
+# find a CPU build by itself (an ordinary Linux machine), say where it is:
+#   make test TORCH_INDEX=--index-url=https://download.pytorch.org/whl/cpu
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 TORCH := torch==2.13.0
+TORCH_INDEX ?=
 export SDL_AUDIODRIVER ?= dummy
 
 .PHONY: run test test-all lint bench clean showcase story
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet $(TORCH_INDEX) $(TORCH)
 	$(PY) -m pip install --quiet -e '.[dev,torch]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
-run: $(STAMP)
+$(RUN_STAMP): pyproject.toml setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	@if [ "$${SDL_VIDEODRIVER:-}" != dummy ] && [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
 		echo "opening the live viewer on classic (press ? in the window for the controls)"; \
 		$(VENV)/bin/evosim watch classic; \
@@ -31,11 +42,11 @@ run: $(STAMP)
 	fi
 
 # The README's GIF: classic evolved 100000 steps, random vs evolved robots (~1 min).
-showcase: $(STAMP)
+showcase: $(RUN_STAMP)
 	rm -rf runs/showcase
 	$(VENV)/bin/evosim evolve classic --steps 100000 --seed 0 --out runs/showcase --quiet
 	$(VENV)/bin/evosim record runs/showcase/world-000/final.npz --vs random --seed 1 \
-		--steps 600 --steps-per-frame 3 --size 960x360 --fps 20 --out recordings/showcase.gif
+		--steps 600 --steps-per-frame 3 --size 960x360 --fps 20 --out recordings/showcase.gif --force
 
 # The README's story figures: genesis, 8 worlds x 300,000 steps (~3 min on 2 cores),
 # its marked plot (docs/genesis.png), the detected stages (docs/genesis-story.txt)
@@ -66,7 +77,7 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check evosim tests
 
-bench: $(STAMP)
+bench: $(RUN_STAMP)
 	$(VENV)/bin/evosim bench
 
 clean:

@@ -73,10 +73,15 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
         "evosim evolve classic --steps 200000 --worlds 8 --workers 4 --seed 3 --out runs/c8",
         "evosim evolve genesis --steps 200000 --worlds 4 --metrics-every 2000 --out runs/gen",
         "evosim evolve --resume runs/c8            # continue a stopped or killed run",
+        "evosim evolve --resume runs/c8 --steps 400000   # extend a run to 400000 steps",
+        "evosim evolve runs/c8/world-000/final.npz --steps 50000 --out runs/more",
     )
-    p.add_argument("scenario", nargs="?",
-                   help="built-in scenario name (see scenarios/) or a .toml path")
-    p.add_argument("--steps", type=_int_at_least(1), help="ticks to run each world")
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO|CHECKPOINT",
+                   help="built-in scenario name (see scenarios/), a .toml path, or a "
+                   "checkpoint .npz whose world continues in a new run folder")
+    p.add_argument("--steps", type=_int_at_least(1),
+                   help="ticks to run each world (from a checkpoint: ticks beyond its step; "
+                   "with --resume: the run's new length, to extend it)")
     p.add_argument("--worlds", type=_int_at_least(1), default=1,
                    help="independent worlds, seeds from SeedSequence(seed).spawn(worlds) "
                         "(default 1)")
@@ -91,8 +96,10 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
                    help="ticks per metrics row (default 1000)")
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",
                    help="continue the run in DIR from its last checkpoints (takes only "
-                        "--workers and --quiet besides)")
+                        "--steps, --workers, --quiet and --json besides)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true",
+                   help="print the run's summary as a JSON object (implies --quiet)")
     p.set_defaults(func=_run_evolve)
 
 
@@ -102,7 +109,7 @@ def _run_evolve(args: argparse.Namespace) -> int:
 
     if args.resume is not None:
         given = [flag for flag, value in (
-            ("SCENARIO", args.scenario), ("--steps", args.steps), ("--out", args.out),
+            ("SCENARIO", args.scenario), ("--out", args.out),
             ("--checkpoint-every", args.checkpoint_every),
             ("--metrics-every", args.metrics_every)) if value is not None]
         if args.worlds != 1 or args.seed != 0:
@@ -111,7 +118,8 @@ def _run_evolve(args: argparse.Namespace) -> int:
             raise EvosimError(f"--resume takes its settings from the run folder; "
                               f"drop {', '.join(given)}")
     elif args.scenario is None or args.steps is None:
-        raise EvosimError("expected SCENARIO and --steps N (or --resume DIR)")
+        raise EvosimError("expected SCENARIO and --steps N (SCENARIO may be a checkpoint "
+                          ".npz), or --resume DIR")
     return evolve_command(args)
 
 
@@ -137,6 +145,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="seed of the evaluation worlds (default 0)")
     p.add_argument("--json", action="store_true",
                    help='print {"evolved": {...}, "random": {...}} as JSON')
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run_evaluate)
 
 
@@ -299,8 +308,9 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
                    help="video file, .mp4 (H.264) or .gif (default recordings/NAME.mp4)")
     p.add_argument("--fov", action="store_true",
                    help="draw each robot's field of view: its rays and what they hit")
-    p.add_argument("--size", type=_video_size, default=(1280, 720), metavar="WxH",
-                   help="frame size in pixels (default 1280x720)")
+    p.add_argument("--size", type=_video_size, default=None, metavar="WxH",
+                   help="frame size in pixels (default 1280x720; with --vs, 1280 wide and "
+                   "as tall as the arenas need)")
     p.add_argument("--fps", type=_int_at_least(1), default=30, help="video frame rate (default 30)")
     p.add_argument("--steps-per-frame", type=_int_at_least(1), default=2, metavar="K",
                    help="ticks per video frame (default 2); frames = ceil(steps / K)")
@@ -309,6 +319,7 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vs", choices=["random"], default=None,
                    help="side by side: random robots vs the checkpoint's robots, in fresh "
                    "worlds of the same scenario and seed")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run_record)
 
@@ -331,6 +342,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the figures as a JSON object")
     p.add_argument("--quick", action="store_true", help="fewer, shorter repeats (about 10 s)")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(func=_run_bench)
 
 
@@ -375,9 +387,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None
+           ) -> argparse.Namespace | None:
+    """Arguments, with errors named by their subcommand (``evosim bench: error: ...``);
+    None when there is no subcommand at all (then the help is printed)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        parser.print_help()
+        return None
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        subparsers = next(a for a in parser._actions
+                          if isinstance(a, argparse._SubParsersAction))
+        subparsers.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``evosim`` command; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    args = _parse(build_parser(), argv)
+    if args is None:
+        return 0
     try:
         return int(args.func(args) or 0)
     except EvosimError as exc:

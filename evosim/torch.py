@@ -1,7 +1,8 @@
 """Brains as PyTorch modules: exact conversion both ways, and safe brain files.
 
-Optional: needs ``pip install torch==2.13.0`` (the CPU build) then
-``pip install evosim[torch]``. Nothing else in evosim imports torch.
+Optional: needs the CPU build of PyTorch (``pip install torch==2.13.0 --index-url
+https://download.pytorch.org/whl/cpu``), then the ``torch`` extra from the checkout
+(``pip install -e '.[torch]'``). Nothing else in evosim imports torch.
 
 A brain is ``BrainModule``, an ``nn.Sequential(Linear(R*C, H), Tanh(),
 Linear(H, 2), ActionHead())`` whose output is (turn = tanh(z0), throttle =
@@ -34,7 +35,8 @@ try:
 except ImportError:
     raise OptionalDependencyError(
         "evosim.torch needs PyTorch, which is not installed; install the CPU build with "
-        "`pip install torch==2.13.0`, then `pip install evosim[torch]`"
+        "`pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu` "
+        "(see the README, \"Install\")"
     ) from None
 
 BRAIN_FORMAT = "evosim-brain"

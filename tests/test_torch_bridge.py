@@ -435,7 +435,9 @@ def test_core_runs_without_torch_and_bridge_says_how_to_install():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    assert "pip install torch==2.13.0" in done.stdout and "evosim[torch]" in done.stdout
+    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" \
+        in done.stdout
+    assert "evosim[torch]" not in done.stdout  # that name on the index is another project
     assert "evosim export: error: evosim.torch needs PyTorch" in done.stderr
 
 

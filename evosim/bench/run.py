@@ -240,7 +240,7 @@ def print_table(r: dict[str, Any]) -> None:
 def bench_command(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, quiet=getattr(args, "quiet", False))
     with console.status("benchmarking") as status:
         result = run_bench(quick=args.quick,
                            progress=lambda msg: status.update(f"benchmarking: {msg}"))

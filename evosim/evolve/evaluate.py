@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from evosim.errors import CheckpointError
 from evosim.evolve.batch import world_seeds
 from evosim.scenario import Scenario
 from evosim.world import World
@@ -97,15 +99,30 @@ def evaluate_checkpoint(path: str | Path, steps: int, seeds: int, seed: int = 0,
     return {arm: summarise(samples) for arm, samples in arms.items()}
 
 
+def _require_npz(path: Path) -> None:
+    """A scenario file or anything else that is not an ``.npz`` archive: our own line,
+    not NumPy's text about pickles."""
+    if path.is_file() and not zipfile.is_zipfile(path):
+        hint = (" (a scenario file; evolve it first: evosim evolve " + str(path) + " --steps N)"
+                if path.suffix == ".toml" else "")
+        raise CheckpointError(f"{path}: not a checkpoint (.npz written by evosim evolve or "
+                              f"World.save){hint}")
+
+
 def evaluate_command(args: argparse.Namespace) -> int:
     """``evosim evaluate``: a table (or ``--json``) of both arms, mean and std across seeds."""
+    from evosim._compile import say_if_compiling
+
+    _require_npz(args.checkpoint)
+    say_if_compiling(args.json or getattr(args, "quiet", False))
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
     console = Console(stderr=True)
     with Progress(TextColumn("[bold]evaluating"), BarColumn(), MofNCompleteColumn(),
-                  console=console, transient=True, disable=args.json) as progress:
+                  console=console, transient=True,
+                  disable=args.json or getattr(args, "quiet", False)) as progress:
         task = progress.add_task("", total=2 * args.seeds)
         result = evaluate_checkpoint(args.checkpoint, args.steps, args.seeds, args.seed,
                                      on_world=lambda: progress.advance(task))

@@ -8,6 +8,8 @@ worlds step exactly as headless ones do (recording never changes a state).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -100,6 +102,33 @@ def record(worlds: World | Sequence[World], out: str | Path, steps: int,
     return out
 
 
+def short_seed(source: str, seed: int) -> str:
+    """A short tag for a world in a file name: ``s0`` for seed 0; for a world of an
+    evolve run (64-bit seeds), the run's seed and the world's index (``s0w3``); else
+    the seed's first 6 hex digits."""
+    if seed < 100_000:
+        return f"s{seed}"
+    for folder in list(Path(source).resolve().parents)[:3]:
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            plan = json.loads((folder / "run.json").read_text())
+            if seed in plan["seeds"]:
+                return f"s{plan['seed']}w{plan['seeds'].index(seed)}"
+    return f"s{seed:016x}"[:7]
+
+
+def vs_size(world: World, width: int = 1280) -> tuple[int, int]:
+    """A frame for two arenas side by side with no empty bands: each panel's arena
+    keeps the arena's aspect ratio below its two-line label."""
+    arena = world.scenario.world
+    panel = width // 2
+    arena_h = (panel - 16) * arena.height / arena.width + 16  # Transform.fit's margins
+    h = int(arena_h) + 60  # first guess of the label band
+    for _ in range(3):  # the label band depends on the frame height (render_frame)
+        size = max(14, min(24, h // 20, width // 72))
+        h = math.ceil(arena_h) + font(size).get_linesize() * 2 + 16
+    return width, h + h % 2
+
+
 def build_worlds(source: str, seed: int | None, vs: str | None
                  ) -> tuple[list[World], list[str], str]:
     """The worlds to record, their labels and a name for the default file."""
@@ -121,10 +150,10 @@ def build_worlds(source: str, seed: int | None, vs: str | None
         evolved = World(sc, seed=seed)
         evolved.set_genomes(evolved_from.state.genome)
         labels = ["random robots", f"evolved robots ({step:,} steps of evolution)"]
-        return [random_world, evolved], labels, f"{sc.name}-seed{seed}-vs-{vs}"
+        return [random_world, evolved], labels, f"{sc.name}-s{seed}-vs-{vs}"
     src = resolve_source(source, seed, seed_hint="drop --seed, or use --vs random")
     world = src.world()
-    name = f"{world.scenario.name}-seed{world.seed}"
+    name = f"{world.scenario.name}-{short_seed(source, world.seed)}"
     if src.is_checkpoint:
         label = f"{world.scenario.name}  seed {world.seed}  (from {Path(source).name})"
         return [world], [label], f"{name}-step{world.step_count}"
@@ -135,6 +164,10 @@ def record_command(args: argparse.Namespace) -> int:
     worlds, labels, name = build_worlds(args.source, args.seed, args.vs)
     start = [wd.counters for wd in worlds]
     out = args.out if args.out is not None else RECORDINGS / f"{name}.mp4"
+    if out.exists() and not out.is_dir() and not getattr(args, "force", False):
+        raise RecordError(f"{out}: exists; choose another --out, or pass --force to replace it")
+    if args.size is None:
+        args.size = vs_size(worlds[0]) if args.vs else (1280, 720)
     path = record(worlds, out, steps=args.steps, steps_per_frame=args.steps_per_frame,
                   size=args.size, fps=args.fps, fov=args.fov, labels=labels,
                   progress=not args.quiet)

@@ -18,6 +18,7 @@ import numpy as np
 import pygame
 
 from evosim.errors import EvosimError
+from evosim.render.display import HEADLESS_DRIVERS, NoDisplayError, require_display
 from evosim.render.draw import DrawOptions, Transform, draw, draw_panel
 from evosim.render.hud import RateTracker, draw_brain, draw_help, hud_lines, robot_lines
 from evosim.world import World
@@ -27,6 +28,24 @@ SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0)
 _LADDER = tuple(sorted(s for s in SPEEDS if s))  # the finite speeds, slowest first
 MAX_CHUNK = 50  # ticks per kernel call in "as fast as it goes" mode
 RECORDINGS = Path("recordings")
+
+
+def init_window_display() -> None:
+    """Start SDL's display, or raise :class:`NoDisplayError` (one line) where there is
+    no screen: no ``DISPLAY``/``WAYLAND_DISPLAY``, a dead server, or SDL falling back
+    to an off-screen driver."""
+    require_display()
+    try:
+        pygame.display.init()
+        driver = pygame.display.get_driver()
+    except pygame.error as exc:  # DISPLAY set but no server behind it, for one
+        driver, reason = "", str(exc)
+    else:
+        reason = f"SDL fell back to its {driver!r} video driver"
+    if driver in ("", *HEADLESS_DRIVERS):
+        pygame.display.quit()
+        raise NoDisplayError(f"cannot open a window ({reason}); record a video instead: "
+                             "evosim record classic --steps 3000 --out recordings/classic.mp4")
 
 
 class Viewer:
@@ -68,7 +87,15 @@ class Viewer:
     # ------------------------------------------------------------ the loop
 
     def run(self, max_frames: int | None = None) -> int:
-        """Show frames until quit (or ``max_frames``); returns the number shown."""
+        """Show frames until quit (or ``max_frames``); returns the number shown.
+
+        A window with no end (``max_frames`` None) needs a real screen: without one it
+        raises :class:`NoDisplayError` at once, as ``evosim watch`` does, instead of
+        looping invisibly on SDL's off-screen driver. A bounded run may use that
+        driver (tests do, with ``SDL_VIDEODRIVER=dummy``).
+        """
+        if self._window and max_frames is None:
+            init_window_display()
         surface = self._open()
         clock = pygame.time.Clock()
         self.running = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from evosim.render.display import HEADLESS_DRIVERS, NoDisplayError, require_display
+from evosim.render.display import require_display
 from evosim.render.source import resolve_source
 
 
@@ -16,21 +16,11 @@ def watch_command(args: argparse.Namespace) -> int:
     world = source.world()
     import pygame
 
-    from evosim.render.viewer import Viewer
+    from evosim.render.viewer import Viewer, init_window_display
 
     viewer = Viewer(world, steps_per_frame=args.steps_per_frame, size=args.size, fps=args.fps,
                     show_rays=args.rays)
-    try:
-        pygame.display.init()
-        driver = pygame.display.get_driver()
-    except pygame.error as exc:  # DISPLAY set but no server behind it, for one
-        driver, reason = "", str(exc)
-    else:
-        reason = f"SDL fell back to its {driver!r} video driver"
-    if driver in ("", *HEADLESS_DRIVERS):
-        pygame.quit()
-        raise NoDisplayError(f"cannot open a window ({reason}); record a video instead: "
-                             "evosim record classic --steps 3000 --out recordings/classic.mp4")
+    init_window_display()  # NoDisplayError where SDL would fall back to no window
     try:
         viewer.run()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,18 @@ from pydantic import BaseModel, ValidationError
 from evosim.errors import ScenarioError
 from evosim.scenario.model import Scenario, _InconsistentError
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-"""The built-in scenario library (``scenarios/`` at the repository root)."""
+
+def _scenario_dir() -> Path:
+    """``evosim/scenarios`` inside an installed wheel, else the checkout's ``scenarios/``."""
+    packaged = importlib.resources.files("evosim") / "scenarios"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+SCENARIO_DIR = _scenario_dir()
+"""The built-in scenario library (``scenarios/`` at the repository root, shipped in
+wheels as ``evosim/scenarios/``; see ``setup.py``)."""
 
 
 def list_scenarios() -> list[str]:
