@@ -53,7 +53,7 @@ showcase: $(RUN_STAMP)
 # and one short GIF per stage from world 0's checkpoints (docs/stage-*.gif).
 # Deterministic: the same files every time.
 STORY_RUN := runs/story-genesis
-story: $(STAMP)
+story: $(RUN_STAMP)
 	rm -rf $(STORY_RUN)
 	$(VENV)/bin/evosim evolve genesis --steps 300000 --worlds 8 --seed 0 --metrics-every 1000 \
 		--checkpoint-every 10000 --out $(STORY_RUN) --quiet
