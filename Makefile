@@ -48,22 +48,23 @@ showcase: $(RUN_STAMP)
 	$(VENV)/bin/evosim record runs/showcase/world-000/final.npz --vs random --seed 1 \
 		--steps 600 --steps-per-frame 3 --size 960x360 --fps 20 --out recordings/showcase.gif --force
 
-# The README's story figures: genesis, 8 worlds x 300,000 steps (~3 min on 2 cores),
+# The README's story figures: genesis, 8 worlds x 400,000 steps (~3.5 min on 2 cores),
 # its marked plot (docs/genesis.png), the detected stages (docs/genesis-story.txt)
-# and one short GIF per stage from world 0's checkpoints (docs/stage-*.gif).
+# and one short GIF per stage from world 2's checkpoints (docs/stage-*.gif; world 2
+# of seed 0 shows all four stages: caution 7k, fruit 37k, speed 138k, balance 187k).
 # Deterministic: the same files every time.
 STORY_RUN := runs/story-genesis
 story: $(RUN_STAMP)
 	rm -rf $(STORY_RUN)
-	$(VENV)/bin/evosim evolve genesis --steps 300000 --worlds 8 --seed 0 --metrics-every 1000 \
+	$(VENV)/bin/evosim evolve genesis --steps 400000 --worlds 8 --seed 0 --metrics-every 1000 \
 		--checkpoint-every 10000 --out $(STORY_RUN) --quiet
 	$(VENV)/bin/evosim plot $(STORY_RUN) --out $(STORY_RUN)/plots
 	cp $(STORY_RUN)/plots/overview.png docs/genesis.png
 	$(VENV)/bin/evosim story $(STORY_RUN) > docs/genesis-story.txt
 	cat docs/genesis-story.txt
-	for stage in caution:020000 fruit:070000 speed:150000 balance:290000; do \
+	for stage in caution:020000 fruit:070000 speed:150000 balance:300000; do \
 		name=$${stage%%:*}; step=$${stage##*:}; rm -f docs/stage-$$name.gif; \
-		$(VENV)/bin/evosim record $(STORY_RUN)/world-000/checkpoints/step-000$$step.npz \
+		$(VENV)/bin/evosim record $(STORY_RUN)/world-002/checkpoints/step-000$$step.npz \
 			--steps 400 --steps-per-frame 2 --size 480x360 --fps 25 --quiet \
 			--out docs/stage-$$name.gif || exit 1; \
 	done

@@ -113,8 +113,8 @@ def _draw(ax, per_world: dict[int, tuple[np.ndarray, np.ndarray]], name: str, un
         ax.plot(x, mean, color="black", lw=2.0, label="mean")
     for step, label in phases:
         ax.axvline(step, color="grey", ls="--", lw=1)
-        ax.text(step, 0.98, f" {label}", transform=ax.get_xaxis_transform(), va="top",
-                fontsize=7, color="dimgrey")
+        ax.text(step, 0.98, f"{label} ", transform=ax.get_xaxis_transform(), va="top",
+                ha="right", rotation=90, fontsize=7, color="dimgrey")
     for stage, steps in stages.items():
         if steps:
             ax.scatter(steps, [0.02] * len(steps), transform=ax.get_xaxis_transform(),

@@ -133,7 +133,7 @@ def test_story_command_prints_the_documented_json(tmp_path, capsys):
 def test_genesis_shows_the_four_stages_in_order(tmp_path, capsys):
     """The README's genesis command: at least 6 of 8 worlds tell the whole story."""
     out = tmp_path / "genesis"
-    assert main(["evolve", "genesis", "--steps", "300000", "--worlds", "8", "--seed", "5",
+    assert main(["evolve", "genesis", "--steps", "400000", "--worlds", "8", "--seed", "5",
                  "--metrics-every", "1000", "--out", str(out), "--quiet"]) == 0
     capsys.readouterr()
     assert main(["story", str(out), "--json"]) == 0
