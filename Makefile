@@ -76,6 +76,7 @@ test-all: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check evosim tests
+	$(VENV)/bin/lint-imports
 
 bench: $(RUN_STAMP)
 	$(VENV)/bin/evosim bench

@@ -16,9 +16,9 @@ SLOW_OR_FILTERED = [HealthCheck.too_slow, HealthCheck.filter_too_much]
 
 CHANNEL_SETS = [
     ["mine", "fruit"],
-    ["mine", "fruit", "robot", "wall"],
+    ["mine", "fruit", "robot", "edge"],
     ["robot"],
-    ["wall", "fruit"],
+    ["edge", "fruit"],
     ["mine"],
 ]
 

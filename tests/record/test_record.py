@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from evosim import World, load_scenario
+from evosim.bench.media import bench_record
 from evosim.cli import main
-from evosim.record import VideoWriter, bench_record, record
+from evosim.record import VideoWriter, record
 
 
 def _frames(path) -> np.ndarray:
@@ -116,7 +117,7 @@ def test_vs_random_ignores_the_scenarios_seed_brain(tmp_path) -> None:
     """The "random" side has random brains even when the checkpoint's scenario
     starts from a seed brain, and neither side needs the brain file."""
     pytest.importorskip("torch")
-    from evosim.record.record import build_worlds
+    from evosim.commands.record import build_worlds
     from evosim.scenario import scenario_from_dict
     from evosim.torch import policy_module, save_brain
 

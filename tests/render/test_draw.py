@@ -9,7 +9,8 @@ import pygame
 import pytest
 
 from evosim import World, load_scenario
-from evosim.render import DrawOptions, Transform, bench_draw, draw, lineage_colour
+from evosim.bench.media import bench_draw
+from evosim.render import DrawOptions, Transform, draw, lineage_colour
 from evosim.render.draw import FRUIT, MINE
 from tests.conftest import small_scenario
 

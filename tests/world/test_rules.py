@@ -223,7 +223,7 @@ def test_invariants_hold_over_long_runs(seed, mine_speed, nursery, max_age, repr
     scenario = small_scenario(mines={"speed": mine_speed},
                               robots={"max_age": max_age},
                               evolution={"nursery": nursery},
-                              vision={"channels": ["mine", "fruit", "robot", "wall"]},
+                              vision={"channels": ["mine", "fruit", "robot", "edge"]},
                               phases=phases)
     world = World(scenario, seed=seed)
     for _ in range(8):
