@@ -274,3 +274,19 @@ def test_generations_grow_and_selection_acts():
     world.step(20_000)
     assert world.state.robot_generation.max() >= 10
     assert world.counters["births"] > 100
+
+
+def test_classic_robots_die_of_age_as_well_as_of_mines():
+    """Senescence keeps turnover going once robots eat well: age deaths are a real
+    share of deaths (the README's 200k-step figures give 32-55% per 20k window)."""
+    world = World(load_scenario("classic"), seed=11)
+    shares = []
+    for _ in range(2):
+        before = world.counters
+        world.step(10_000)
+        c = world.counters
+        age = c["age_deaths"] - before["age_deaths"]
+        mine = c["mine_deaths"] - before["mine_deaths"]
+        shares.append(age / (age + mine))
+    assert min(shares) >= 0.1, shares
+    assert world.counters["births"] > 100 and world.state.robot_age.max() <= 2000
