@@ -9,7 +9,7 @@ from pathlib import Path
 import pygame
 
 from evosim.record.writer import VideoWriter
-from evosim.render.draw import DrawOptions, draw, gif_palette
+from evosim.render.drawing import DrawOptions, draw, gif_palette
 from evosim.scenario import load_scenario
 from evosim.world import World
 

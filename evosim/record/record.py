@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from evosim.record.writer import RecordError, VideoWriter, check_video_path, check_video_size
-from evosim.render.draw import DrawOptions, draw, draw_panel, font, gif_palette
+from evosim.render.drawing import DrawOptions, draw, draw_panel, font, gif_palette
 from evosim.world import World
 
 RECORDINGS = Path("recordings")

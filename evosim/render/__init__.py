@@ -17,18 +17,18 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 if TYPE_CHECKING:
     from evosim.render.display import NoDisplayError, has_display
-    from evosim.render.draw import DrawOptions, Transform, draw, draw_panel, lineage_colour
+    from evosim.render.drawing import DrawOptions, Transform, draw, draw_panel, lineage_colour
     from evosim.render.hud import RateTracker
     from evosim.render.viewer import Viewer
 
 _LAZY = {
     "NoDisplayError": "evosim.render.display",
     "has_display": "evosim.render.display",
-    "DrawOptions": "evosim.render.draw",
-    "Transform": "evosim.render.draw",
-    "draw": "evosim.render.draw",
-    "draw_panel": "evosim.render.draw",
-    "lineage_colour": "evosim.render.draw",
+    "DrawOptions": "evosim.render.drawing",
+    "Transform": "evosim.render.drawing",
+    "draw": "evosim.render.drawing",
+    "draw_panel": "evosim.render.drawing",
+    "lineage_colour": "evosim.render.drawing",
     "RateTracker": "evosim.render.hud",
     "Viewer": "evosim.render.viewer",
 }

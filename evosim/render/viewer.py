@@ -20,7 +20,7 @@ import pygame
 
 from evosim.errors import EvosimError
 from evosim.render.display import HEADLESS_DRIVERS, NoDisplayError, require_display
-from evosim.render.draw import DrawOptions, Transform, draw, draw_panel
+from evosim.render.drawing import DrawOptions, Transform, draw, draw_panel
 from evosim.render.hud import RateTracker, draw_brain, draw_help, hud_lines, robot_lines
 from evosim.world import World
 

@@ -103,7 +103,7 @@ def test_gif_without_fixed_palette(tmp_path) -> None:
 
 def test_fixed_palette_keeps_the_drawn_colours(tmp_path) -> None:
     """Mines stay pure red and fruit pure green through the gif palette."""
-    from evosim.render.draw import FRUIT, MINE
+    from evosim.render.drawing import FRUIT, MINE
 
     out = tmp_path / "c.gif"
     record(World(load_scenario("classic"), seed=0), out, steps=1, size=(400, 300),
