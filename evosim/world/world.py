@@ -205,6 +205,12 @@ class World:
         np.clip(self._arrays.genome[:, -1], 0.0, limit,
                 out=self._arrays.genome[:, -1])
 
+    def writable_state(self) -> WorldState:
+        """The live state arrays, writable: for tests and tools that set up a situation
+        (a robot placed beside a mine, say). Writing them bypasses every check; the
+        world steps on from whatever they hold."""
+        return self._arrays
+
     # ------------------------------------------------------------ reading
 
     @property
