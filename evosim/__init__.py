@@ -12,8 +12,12 @@ Names are loaded on first use (PEP 562), so ``import evosim.errors`` or
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+# pygame prints a banner on import; our commands print one-line messages only.
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from evosim._version import __version__
 from evosim.errors import CheckpointError, EvosimError, ScenarioError
