@@ -77,6 +77,7 @@ test-all: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check evosim tests
+	$(VENV)/bin/lint-imports
 
 bench: $(RUN_STAMP)
 	$(VENV)/bin/evosim bench

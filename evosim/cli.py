@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from evosim._version import __version__
 from evosim.errors import EvosimError
 
 EXIT_BAD_INPUT = 2
@@ -104,22 +105,8 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_evolve(args: argparse.Namespace) -> int:
-    from evosim.errors import EvosimError
-    from evosim.evolve.run import evolve_command
+    from evosim.commands.evolve import evolve_command
 
-    if args.resume is not None:
-        given = [flag for flag, value in (
-            ("SCENARIO", args.scenario), ("--out", args.out),
-            ("--checkpoint-every", args.checkpoint_every),
-            ("--metrics-every", args.metrics_every)) if value is not None]
-        if args.worlds != 1 or args.seed != 0:
-            given.append("--worlds/--seed")
-        if given:
-            raise EvosimError(f"--resume takes its settings from the run folder; "
-                              f"drop {', '.join(given)}")
-    elif args.scenario is None or args.steps is None:
-        raise EvosimError("expected SCENARIO and --steps N (SCENARIO may be a checkpoint "
-                          ".npz), or --resume DIR")
     return evolve_command(args)
 
 
@@ -150,7 +137,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from evosim.evolve.evaluate import evaluate_command
+    from evosim.commands.evaluate import evaluate_command
 
     return evaluate_command(args)
 
@@ -173,7 +160,7 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_plot(args: argparse.Namespace) -> int:
-    from evosim.evolve.plot import plot_command
+    from evosim.commands.plot import plot_command
 
     return plot_command(args)
 
@@ -197,23 +184,9 @@ def _add_story(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_story(args: argparse.Namespace) -> int:
-    import json
+    from evosim.commands.story import story_command
 
-    from evosim.evolve.story import STAGES, run_story
-
-    result = run_story(args.run_dir)
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return 0
-    print(f"{'world':>5}  " + "  ".join(f"{name:>9}" for name in STAGES) + "  in order")
-    for entry in result["worlds"]:
-        cells = ["-" if entry["stages"][name] is None else f"{entry['stages'][name]:,}"
-                 for name in STAGES]
-        print(f"{entry['world']:>5}  " + "  ".join(f"{c:>9}" for c in cells)
-              + f"  {'yes' if entry['in_order'] else 'no'}")
-    told = sum(entry["in_order"] for entry in result["worlds"])
-    print(f"{told} of {len(result['worlds'])} world(s) show all four stages in order")
-    return 0
+    return story_command(args)
 
 
 # ---------------------------------------------------------------- export
@@ -238,7 +211,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from evosim.torch import export_command
+    from evosim.commands.export import export_command
 
     return export_command(args)
 
@@ -269,7 +242,7 @@ def _add_watch(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_watch(args: argparse.Namespace) -> int:
-    from evosim.render.watch import watch_command
+    from evosim.commands.watch import watch_command
 
     return watch_command(args)
 
@@ -325,7 +298,7 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_record(args: argparse.Namespace) -> int:
-    from evosim.record import record_command
+    from evosim.commands.record import record_command
 
     return record_command(args)
 
@@ -347,7 +320,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_bench(args: argparse.Namespace) -> int:
-    from evosim.bench.run import bench_command
+    from evosim.commands.bench import bench_command
 
     return bench_command(args)
 
@@ -367,8 +340,6 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from evosim import __version__
-
     parser = _Parser(
         prog="evosim",
         description="Evolution simulator: robots with raycast vision and neural brains "

@@ -69,8 +69,8 @@ class NumpyWorld:
             "robot": (xy, sc.robots.radius),
         }
         for c, name in enumerate(self._channels):
-            if name == "wall":
-                t = self._wall_distance(xy, dirx, diry)
+            if name == "edge":
+                t = self._edge_distance(xy, dirx, diry)
             else:
                 pts, rad = objects[name]
                 t = self._circle_distance(xy, dirx, diry, pts, rad, name == "robot")
@@ -104,7 +104,7 @@ class NumpyWorld:
             t[n, :, n] = np.inf
         return t.min(axis=2)
 
-    def _wall_distance(self, xy, dirx, diry):
+    def _edge_distance(self, xy, dirx, diry):
         w, h = self.scenario.world.width, self.scenario.world.height
         x, y = xy[:, 0:1], xy[:, 1:2]
         with np.errstate(divide="ignore", invalid="ignore"):

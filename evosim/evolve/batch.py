@@ -427,9 +427,9 @@ def check_workers(workers: int | None, worlds: int, warn: Callable[[str], None] 
     if workers is None:
         workers = cores
     if workers < 1:
-        raise EvosimError(f"--workers: expected at least 1, got {workers}")
+        raise EvosimError(f"workers: expected at least 1, got {workers}")
     used = min(workers, worlds)
     if used > cores:
-        warn(f"warning: --workers {workers} is more than the {cores} core(s) this process "
+        warn(f"warning: {workers} workers is more than the {cores} core(s) this process "
              f"may use; {used} workers will share them (slower, same results)")
     return used

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 from pathlib import Path
 
@@ -133,9 +132,3 @@ def _save(fig, path: Path) -> Path:
     fig.savefig(buffer, format="png", dpi=100)
     atomic_write_with(path, lambda handle: handle.write(buffer.getvalue()))
     return path
-
-
-def plot_command(args: argparse.Namespace) -> int:
-    for path in plot_run(args.run_dir, args.out):
-        print(path)
-    return 0

@@ -1,6 +1,11 @@
-"""Indices into the small bookkeeping arrays of the world state."""
+"""Indices into the small bookkeeping arrays of the world state, and kernel constants."""
 
 from __future__ import annotations
+
+import math
+
+INIT_STEP = -1  # the step key of draws made while building the initial world (and seeding)
+TWO_PI = 2.0 * math.pi
 
 # clock[int64]: the step counter and the bookkeeping that changes with it.
 STEP = 0
@@ -33,11 +38,12 @@ ALIVE = 0
 DIED_MINE = 1
 DIED_AGE = 2
 
-# Vision channels, in observation order.
+# Vision channels (CH_*), in the order rays try them; ``evosim.scenario.kinds``
+# declares the same list by name (a test checks they agree).
 CH_MINE = 0
 CH_FRUIT = 1
 CH_ROBOT = 2
-CH_WALL = 3
+CH_EDGE = 3  # the arena's boundary
 
 # RNG streams: each random decision draws from its own stream.
 S_INIT_MINE = 1

@@ -27,7 +27,7 @@ class Params(NamedTuple):
     obs_mine: int  # index of the channel in observations, or -1 when not seen
     obs_fruit: int
     obs_robot: int
-    obs_wall: int
+    obs_edge: int
     n_channels: int
     hidden: int
     init_std: float

@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 
@@ -66,20 +65,20 @@ def remove_stale_temp_files(folder: Path) -> int:
 def check_video_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        raise RecordError(f"{path}: --out: expected a .mp4 or .gif file name, "
+        raise RecordError(f"{path}: expected a video file name ending .mp4 or .gif, "
                           f"got {path.suffix or 'no extension'!r}")
     if path.exists() and path.is_dir():
-        raise RecordError(f"{path}: --out is a folder; give a file name ending .mp4 or .gif")
+        raise RecordError(f"{path}: is a folder; expected a video file name ending .mp4 or .gif")
     return path
 
 
 def check_video_size(path: str | Path, size: tuple[int, int]) -> tuple[int, int]:
     w, h = size
     if w < 64 or h < 64 or w > 7680 or h > 4320:
-        raise RecordError(f"--size: expected a width from 64 to 7680 and a height from 64 "
+        raise RecordError(f"video size: expected a width from 64 to 7680 and a height from 64 "
                           f"to 4320, got {w}x{h}")
     if Path(path).suffix.lower() == ".mp4" and (w % 2 or h % 2):
-        raise RecordError(f"--size: expected even numbers for mp4 (H.264 yuv420p), got "
+        raise RecordError(f"video size: expected even numbers for mp4 (H.264 yuv420p), got "
                           f"{w}x{h}; try {w - w % 2}x{h - h % 2}")
     return w, h
 
@@ -222,28 +221,3 @@ class VideoWriter:
             self.close()
         else:
             self.abort()
-
-
-def bench_record(frames: int = 120, size: tuple[int, int] = (1280, 720), fmt: str = "mp4",
-                 rays: bool = True) -> float:
-    """Frames per second of recording the classic world: one step, draw, encode per frame."""
-    import pygame
-
-    from evosim.render.draw import DrawOptions, draw, gif_palette
-    from evosim.scenario import load_scenario
-    from evosim.world import World
-
-    sc = load_scenario("classic")
-    world = World(sc, seed=0)
-    world.step(300)
-    options = DrawOptions.from_scenario(sc, show_rays=rays)
-    surface = pygame.Surface(size)
-    with tempfile.TemporaryDirectory() as tmp:
-        writer = VideoWriter(Path(tmp) / f"bench.{fmt}", size, fps=30, palette=gif_palette())
-        start = time.perf_counter()
-        with writer:
-            for _ in range(frames):
-                world.step(1)
-                draw(world.state, surface, options, world.observations())
-                writer.write(pygame.image.tobytes(surface, "RGB"))
-        return frames / (time.perf_counter() - start)

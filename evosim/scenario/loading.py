@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from evosim.errors import ScenarioError
+from evosim.scenario.kinds import CHANNELS, RENAMED_CHANNELS
 from evosim.scenario.model import Scenario, _InconsistentError
 
 
@@ -63,6 +65,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise ScenarioError(f"{label}: invalid TOML: {exc}") from None
     data.setdefault("name", path.stem)
     _resolve_seed_brain(data, path)
+    _rename_channels(data, label)
     return scenario_from_dict(data, source=label)
 
 
@@ -72,6 +75,20 @@ def _resolve_seed_brain(data: dict[str, Any], path: Path) -> None:
     brain = evolution.get("seed_brain") if isinstance(evolution, dict) else None
     if isinstance(brain, str) and brain:
         evolution["seed_brain"] = str((path.resolve().parent / Path(brain).expanduser()).resolve())
+
+
+def _rename_channels(data: dict[str, Any], label: str) -> None:
+    """Old channel names (``wall``, now ``edge``) still load, with one line on stderr."""
+    vision = data.get("vision")
+    channels = vision.get("channels") if isinstance(vision, dict) else None
+    if not isinstance(channels, list):
+        return
+    for i, name in enumerate(channels):
+        if isinstance(name, str) and name in RENAMED_CHANNELS:
+            new = RENAMED_CHANNELS[name]
+            print(f"warning: {label}: vision.channels: {name!r} is deprecated, write {new!r} "
+                  f"(the arena's edge)", file=sys.stderr)
+            channels[i] = new
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
@@ -228,6 +245,6 @@ def _describe(exc: ValidationError) -> str:
         return f"{key}: {err['msg'].removeprefix('Value error, ')}"
     if loc and loc[0] == "vision" and len(loc) >= 2 and loc[1] == "channels":
         value = err["input"]
-        return ("vision.channels: expected a list of 'fruit', 'mine', 'robot', 'wall', "
+        return (f"vision.channels: expected a list of {', '.join(map(repr, CHANNELS))}, "
                 f"got {_given(value)}")
     return f"{key}: expected {_expected(key_loc, err_type)}, got {_given(err['input'])}"

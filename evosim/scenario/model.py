@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-CHANNELS: tuple[str, ...] = ("mine", "fruit", "robot", "wall")
-"""Every vision channel, in the fixed order observations use."""
+from evosim.scenario.genome import GenomeLayout
+from evosim.scenario.kinds import CHANNELS
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -71,7 +71,7 @@ class VisionTable(_Table):
     rays: Annotated[int, Field(ge=1, le=256)] = 16
     fov_degrees: Annotated[float, Field(gt=0, le=360)] = 120.0
     range: Positive = 150.0
-    channels: tuple[Literal["mine", "fruit", "robot", "wall"], ...] = ("mine", "fruit")
+    channels: tuple[str, ...] = ("mine", "fruit")
 
     @field_validator("channels", mode="before")
     @classmethod
@@ -82,7 +82,11 @@ class VisionTable(_Table):
     @classmethod
     def _channels_ok(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
-            raise ValueError("expected at least one channel from mine, fruit, robot, wall")
+            raise ValueError(f"expected at least one channel from {', '.join(CHANNELS)}")
+        unknown = [c for c in value if c not in CHANNELS]
+        if unknown:
+            raise ValueError(f"expected a list of {', '.join(map(repr, CHANNELS))}, "
+                             f"got {list(value)}")
         if len(set(value)) != len(value):
             raise ValueError(f"expected each channel once, got {list(value)}")
         # Observations always use the canonical order, whatever order the file lists.
@@ -251,15 +255,19 @@ class Scenario(_Table):
         return self.vision.rays * len(self.vision.channels)
 
     @property
+    def genome_layout(self) -> GenomeLayout:
+        """Offsets of W1, b1, W2, b2 and the speed gene in a genome."""
+        return GenomeLayout(self.n_inputs, self.brain.hidden)
+
+    @property
     def brain_gene_count(self) -> int:
         """Genes holding brain weights: W1, b1, W2, b2."""
-        h = self.brain.hidden
-        return h * self.n_inputs + h + 2 * h + 2
+        return self.genome_layout.speed
 
     @property
     def genome_length(self) -> int:
         """Brain genes plus the max-speed gene (the last one)."""
-        return self.brain_gene_count + 1
+        return self.genome_layout.length
 
     def phase_schedule(self) -> list[dict[str, float | int | bool]]:
         """Resolved settings per phase: entry 0 is the base, entry i from ``phases[i-1].step``.

@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 
 from evosim._atomic import atomic_write_with
+from evosim._version import __version__
 from evosim.errors import CheckpointError, EvosimError
+from evosim.kernels.brain import decide_all
 from evosim.kernels.layout import (
     COUNTER_NAMES,
     FRUIT_COUNT,
@@ -21,19 +23,16 @@ from evosim.kernels.layout import (
     STEP,
 )
 from evosim.kernels.params import Params, Schedule, Scratch
-from evosim.kernels.step import decide_all, init_world, observe_all, run_steps
+from evosim.kernels.placement import init_world
+from evosim.kernels.step import run_steps
+from evosim.kernels.vision import observe_all
 from evosim.scenario import CHANNELS, Scenario, scenario_from_dict
+from evosim.world.brainfile import seed_genomes
 from evosim.world.state import WorldState
 
 CHECKPOINT_FORMAT = "evosim-checkpoint"
 CHECKPOINT_SCHEMA = 2  # 2: the nursery (no birth replaces a living robot)
 MAX_CELLS = 1 << 22  # grid cells at most (memory), the cell side grows beyond
-
-
-def _version() -> str:
-    from evosim import __version__
-
-    return __version__
 
 
 def seed_key(seed: int) -> np.uint64:
@@ -81,7 +80,7 @@ def make_params(scenario: Scenario) -> Params:
         obs_mine=slot("mine"),
         obs_fruit=slot("fruit"),
         obs_robot=slot("robot"),
-        obs_wall=slot("wall"),
+        obs_edge=slot("edge"),
         n_channels=len(chans),
         hidden=int(sc.brain.hidden),
         init_std=float(sc.brain.init_std),
@@ -170,9 +169,7 @@ class World:
         init_world(self._arrays, self._params, self._schedule, self._scratch)
         # [evolution] seed_brain: the population starts as mutated copies of a brain file.
         if scenario.evolution.seed_brain is not None:
-            from evosim.torch import seed_genomes  # optional dependency, only when asked
-
-            self.set_genomes(seed_genomes(scenario, self.seed))
+            self.set_genomes(seed_genomes(scenario, self._arrays.rng_key[0]))
 
     def _setup(self, scenario: Scenario, seed: int, arrays: WorldState) -> None:
         self.scenario = scenario
@@ -207,6 +204,12 @@ class World:
         limit = self.scenario.settings_at(self.step_count)["speed_limit"]
         np.clip(self._arrays.genome[:, -1], 0.0, limit,
                 out=self._arrays.genome[:, -1])
+
+    def writable_state(self) -> WorldState:
+        """The live state arrays, writable: for tests and tools that set up a situation
+        (a robot placed beside a mine, say). Writing them bypasses every check; the
+        world steps on from whatever they hold."""
+        return self._arrays
 
     # ------------------------------------------------------------ reading
 
@@ -253,7 +256,7 @@ class World:
         return {
             "format": CHECKPOINT_FORMAT,
             "schema": CHECKPOINT_SCHEMA,
-            "evosim_version": _version(),
+            "evosim_version": __version__,
             "scenario": self.scenario.model_dump(mode="json"),
             "seed": self.seed,
             "step": self.step_count,

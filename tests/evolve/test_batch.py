@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from evosim import World
+from evosim.commands.evolve import resume_command
 from evosim.errors import CheckpointError, RunDirError
 from evosim.evolve import metrics
 from evosim.evolve.batch import RunPlan, run_batch, run_world, world_seeds
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
 from evosim.evolve.lock import LOCK_FILE
-from evosim.evolve.run import resume_command
 from tests.conftest import small_scenario
 
 

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from evosim import World
+from evosim.commands.evolve import resume_command
 from evosim.errors import EvosimError, RunDirError
 from evosim.evolve import batch
 from evosim.evolve.batch import run_batch
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
 from evosim.evolve.lock import run_lock
-from evosim.evolve.run import resume_command
 from tests.evolve.test_batch import run_in_process, tiny_plan
 
 LONG = ["evolve", "classic", "--steps", "2000000", "--checkpoint-every", "2000",

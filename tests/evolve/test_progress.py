@@ -10,9 +10,9 @@ import sys
 from rich.console import Console
 
 from evosim import _compile
+from evosim.commands import evolve as run_module
+from evosim.commands.evolve import _Live, compact
 from evosim.evolve import metrics
-from evosim.evolve import run as run_module
-from evosim.evolve.run import _Live, compact
 from tests.evolve.test_batch import tiny_plan
 
 ZERO = [0] * len(metrics.COUNT_COLUMNS)

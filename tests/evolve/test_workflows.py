@@ -45,7 +45,7 @@ def test_evolve_json_and_workers_warning(tmp_path, capsys):
             "final_mean_speed_gene", "max_generation", "seconds"} <= set(summary)
     warnings = [line for line in captured.err.splitlines() if "warning" in line]
     assert len(warnings) == 1
-    assert f"--workers {too_many} is more than the {default_workers()} core" in warnings[0]
+    assert f"{too_many} workers is more than the {default_workers()} core" in warnings[0]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

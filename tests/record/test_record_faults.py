@@ -17,7 +17,7 @@ from evosim.record import writer as writer_module
 from evosim.record.record import render_frame, short_seed, vs_size
 from evosim.record.writer import RecordError, VideoWriter
 from evosim.render.display import NoDisplayError
-from evosim.render.draw import DrawOptions, font
+from evosim.render.drawing import DrawOptions, font
 from evosim.render.viewer import Viewer
 
 

@@ -48,7 +48,7 @@ def test_different_seeds_differ():
 
 
 def test_step_n_equals_n_single_steps():
-    scenario = small_scenario(vision={"channels": ["mine", "fruit", "robot", "wall"]},
+    scenario = small_scenario(vision={"channels": ["mine", "fruit", "robot", "edge"]},
                               mines={"speed": 1.0})
     a = World(scenario, seed=11)
     b = World(scenario, seed=11)

@@ -13,7 +13,7 @@ from tests.conftest import small_scenario
 
 def _still(world: World) -> None:
     """Max-speed gene 0: nobody moves this step."""
-    world._arrays.genome[:, -1] = 0.0
+    world.writable_state().genome[:, -1] = 0.0
 
 
 def _contacts_reference(world: World):
@@ -45,7 +45,7 @@ def test_contacts_match_reference(seed, crowd):
         evolution={"reproduction": False},
     )
     world = World(scenario, seed=seed)
-    s = world._arrays
+    s = world.writable_state()
     # Crowd the robots into a corner so that contacts are common.
     rng = np.random.default_rng(seed)
     s.robot_xy[:] = rng.uniform((6, 6), (300 * crowd + 6, 200 * crowd + 6), size=(30, 2))
@@ -70,7 +70,7 @@ def test_fruit_extends_life_and_its_child_waits_for_a_freed_slot():
     scenario = small_scenario(robots={"count": 5, "lifespan": 1000}, mines={"count": 1},
                               fruit={"count": 1, "life_bonus": 600})
     world = World(scenario, seed=1)
-    s = world._arrays
+    s = world.writable_state()
     _still(world)
     s.robot_xy[:] = [(50, 50), (150, 50), (250, 50), (350, 50), (450, 50)]
     s.robot_life[:] = [500, 400, 300, 200, 900]
@@ -110,7 +110,7 @@ def test_a_full_nursery_drops_its_oldest_offspring():
     scenario = small_scenario(robots={"count": 3}, mines={"count": 0},
                               fruit={"count": 3}, evolution={"nursery": 2})
     world = World(scenario, seed=4)
-    s = world._arrays
+    s = world.writable_state()
     _still(world)
     s.robot_xy[:] = [(50, 50), (150, 50), (250, 50)]
     for step in range(3):
@@ -129,7 +129,7 @@ def test_without_a_nursery_offspring_need_a_death_in_their_own_tick():
     scenario = small_scenario(robots={"count": 2}, mines={"count": 1}, fruit={"count": 1},
                               evolution={"nursery": 0})
     world = World(scenario, seed=5)
-    s = world._arrays
+    s = world.writable_state()
     _still(world)
     s.robot_xy[:] = [(50, 50), (300, 300)]
     s.mine_xy[0] = (700, 500)
@@ -223,7 +223,7 @@ def test_invariants_hold_over_long_runs(seed, mine_speed, nursery, max_age, repr
     scenario = small_scenario(mines={"speed": mine_speed},
                               robots={"max_age": max_age},
                               evolution={"nursery": nursery},
-                              vision={"channels": ["mine", "fruit", "robot", "wall"]},
+                              vision={"channels": ["mine", "fruit", "robot", "edge"]},
                               phases=phases)
     world = World(scenario, seed=seed)
     for _ in range(8):

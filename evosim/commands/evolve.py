@@ -1,5 +1,5 @@
 """``evosim evolve``: start, resume, extend or continue a batch run, with a progress
-bar and a summary."""
+bar and a summary. The runs themselves are :mod:`evosim.evolve.batch`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
+from evosim._version import __version__
 from evosim.errors import EvosimError, RunDirError
 from evosim.evolve import metrics
 from evosim.evolve.batch import (
@@ -190,9 +191,27 @@ def _execute(run_dir: Path, plan: RunPlan, workers: int, quiet: bool,
     return 0
 
 
+def check_evolve_args(args: argparse.Namespace) -> None:
+    """``--resume DIR`` takes its settings from the folder; otherwise SCENARIO and --steps."""
+    if args.resume is not None:
+        given = [flag for flag, value in (
+            ("SCENARIO", args.scenario), ("--out", args.out),
+            ("--checkpoint-every", args.checkpoint_every),
+            ("--metrics-every", args.metrics_every)) if value is not None]
+        if args.worlds != 1 or args.seed != 0:
+            given.append("--worlds/--seed")
+        if given:
+            raise EvosimError(f"--resume takes its settings from the run folder; "
+                              f"drop {', '.join(given)}")
+    elif args.scenario is None or args.steps is None:
+        raise EvosimError("expected SCENARIO and --steps N (SCENARIO may be a checkpoint "
+                          ".npz), or --resume DIR")
+
+
 def evolve_command(args: argparse.Namespace) -> int:
     from evosim._compile import say_if_compiling
 
+    check_evolve_args(args)
     if args.resume is not None:
         return resume_command(args.resume, args.workers, args.quiet, steps=args.steps,
                               as_json=getattr(args, "json", False))
@@ -223,11 +242,11 @@ def evolve_command(args: argparse.Namespace) -> int:
         steps=begin + args.steps,
         checkpoint_every=args.checkpoint_every or DEFAULT_CHECKPOINT_EVERY,
         metrics_every=args.metrics_every or DEFAULT_METRICS_EVERY,
-        evosim_version=_version(),
+        evosim_version=__version__,
         command=["evosim", *sys.argv[1:]],
         start=begin,
     )
-    workers = check_workers(args.workers, plan.worlds)
+    workers = _workers(args.workers, plan.worlds)
     if start_world is None:
         say_if_compiling(quiet)
         _check_world_builds(scenario, plan.seeds[0])
@@ -276,7 +295,15 @@ def resume_command(run_dir: Path, workers: int | None, quiet: bool, steps: int |
         from evosim._compile import say_if_compiling
 
         say_if_compiling(quiet)
-        return _execute(run_dir, plan, check_workers(workers, plan.worlds), quiet, as_json)
+        return _execute(run_dir, plan, _workers(workers, plan.worlds), quiet, as_json)
+
+
+def _workers(workers: int | None, worlds: int) -> int:
+    """``check_workers`` with its value named by the flag."""
+    try:
+        return check_workers(workers, worlds)
+    except EvosimError as exc:
+        raise EvosimError(f"--{exc}") from None
 
 
 def _reopen_finals(run_dir: Path, plan: RunPlan) -> None:
@@ -303,9 +330,3 @@ def _reopen_finals(run_dir: Path, plan: RunPlan) -> None:
             path.replace(target)
         else:
             path.unlink()
-
-
-def _version() -> str:
-    from evosim import __version__
-
-    return __version__
