@@ -5,18 +5,34 @@ Public API (no pygame, no torch imported here)::
     from evosim import load_scenario, World
     world = World(load_scenario("classic"), seed=0)
     world.step(1000)
+
+Names are loaded on first use (PEP 562), so ``import evosim.errors`` or
+``evosim --help`` does not import the world, its kernels or Numba.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
+import os
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# pygame prints a banner on import; our commands print one-line messages only.
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from evosim._version import __version__
 from evosim.errors import CheckpointError, EvosimError, ScenarioError
-from evosim.scenario import Scenario, list_scenarios, load_scenario
-from evosim.world import World, WorldState
 
-try:
-    __version__ = version("evosim")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+source"
+if TYPE_CHECKING:
+    from evosim.scenario import Scenario, list_scenarios, load_scenario
+    from evosim.world import World, WorldState
+
+_LAZY = {
+    "Scenario": "evosim.scenario",
+    "list_scenarios": "evosim.scenario",
+    "load_scenario": "evosim.scenario",
+    "World": "evosim.world",
+    "WorldState": "evosim.world",
+}
 
 __all__ = [
     "CheckpointError",
@@ -29,3 +45,16 @@ __all__ = [
     "list_scenarios",
     "load_scenario",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'evosim' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

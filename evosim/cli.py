@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from evosim import limits
+from evosim._version import __version__
 from evosim.errors import EvosimError
 
 EXIT_BAD_INPUT = 2
@@ -93,10 +94,15 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
         "evosim evolve classic --steps 200000 --worlds 8 --workers 4 --seed 3 --out runs/c8",
         "evosim evolve genesis --steps 200000 --worlds 4 --metrics-every 2000 --out runs/gen",
         "evosim evolve --resume runs/c8            # continue a stopped or killed run",
+        "evosim evolve --resume runs/c8 --steps 400000   # extend a run to 400000 steps",
+        "evosim evolve runs/c8/world-000/final.npz --steps 50000 --out runs/more",
     )
-    p.add_argument("scenario", nargs="?", type=_text,
-                   help="built-in scenario name (see scenarios/) or a .toml path")
-    p.add_argument("--steps", type=_int_at_least(1), help="ticks to run each world")
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO|CHECKPOINT", type=_text,
+                   help="built-in scenario name (see scenarios/), a .toml path, or a "
+                   "checkpoint .npz whose world continues in a new run folder")
+    p.add_argument("--steps", type=_int_at_least(1),
+                   help="ticks to run each world (from a checkpoint: ticks beyond its step; "
+                   "with --resume: the run's new length, to extend it)")
     p.add_argument("--worlds", type=_int_at_least(1, limits.MAX_WORLDS), default=1,
                    help="independent worlds, seeds from SeedSequence(seed).spawn(worlds) "
                         "(default 1)")
@@ -111,27 +117,16 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
                    help="ticks per metrics row (default 1000)")
     p.add_argument("--resume", type=_path, default=None, metavar="DIR",
                    help="continue the run in DIR from its last checkpoints (takes only "
-                        "--workers and --quiet besides)")
+                        "--steps, --workers, --quiet and --json besides)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true",
+                   help="print the run's summary as a JSON object (implies --quiet)")
     p.set_defaults(func=_run_evolve)
 
 
 def _run_evolve(args: argparse.Namespace) -> int:
-    from evosim.errors import EvosimError
-    from evosim.evolve.run import evolve_command
+    from evosim.commands.evolve import evolve_command
 
-    if args.resume is not None:
-        given = [flag for flag, value in (
-            ("SCENARIO", args.scenario), ("--steps", args.steps), ("--out", args.out),
-            ("--checkpoint-every", args.checkpoint_every),
-            ("--metrics-every", args.metrics_every)) if value is not None]
-        if args.worlds != 1 or args.seed != 0:
-            given.append("--worlds/--seed")
-        if given:
-            raise EvosimError(f"--resume takes its settings from the run folder; "
-                              f"drop {', '.join(given)}")
-    elif args.scenario is None or args.steps is None:
-        raise EvosimError("expected SCENARIO and --steps N (or --resume DIR)")
     return evolve_command(args)
 
 
@@ -157,11 +152,12 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="seed of the evaluation worlds (default 0)")
     p.add_argument("--json", action="store_true",
                    help='print {"evolved": {...}, "random": {...}} as JSON')
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run_evaluate)
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from evosim.evolve.evaluate import evaluate_command
+    from evosim.commands.evaluate import evaluate_command
 
     return evaluate_command(args)
 
@@ -184,9 +180,33 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_plot(args: argparse.Namespace) -> int:
-    from evosim.evolve.plot import plot_command
+    from evosim.commands.plot import plot_command
 
     return plot_command(args)
+
+
+# ---------------------------------------------------------------- story
+
+
+def _add_story(sub: argparse._SubParsersAction) -> None:
+    p = _sub(
+        sub, "story",
+        "Find where each stage of the story begins in every world of a run: caution, "
+        "fruit-seeking, speed (paid for in mine deaths), balance. The criteria are in "
+        "the README (\"The story\").",
+        "evosim story runs/genesis",
+        "evosim story runs/genesis --json",
+    )
+    p.add_argument("run_dir", type=_path, help="a run folder written by evosim evolve")
+    p.add_argument("--json", action="store_true",
+                   help='print {"worlds": [{"world", "stages", "in_order"}, ...]}')
+    p.set_defaults(func=_run_story)
+
+
+def _run_story(args: argparse.Namespace) -> int:
+    from evosim.commands.story import story_command
+
+    return story_command(args)
 
 
 # ---------------------------------------------------------------- export
@@ -211,7 +231,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from evosim.torch import export_command
+    from evosim.commands.export import export_command
 
     return export_command(args)
 
@@ -245,7 +265,7 @@ def _add_watch(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_watch(args: argparse.Namespace) -> int:
-    from evosim.render.watch import watch_command
+    from evosim.commands.watch import watch_command
 
     return watch_command(args)
 
@@ -284,8 +304,9 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
                    help="video file, .mp4 (H.264) or .gif (default recordings/NAME.mp4)")
     p.add_argument("--fov", action="store_true",
                    help="draw each robot's field of view: its rays and what they hit")
-    p.add_argument("--size", type=_video_size, default=(1280, 720), metavar="WxH",
-                   help="frame size in pixels (default 1280x720)")
+    p.add_argument("--size", type=_video_size, default=None, metavar="WxH",
+                   help="frame size in pixels (default 1280x720; with --vs, 1280 wide and "
+                   "as tall as the arenas need)")
     p.add_argument("--fps", type=_int_at_least(1, limits.MAX_FPS), default=30,
                    help="video frame rate (default 30)")
     p.add_argument("--steps-per-frame", type=_int_at_least(1, limits.MAX_STEPS_PER_FRAME),
@@ -296,12 +317,13 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vs", choices=["random"], default=None,
                    help="side by side: random robots vs the checkpoint's robots, in fresh "
                    "worlds of the same scenario and seed")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run_record)
 
 
 def _run_record(args: argparse.Namespace) -> int:
-    from evosim.record import record_command
+    from evosim.commands.record import record_command
 
     frames = -(-args.steps // args.steps_per_frame)
     if frames > limits.MAX_FRAMES:
@@ -324,11 +346,12 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the figures as a JSON object")
     p.add_argument("--quick", action="store_true", help="fewer, shorter repeats (about 10 s)")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(func=_run_bench)
 
 
 def _run_bench(args: argparse.Namespace) -> int:
-    from evosim.bench.run import bench_command
+    from evosim.commands.bench import bench_command
 
     return bench_command(args)
 
@@ -339,6 +362,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_evolve,
     _add_evaluate,
     _add_plot,
+    _add_story,
     _add_export,
     _add_watch,
     _add_record,
@@ -347,8 +371,6 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from evosim import __version__
-
     parser = _Parser(
         prog="evosim",
         description="Evolution simulator: robots with raycast vision and neural brains "
@@ -367,9 +389,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None
+           ) -> argparse.Namespace | None:
+    """Arguments, with errors named by their subcommand (``evosim bench: error: ...``);
+    None when there is no subcommand at all (then the help is printed)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        parser.print_help()
+        return None
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        subparsers = next(a for a in parser._actions
+                          if isinstance(a, argparse._SubParsersAction))
+        subparsers.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``evosim`` command; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    args = _parse(build_parser(), argv)
+    if args is None:
+        return 0
     try:
         return int(args.func(args) or 0)
     except EvosimError as exc:

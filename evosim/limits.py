@@ -68,5 +68,8 @@ MAX_METRICS_ROWS = 1_000_000
 """Metrics rows per world (steps / metrics_every) at most: they are held in memory."""
 MAX_JSON_BYTES = 64 * 1024**2
 """Bytes: a scenario file, a checkpoint's metadata or a run.json at most."""
+MAX_BRAIN_BYTES = 256 * 1024**2
+"""Bytes: a brain file unpacked at most (the largest brain, 1024 x 1025 + 2 x 1025 weights,
+is about 4 MiB)."""
 MAX_ID = 2**62
 """Robot ids, lineage ids and event counters in a checkpoint at most."""

@@ -1,7 +1,8 @@
 """Brains as PyTorch modules: exact conversion both ways, and safe brain files.
 
-Optional: needs ``pip install torch==2.13.0`` (the CPU build) then
-``pip install evosim[torch]``. Nothing else in evosim imports torch.
+Optional: needs the CPU build of PyTorch (``pip install torch==2.13.0 --index-url
+https://download.pytorch.org/whl/cpu``), then the ``torch`` extra from the checkout
+(``pip install -e '.[torch]'``). Nothing else in evosim imports torch.
 
 A brain is ``BrainModule``, an ``nn.Sequential(Linear(R*C, H), Tanh(),
 Linear(H, 2), ActionHead())`` whose output is (turn = tanh(z0), throttle =
@@ -12,13 +13,14 @@ buffer ``max_speed``, so ``genome -> module -> genome`` is bitwise exact. A plai
 weight names and converts too, with ``max_speed`` passed explicitly.
 
 Brain files (``.pt``) hold plain data only: ``{"format", "schema", "meta",
-"state_dict"}`` read back with ``torch.load(..., weights_only=True)``, so a file
-can never run code.
+"state_dict"}``, written here with ``torch.save`` and read by
+:mod:`evosim.world.brainfile` (no torch needed, nothing in a file ever runs).
+This module is the conversion between genomes and modules; file reading,
+``seed_brain`` seeding and the ``best`` selection live in the world layer.
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,16 @@ import numpy as np
 from evosim._atomic import atomic_write_with
 from evosim.errors import BrainFileError, EvosimError, OptionalDependencyError
 from evosim.scenario import Scenario
+from evosim.world.brainfile import (
+    BRAIN_FORMAT,
+    BRAIN_SCHEMA,
+    best_slot,
+    brain_metadata,
+    describe_brain,
+    genome_from_state,
+    load_brain_genome,
+    read_brain_file,
+)
 
 try:
     import torch
@@ -34,15 +46,10 @@ try:
 except ImportError:
     raise OptionalDependencyError(
         "evosim.torch needs PyTorch, which is not installed; install the CPU build with "
-        "`pip install torch==2.13.0`, then `pip install evosim[torch]`"
+        "`pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu` "
+        "(see the README, \"Install\")"
     ) from None
 
-BRAIN_FORMAT = "evosim-brain"
-BRAIN_SCHEMA = 1
-SPEED_GENE_NOTE = (
-    "max_speed buffer = the genome's last gene (units per step); clipped to "
-    "[0, robots.speed_limit] when put into a world"
-)
 
 __all__ = [
     "BRAIN_FORMAT",
@@ -52,9 +59,10 @@ __all__ = [
     "export_brain",
     "genome_from_module",
     "load_brain",
+    "load_brain_genome",
     "policy_module",
+    "read_brain_file",
     "save_brain",
-    "seed_genomes",
 ]
 
 
@@ -80,18 +88,6 @@ class BrainModule(nn.Sequential):
         self.register_buffer("max_speed", torch.tensor(max_speed, dtype=torch.float32))
 
 
-def _shapes(scenario: Scenario) -> dict[str, tuple[int, ...]]:
-    """Expected weight shapes (PyTorch ``[out, in]`` convention) for a scenario."""
-    H, n_in = scenario.brain.hidden, scenario.n_inputs
-    return {"0.weight": (H, n_in), "0.bias": (H,), "2.weight": (2, H), "2.bias": (2,)}
-
-
-def _describe_brain(scenario: Scenario) -> str:
-    v = scenario.vision
-    return (f"{v.rays} rays x {len(v.channels)} channels {list(v.channels)} = "
-            f"{scenario.n_inputs} inputs, {scenario.brain.hidden} hidden")
-
-
 def policy_module(scenario: Scenario, genome: np.ndarray) -> BrainModule:
     """The brain of ``genome`` (float32 ``[genome_length]``) as a float32 module.
 
@@ -101,12 +97,12 @@ def policy_module(scenario: Scenario, genome: np.ndarray) -> BrainModule:
     g = np.asarray(genome)
     if g.shape != (scenario.genome_length,):
         raise EvosimError(f"genome: expected shape [{scenario.genome_length}] for "
-                          f"{_describe_brain(scenario)}, got {list(g.shape)}")
+                          f"{describe_brain(scenario)}, got {list(g.shape)}")
     g = g.astype(np.float32, copy=False)
     module = BrainModule(scenario.n_inputs, scenario.brain.hidden)
     state: dict[str, torch.Tensor] = {}
     at = 0
-    for name, shape in _shapes(scenario).items():
+    for name, shape in scenario.genome_layout.torch_shapes().items():
         size = int(np.prod(shape))
         state[name] = torch.from_numpy(g[at:at + size].reshape(shape).copy())
         at += size
@@ -123,65 +119,12 @@ def genome_from_module(scenario: Scenario, module: nn.Module,
     ``2.bias``; the last gene from ``max_speed`` if given, else from the
     module's ``max_speed`` buffer (a plain ``nn.Sequential`` has none: pass it).
     """
-    return _genome_from_state(scenario, dict(module.state_dict()), max_speed, "module")
-
-
-def _genome_from_state(scenario: Scenario, state: dict[str, Any], max_speed: float | None,
-                       label: str) -> np.ndarray:
-    parts = []
-    for name, shape in _shapes(scenario).items():
-        t = state.get(name)
-        if not isinstance(t, torch.Tensor):
-            raise BrainFileError(f"{label}: no weight {name!r} (expected layers 0 and 2 "
-                                 f"of Linear({scenario.n_inputs}, {scenario.brain.hidden}), "
-                                 f"Tanh, Linear({scenario.brain.hidden}, 2))")
-        _check_tensor(t, name, label)
-        if tuple(t.shape) != shape:
-            raise BrainFileError(f"{label}: {name}: expected shape {list(shape)} for "
-                                 f"{_describe_brain(scenario)}, got {list(t.shape)}")
-        parts.append(t.detach().cpu().to(torch.float32).numpy().reshape(-1))
-    if max_speed is None:
-        speed = state.get("max_speed")
-        if not isinstance(speed, torch.Tensor) or speed.numel() != 1:
-            raise BrainFileError(f"{label}: no 'max_speed' buffer; pass max_speed= explicitly")
-        _check_tensor(speed, "max_speed", label)
-        parts.append(speed.detach().cpu().to(torch.float32).numpy().reshape(1))
-    else:
-        parts.append(np.array([max_speed], np.float32))
-    genome = np.concatenate(parts).astype(np.float32, copy=False)
-    if not np.isfinite(genome).all():
-        raise BrainFileError(f"{label}: expected finite weights")
-    return genome
-
-
-def _check_tensor(t: torch.Tensor, name: str, label: str) -> None:
-    """A weight must be a dense, real, floating-point tensor with its data on the CPU."""
-    if t.layout != torch.strided:
-        raise BrainFileError(f"{label}: {name}: expected a dense tensor, got layout {t.layout}")
-    if t.device.type != "cpu":
-        raise BrainFileError(f"{label}: {name}: expected a tensor with data on the CPU, got "
-                             f"device {t.device.type!r}")
-    if t.is_complex() or not t.is_floating_point() or t.is_quantized:
-        raise BrainFileError(f"{label}: {name}: expected real floating-point weights, got "
-                             f"{t.dtype}")
+    state = {name: t.detach().cpu().to(torch.float32).numpy()
+             for name, t in module.state_dict().items()}
+    return genome_from_state(scenario, state, max_speed, "module")
 
 
 # ---------------------------------------------------------------- brain files
-
-
-def brain_metadata(scenario: Scenario) -> dict[str, Any]:
-    """What a brain file records about the brain's shape and the speed gene."""
-    from evosim import __version__
-
-    return {
-        "rays": scenario.vision.rays,
-        "channels": list(scenario.vision.channels),
-        "n_inputs": scenario.n_inputs,
-        "hidden": scenario.brain.hidden,
-        "outputs": ["turn", "throttle"],
-        "speed_gene": SPEED_GENE_NOTE,
-        "evosim_version": __version__,
-    }
 
 
 def save_brain(path: str | Path, scenario: Scenario, module: nn.Module,
@@ -205,103 +148,12 @@ def save_brain(path: str | Path, scenario: Scenario, module: nn.Module,
     return path
 
 
-def read_brain_file(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """(metadata, state_dict) of a brain file; BrainFileError if it is not one.
-
-    Uses ``weights_only=True``: a file holding anything but tensors and plain
-    data is refused, never executed.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise BrainFileError(f"{path}: no such brain file")
-    try:
-        with warnings.catch_warnings():  # torch warns about odd pickles it then refuses
-            warnings.simplefilter("ignore")
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds for refused or corrupt files
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "weights_only" in str(exc) or "Weights only" in str(exc):
-            reason = "it holds objects other than tensors and plain data, refused for safety"
-        raise BrainFileError(f"{path}: not a readable evosim brain file ({reason})") from None
-    if not isinstance(payload, dict) or payload.get("format") != BRAIN_FORMAT:
-        raise BrainFileError(f"{path}: not an evosim brain file (format is not "
-                             f"{BRAIN_FORMAT!r}; write one with `evosim export` or "
-                             f"evosim.torch.save_brain)")
-    if payload.get("schema") != BRAIN_SCHEMA:
-        raise BrainFileError(f"{path}: schema: expected {BRAIN_SCHEMA}, got "
-                             f"{payload.get('schema')!r}")
-    meta, state = payload.get("meta"), payload.get("state_dict")
-    if not isinstance(meta, dict) or not isinstance(state, dict):
-        raise BrainFileError(f"{path}: brain file lacks 'meta' or 'state_dict'")
-    return meta, state
-
-
-def _check_fits(path: Path, meta: dict[str, Any], scenario: Scenario) -> None:
-    want = brain_metadata(scenario)
-    got = {k: meta.get(k) for k in ("rays", "channels", "hidden")}
-    if any(got[k] != want[k] for k in got):
-        raise BrainFileError(
-            f"{path}: brain shape does not fit the scenario: file has {got['rays']} rays, "
-            f"channels {got['channels']}, {got['hidden']} hidden; scenario "
-            f"{scenario.name!r} expects {want['rays']} rays, channels {want['channels']}, "
-            f"{want['hidden']} hidden (change [vision]/[brain] to match)"
-        )
-
-
-def load_brain_genome(path: str | Path, scenario: Scenario) -> np.ndarray:
-    """The genome (float32 ``[genome_length]``) stored in a brain file that fits ``scenario``."""
-    path = Path(path)
-    meta, state = read_brain_file(path)
-    _check_fits(path, meta, scenario)
-    return _genome_from_state(scenario, state, None, str(path))
-
-
 def load_brain(path: str | Path, scenario: Scenario) -> BrainModule:
     """A brain file as a module; BrainFileError if it does not fit ``scenario``."""
     return policy_module(scenario, load_brain_genome(path, scenario))
 
 
 # ---------------------------------------------------------------- seeding and export
-
-
-def seed_genomes(scenario: Scenario, seed: int) -> np.ndarray:
-    """float32 [N, G]: the population of ``[evolution] seed_brain`` for a world seed.
-
-    Slot 0 holds the brain unchanged; every other slot a mutated copy, with the
-    scenario's mutation rate and sigma at step 0 applied to every gene as births
-    do (the speed gene too). Noise comes from
-    ``default_rng(SeedSequence([seed, 1]))``: same seed, same population.
-    """
-    path = scenario.evolution.seed_brain
-    if path is None:
-        raise EvosimError("seed_genomes: the scenario has no [evolution] seed_brain")
-    genome = load_brain_genome(path, scenario).astype(np.float64)
-    at_start = scenario.settings_at(0)
-    rate, sigma = float(at_start["mutation_rate"]), float(at_start["mutation_sigma"])
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    N, G = scenario.robots.count, scenario.genome_length
-    mutate = rng.random((N, G)) < rate
-    noise = rng.standard_normal((N, G)) * sigma
-    out = genome[None, :] + np.where(mutate, noise, 0.0)
-    out[0] = genome
-    out[:, -1] = np.clip(out[:, -1], 0.0, scenario.robots.speed_limit)
-    return out.astype(np.float32)
-
-
-def best_slot(state: Any) -> int:
-    """The slot of the "best" robot of a world state.
-
-    Best = the robot whose lineage has eaten the most fruit, counted over the
-    lineage's robots alive now (sum of ``robot_fruit`` per ``robot_lineage``);
-    ties go to the robot that ate the most fruit itself, then to the lowest slot.
-    """
-    lineage = np.asarray(state.robot_lineage)
-    fruit = np.asarray(state.robot_fruit)
-    _, inverse = np.unique(lineage, return_inverse=True)
-    lineage_fruit = np.bincount(inverse, weights=fruit).astype(np.int64)[inverse]
-    # lexsort: last key is primary; -slot so that the lowest slot wins a tie.
-    order = np.lexsort((-np.arange(len(fruit)), fruit, lineage_fruit))
-    return int(order[-1])
 
 
 def export_brain(checkpoint: str | Path, out: str | Path, slot: int | None = None,
@@ -314,7 +166,7 @@ def export_brain(checkpoint: str | Path, out: str | Path, slot: int | None = Non
 
     out = Path(out)
     if out.exists() and not overwrite:
-        raise BrainFileError(f"{out}: already exists (use --force to replace it)")
+        raise BrainFileError(f"{out}: already exists (overwrite=True replaces it)")
     world = World.load(checkpoint)
     s = world.state
     N = s.robot_xy.shape[0]
@@ -323,7 +175,7 @@ def export_brain(checkpoint: str | Path, out: str | Path, slot: int | None = Non
     elif 0 <= slot < N:
         chosen = slot
     else:
-        raise EvosimError(f"--slot: expected a slot from 0 to {N - 1}, got {slot}")
+        raise EvosimError(f"slot: expected a slot from 0 to {N - 1}, got {slot}")
     lineage = s.robot_lineage[chosen]
     source = {
         "checkpoint": str(checkpoint),
@@ -341,13 +193,3 @@ def export_brain(checkpoint: str | Path, out: str | Path, slot: int | None = Non
     module = policy_module(world.scenario, np.asarray(s.genome[chosen]))
     save_brain(out, world.scenario, module, source)
     return source
-
-
-def export_command(args: Any) -> int:
-    """``evosim export``: parsed arguments -> brain file, one summary line."""
-    src = export_brain(args.checkpoint, args.out, None if args.best else args.slot,
-                       overwrite=args.force)
-    print(f"wrote {args.out}: slot {src['slot']} ({src['chosen_by']}) of {args.checkpoint} "
-          f"at step {src['step']}: robot {src['robot_id']}, generation {src['generation']}, "
-          f"fruit {src['fruit']}, lineage {src['lineage']} fruit {src['lineage_fruit']}")
-    return 0

@@ -22,7 +22,7 @@ def ray_circle(dx: float, dy: float, r: float, dirx: float, diry: float) -> floa
     return max(proj - root, 0.0)
 
 
-def ray_wall(x: float, y: float, dirx: float, diry: float, w: float, h: float) -> float:
+def ray_edge(x: float, y: float, dirx: float, diry: float, w: float, h: float) -> float:
     ts = []
     if dirx > 0:
         ts.append((w - x) / dirx)
@@ -64,8 +64,8 @@ def observe(scenario: Scenario, state) -> np.ndarray:
         for k, (dx_, dy_) in enumerate(ray_directions(scenario, float(state.robot_heading[i]))):
             best, best_c = math.inf, None
             for c in chans:
-                if c == "wall":
-                    t = ray_wall(x, y, dx_, dy_, scenario.world.width, scenario.world.height)
+                if c == "edge":
+                    t = ray_edge(x, y, dx_, dy_, scenario.world.width, scenario.world.height)
                     if t <= rng and t < best:
                         best, best_c = t, c
                     continue

@@ -18,7 +18,7 @@ from evosim import World, limits, load_scenario
 from evosim.errors import BrainFileError, CheckpointError, ScenarioError
 from evosim.evolve.batch import RunPlan, world_seeds
 from evosim.evolve.checkpoints import FINAL_FILE, world_dir
-from evosim.kernels.layout import NEXT_ID
+from evosim.kernels.layout import CLOCK_SIZE, NEXT_ID
 from evosim.scenario import scenario_from_dict
 from tests.fuzz.helpers import (
     TINY_TOML,
@@ -62,11 +62,11 @@ def toml_file(tmp_path, text: str, name: str = "bad.toml"):
     ({"fruit": {"count": 2000}}, "fruit.count: expected mines and fruit to leave free room"),
     ({"world": {"width": 1e6, "height": 1e6}, "mines": {"count": 1_000_000}},
      "mines.count: expected an integer from 0 to 20000"),
-    ({"vision": {"rays": 256, "channels": ["mine", "fruit", "robot", "wall"]},
+    ({"vision": {"rays": 256, "channels": ["mine", "fruit", "robot", "edge"]},
       "brain": {"hidden": 1024}, "robots": {"count": 2000}},
      "robots.count: expected the world's arrays to fit the memory budget of 2 GiB"),
     ({"robots": {"count": 1_000_000}}, "robots.count: expected an integer from 1 to 100000"),
-    ({"vision": {"rays": 256, "channels": ["mine", "fruit", "robot", "wall"]},
+    ({"vision": {"rays": 256, "channels": ["mine", "fruit", "robot", "edge"]},
       "brain": {"hidden": 1024}, "robots": {"count": 100_000}}, "2 GiB per world"),
     ({"phases": [{"step": 2**70}]}, "phases[0].step: expected an integer from 0 to "
                                     "4,611,686,018,427,387,904"),
@@ -197,7 +197,7 @@ def _bad_value_cases():
         ("clock", NEXT_ID, 2**63 - 1, "clock: expected a next id from 0 to "),
         ("clock", 0, -1, "clock: expected a step from 0"),
         ("clock", 1, 10_000, "clock: expected a mine count from 0 to 4"),
-        ("genome", (0, -1), 3e38, "genome: expected values from 0 to 6"),
+        ("genome", (0, -1), 3e38, "genome: expected values from 0 to "),
         ("genome", (0, -1), -1.0, "genome"),
         ("genome", (0, 0), np.inf, "genome: expected finite numbers"),
         ("mine_heading", 0, np.nan, "mine_heading: expected finite numbers"),
@@ -240,7 +240,7 @@ def test_misshapen_clock_is_one_line_in_every_command(saved, tmp_path, clock, co
                 metrics_every=10).save(run)
         bad.rename(world_dir(run, 0) / FINAL_FILE)
     code, _, err = run_cli(argv, tmp_path)
-    assert code == 2 and "clock: expected int64[5]" in err, err
+    assert code == 2 and f"clock: expected int64[{CLOCK_SIZE}]" in err, err
     assert not (tmp_path / "b.pt").exists() and not (tmp_path / "v.gif").exists()
 
 
@@ -437,10 +437,10 @@ def test_metrics_state_of_wrong_type_in_a_checkpoint_is_one_line(run_dir, tmp_pa
 
 
 @pytest.mark.parametrize(("kind", "needle"), [
-    ("sparse", "0.weight: expected a dense tensor"),
-    ("meta", "0.weight: expected a tensor with data on the CPU, got device 'meta'"),
-    ("complex", "0.weight: expected real floating-point weights, got torch.complex64"),
-    ("speed_complex", "max_speed: expected real floating-point weights"),
+    ("sparse", "plain data (torch._utils._rebuild_sparse_tensor)"),
+    ("meta", "plain data (torch._utils._rebuild_meta_tensor_no_storage)"),
+    ("complex", "plain data (torch.ComplexFloatStorage)"),
+    ("speed_complex", "plain data (torch.ComplexFloatStorage)"),
 ])
 def test_odd_tensors_in_brain_files_are_refused(tmp_path, kind, needle):
     torch = pytest.importorskip("torch")

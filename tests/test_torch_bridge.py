@@ -20,7 +20,7 @@ torch = pytest.importorskip("torch")
 from evosim import World, load_scenario  # noqa: E402
 from evosim.cli import main  # noqa: E402
 from evosim.errors import BrainFileError, EvosimError  # noqa: E402
-from evosim.kernels.step import decide_all  # noqa: E402
+from evosim.kernels.brain import decide_all  # noqa: E402
 from evosim.torch import (  # noqa: E402
     BRAIN_FORMAT,
     BrainModule,
@@ -64,7 +64,7 @@ def engine_actions(scenario, genomes: np.ndarray, obs: np.ndarray) -> np.ndarray
 @settings(max_examples=40, deadline=None)
 @given(
     rays=st.integers(1, 24),
-    channels=st.lists(st.sampled_from(["mine", "fruit", "robot", "wall"]), min_size=1,
+    channels=st.lists(st.sampled_from(["mine", "fruit", "robot", "edge"]), min_size=1,
                       max_size=4, unique=True),
     hidden=st.integers(1, 40),
     weight_std=st.floats(0.05, 3.0),
@@ -88,7 +88,7 @@ def test_module_matches_engine_on_random_observations(rays, channels, hidden, we
     assert np.abs(got - want).max() <= TOLERANCE
 
 
-@pytest.mark.parametrize("channels", [["mine", "fruit"], ["mine", "fruit", "robot", "wall"]])
+@pytest.mark.parametrize("channels", [["mine", "fruit"], ["mine", "fruit", "robot", "edge"]])
 def test_module_matches_world_actions_on_real_observations(channels):
     scenario = small_scenario(vision={"channels": channels})
     world = World(scenario, seed=3)
@@ -243,8 +243,8 @@ def test_wrong_shape_brain_file_is_a_clear_error(tmp_path):
     narrower = small_scenario(brain={"hidden": 8})
     with pytest.raises(BrainFileError, match=r"b\.pt: brain shape does not fit.*16 hidden.*8 hid"):
         load_brain(path, narrower)
-    more_eyes = small_scenario(vision={"channels": ["mine", "fruit", "wall"]})
-    with pytest.raises(BrainFileError, match=r"b\.pt: .*channels \['mine', 'fruit', 'wall'\]"):
+    more_eyes = small_scenario(vision={"channels": ["mine", "fruit", "edge"]})
+    with pytest.raises(BrainFileError, match=r"b\.pt: .*channels \['mine', 'fruit', 'edge'\]"):
         load_brain(path, more_eyes)
 
     # Metadata that lies about the tensors is caught too.
@@ -435,12 +435,14 @@ def test_core_runs_without_torch_and_bridge_says_how_to_install():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    assert "pip install torch==2.13.0" in done.stdout and "evosim[torch]" in done.stdout
+    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" \
+        in done.stdout
+    assert "evosim[torch]" not in done.stdout  # that name on the index is another project
     assert "evosim export: error: evosim.torch needs PyTorch" in done.stderr
 
 
 def test_core_import_does_not_import_torch():
-    code = ("import sys, evosim, evosim.cli, evosim.evolve.run; "
+    code = ("import sys, evosim, evosim.cli, evosim.commands.evolve; "
             "print('torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=False)

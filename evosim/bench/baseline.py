@@ -11,19 +11,20 @@ the same state are the same (tests check it).
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 
 from evosim.kernels.layout import (
     AGE_DEATHS,
     BIRTHS,
-    DISPLACED,
     FRUIT_COUNT,
     FRUIT_EATEN,
     MINE_COUNT,
     MINE_DEATHS,
     NEXT_ID,
     NEXT_LINEAGE,
+    OFFSPRING_DROPPED,
     RANDOM_SPAWNS,
     STEP,
 )
@@ -44,6 +45,9 @@ class NumpyWorld:
         self._ray_sin = np.sin(off)
         self._channels = [c for c in CHANNELS if c in scenario.vision.channels]
         self._schedule = make_schedule(scenario)
+        # Offspring waiting for a freed slot: (genome, parent id, parent slot, lineage,
+        # generation), oldest first. (Kept here, not in ``state``: a reference of its own.)
+        self.nursery: deque = deque()
 
     # ------------------------------------------------------------ sensing
 
@@ -65,8 +69,8 @@ class NumpyWorld:
             "robot": (xy, sc.robots.radius),
         }
         for c, name in enumerate(self._channels):
-            if name == "wall":
-                t = self._wall_distance(xy, dirx, diry)
+            if name == "edge":
+                t = self._edge_distance(xy, dirx, diry)
             else:
                 pts, rad = objects[name]
                 t = self._circle_distance(xy, dirx, diry, pts, rad, name == "robot")
@@ -100,7 +104,7 @@ class NumpyWorld:
             t[n, :, n] = np.inf
         return t.min(axis=2)
 
-    def _wall_distance(self, xy, dirx, diry):
+    def _edge_distance(self, xy, dirx, diry):
         w, h = self.scenario.world.width, self.scenario.world.height
         x, y = xy[:, 0:1], xy[:, 1:2]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -142,12 +146,15 @@ class NumpyWorld:
             sc.robots.max_turn_degrees)
         h = np.where(h >= math.pi, h - 2 * math.pi, np.where(h < -math.pi, h + 2 * math.pi, h))
         s.robot_heading[:] = h
-        vmax = np.clip(s.genome[:, -1].astype(np.float64), 0.0, sc.robots.speed_limit)
+        limit = float(self._schedule.speed_limit[ph])
+        vmax = np.clip(s.genome[:, -1].astype(np.float64), 0.0, limit)
         v = act[:, 1].astype(np.float64) * vmax
         r = sc.robots.radius
         s.robot_xy[:, 0] = np.clip(s.robot_xy[:, 0] + v * np.cos(h), r, sc.world.width - r)
         s.robot_xy[:, 1] = np.clip(s.robot_xy[:, 1] + v * np.sin(h), r, sc.world.height - r)
-        s.robot_life[:] -= 1
+        ageing = bool(self._schedule.ageing[ph])
+        if ageing:
+            s.robot_life[:] -= 1
         s.robot_age[:] += 1
         # Contacts: all pairs at once; fruit goes to the lowest slot touching it.
         mines = s.mine_xy[: s.mine_count]
@@ -167,24 +174,25 @@ class NumpyWorld:
         s.counters[FRUIT_EATEN] += int(ate.sum())
         s.counters[MINE_DEATHS] += int(on_mine.sum())
         s.robot_life[on_mine] = 0
-        aged = ~on_mine & (s.robot_life <= 0)
+        max_age = int(self._schedule.max_age[ph])
+        too_old = (s.robot_age >= max_age) if max_age > 0 else np.zeros(len(ate), bool)
+        aged = ~on_mine & ageing & ((s.robot_life <= 0) | too_old)
+        s.robot_life[aged] = 0
         s.counters[AGE_DEATHS] += int(aged.sum())
         dead = on_mine | aged
-        newborn = np.zeros_like(dead)
-        if sc.evolution.reproduction:
+        if self._schedule.reproduction[ph]:
+            rate = float(self._schedule.mutation_rate[ph])
             sigma = float(self._schedule.mutation_sigma[ph])
             for i in np.flatnonzero(ate):
-                life = np.where(ate | newborn, np.iinfo(np.int64).max, s.robot_life)
-                j = int(np.argmin(life))
-                if ate[j] or newborn[j]:
-                    continue
-                s.counters[DISPLACED] += int(not dead[j])
-                self._birth(i, j, sigma)
-                newborn[j] = True
+                self._conceive(i, rate, sigma, limit)
+        lifespan = int(self._schedule.lifespan[ph])
+        for i in np.flatnonzero(dead):
+            if self.nursery:
+                self._birth(i, dead, lifespan)
                 s.counters[BIRTHS] += 1
-        for i in np.flatnonzero(dead & ~newborn):
-            self._spawn(i)
-            s.counters[RANDOM_SPAWNS] += 1
+            else:
+                self._spawn(i, lifespan, limit)
+                s.counters[RANDOM_SPAWNS] += 1
         for f in np.flatnonzero(taken):
             s.fruit_xy[f] = self._free_place(sc.fruit.radius)
         s.clock[STEP] += 1
@@ -221,34 +229,53 @@ class NumpyWorld:
                 return p
         return self._free_place(rad)
 
-    def _birth(self, parent: int, j: int, sigma: float) -> None:
-        s, sc = self.state, self.scenario
-        g = s.genome[parent].astype(np.float64) + sigma * self.rng.standard_normal(
-            s.genome.shape[1])
-        g[-1] = np.clip(g[-1], 0.0, sc.robots.speed_limit)
-        s.genome[j] = g.astype(np.float32)
-        s.robot_xy[j] = self._near(s.robot_xy[parent], sc.robots.radius)
-        self._reset(j)
-        s.robot_generation[j] = s.robot_generation[parent] + 1
-        s.robot_lineage[j] = s.robot_lineage[parent]
-        s.robot_parent[j] = s.robot_id[parent]
+    def _conceive(self, parent: int, rate: float, sigma: float, limit: float) -> None:
+        """A mutated copy of ``parent`` waits in the nursery (the oldest makes room)."""
+        s = self.state
+        if self.scenario.evolution.nursery == 0:
+            s.counters[OFFSPRING_DROPPED] += 1
+            return
+        if len(self.nursery) == self.scenario.evolution.nursery:
+            self.nursery.popleft()
+            s.counters[OFFSPRING_DROPPED] += 1
+        g = s.genome[parent].astype(np.float64)
+        hit = self.rng.uniform(size=len(g)) < rate if rate < 1.0 else np.ones(len(g), bool)
+        g = np.where(hit, g + sigma * self.rng.standard_normal(len(g)), g)
+        g[-1] = np.clip(g[-1], 0.0, limit)
+        self.nursery.append((g.astype(np.float32), int(s.robot_id[parent]), parent,
+                             int(s.robot_lineage[parent]), int(s.robot_generation[parent]) + 1))
 
-    def _spawn(self, i: int) -> None:
+    def _birth(self, j: int, dead: np.ndarray, lifespan: int) -> None:
+        """Slot j takes the oldest waiting offspring, beside its parent if it lives."""
+        s, sc = self.state, self.scenario
+        genome, parent_id, parent_slot, lineage, generation = self.nursery.popleft()
+        s.genome[j] = genome
+        if s.robot_id[parent_slot] == parent_id and not dead[parent_slot]:
+            s.robot_xy[j] = self._near(s.robot_xy[parent_slot], sc.robots.radius)
+        else:
+            s.robot_xy[j] = self._free_place(sc.robots.radius)
+        self._reset(j, lifespan)
+        s.robot_generation[j] = generation
+        s.robot_lineage[j] = lineage
+        s.robot_parent[j] = parent_id
+
+    def _spawn(self, i: int, lifespan: int, limit: float) -> None:
         s, sc = self.state, self.scenario
         s.robot_xy[i] = self._free_place(sc.robots.radius)
         s.genome[i, :-1] = (sc.brain.init_std * self.rng.standard_normal(
             s.genome.shape[1] - 1)).astype(np.float32)
-        s.genome[i, -1] = self.rng.uniform(sc.robots.speed_init_min, sc.robots.speed_init_max)
-        self._reset(i)
+        s.genome[i, -1] = min(self.rng.uniform(sc.robots.speed_init_min,
+                                               sc.robots.speed_init_max), limit)
+        self._reset(i, lifespan)
         s.robot_generation[i] = 0
         s.robot_lineage[i] = s.clock[NEXT_LINEAGE]
         s.clock[NEXT_LINEAGE] += 1
         s.robot_parent[i] = -1
 
-    def _reset(self, i: int) -> None:
+    def _reset(self, i: int, lifespan: int) -> None:
         s = self.state
         s.robot_heading[i] = self.rng.uniform(-math.pi, math.pi)
-        s.robot_life[i] = self.scenario.robots.lifespan
+        s.robot_life[i] = lifespan
         s.robot_age[i] = 0
         s.robot_fruit[i] = 0
         s.robot_id[i] = s.clock[NEXT_ID]

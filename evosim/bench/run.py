@@ -9,8 +9,6 @@ time with a cold and a warm Numba cache.
 
 from __future__ import annotations
 
-import argparse
-import json
 import multiprocessing as mp
 import os
 import platform
@@ -142,8 +140,7 @@ def compile_times(cold: bool) -> dict[str, float | None]:
 
 def _draw_record(quick: bool) -> dict[str, float | None]:
     try:
-        from evosim.record.writer import bench_record
-        from evosim.render.draw import bench_draw
+        from evosim.bench.media import bench_draw, bench_record
     except ImportError:  # pragma: no cover - the render extra is part of the install
         return {"draw_fps": None, "record_fps": None}
     return {
@@ -235,17 +232,3 @@ def print_table(r: dict[str, Any]) -> None:
     t.add_row("first step, cached", _fmt(comp["cached_s"], " s"), "", "import + load")
     console = Console()
     Console(width=max(console.width, 110)).print(t)
-
-
-def bench_command(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    with console.status("benchmarking") as status:
-        result = run_bench(quick=args.quick,
-                           progress=lambda msg: status.update(f"benchmarking: {msg}"))
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print_table(result)
-    return 0

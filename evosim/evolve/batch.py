@@ -6,16 +6,29 @@ from the order of writes, each atomic: a world's ``metrics.csv`` (every row up
 to step T) is written before its checkpoint at step T, and the checkpoint keeps
 the counters of the last metrics boundary. A resume truncates the rows beyond
 the checkpoint and recomputes them, so no row is lost or doubled.
+
+Faults: each world runs in a process of its own that dies with the main process
+(``PR_SET_PDEATHSIG`` on Linux, and a watchdog thread everywhere), and reports
+over a pipe (no semaphores, so nothing for ``resource_tracker`` to complain
+about). A worker that dies without reporting an error (``kill -9``, the
+out-of-memory killer, a crash) is noticed through its sentinel; its world is
+rerun from its last checkpoint, which gives the same bytes as an unbroken run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import multiprocessing as mp
+import multiprocessing.connection as mp_connection
 import os
-import queue as queue_module
+import signal
+import sys
+import threading
 import time
+import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +45,7 @@ from evosim.evolve.checkpoints import (
     RUN_FILE,
     checkpoint_path,
     list_checkpoints,
+    remove_temp_files,
     world_dir,
 )
 from evosim.evolve.runfile import check_run_data
@@ -41,6 +55,7 @@ from evosim.scenario import Scenario, scenario_from_dict
 RUN_FORMAT = "evosim-run"
 RUN_SCHEMA = 1
 CHUNK = 1000  # most ticks per kernel call between progress reports
+RERUNS = 2  # times a lost world is rerun from its last checkpoint before the run stops
 # Set in each worker before numba loads: one thread per process.
 SINGLE_THREAD_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                      "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -74,6 +89,7 @@ class RunPlan:
     command: list[str] = field(default_factory=list)
     format: str = RUN_FORMAT
     schema: int = RUN_SCHEMA
+    start: int = 0  # the step the worlds start from (a run continuing a checkpoint)
 
     @property
     def worlds(self) -> int:
@@ -87,8 +103,10 @@ class RunPlan:
         return scenario_from_dict(self.scenario, source=f"{RUN_FILE} (scenario)")
 
     def metrics_steps(self) -> list[int]:
-        """Steps that end a metrics interval: multiples of metrics_every, and the last step."""
-        out = list(range(self.metrics_every, self.steps + 1, self.metrics_every))
+        """Steps that end a metrics interval: multiples of metrics_every after ``start``,
+        and the last step."""
+        first = _multiple_after(self.start, self.metrics_every)
+        out = list(range(first, self.steps + 1, self.metrics_every))
         if not out or out[-1] != self.steps:
             out.append(self.steps)
         return out
@@ -121,8 +139,8 @@ class RunPlan:
         check_run_data(path, data)
         try:
             plan = cls(**data)
-            ok = (plan.steps >= 1 and plan.checkpoint_every >= 1 and plan.metrics_every >= 1
-                  and len(plan.seeds) >= 1)
+            ok = (0 <= plan.start < plan.steps and plan.checkpoint_every >= 1
+                  and plan.metrics_every >= 1 and len(plan.seeds) >= 1)
         except TypeError as exc:
             raise RunDirError(f"{path}: unexpected contents ({exc})") from None
         if not ok:
@@ -133,17 +151,51 @@ class RunPlan:
 
 # ------------------------------------------------------------------ one world (in a worker)
 
-_progress: Any = None  # the queue a worker reports to (set by _init_worker)
-
-
-def _init_worker(progress_queue: Any) -> None:
-    global _progress
-    _progress = progress_queue
+_progress: Any = None  # the pipe a worker reports to (set in _worker_main)
 
 
 def _report(message: tuple) -> None:
     if _progress is not None:
-        _progress.put(message)
+        try:
+            _progress.send(message)
+        except OSError:  # the main process is gone: stop at once, quietly
+            os._exit(1)
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker as soon as the process that started it is gone."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:  # elsewhere, and between kernel calls (they hold the GIL)
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="evosim-parent-watchdog", daemon=True).start()
+
+
+def _worker_main(conn: Any, parent: int, run_dir: str, plan: dict, index: int) -> None:
+    """A worker process: evolve one world, report progress, then ("done"|"error", ...)."""
+    global _progress
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
+    _progress = conn
+    try:
+        run_world(Path(run_dir), RunPlan(**plan), index)
+    except EvosimError as exc:
+        _report(("error", index, exc))
+        sys.exit(1)
+    except BaseException:
+        _report(("error", index, RuntimeError(f"world {index}: worker failed:\n"
+                                              f"{traceback.format_exc()}")))
+        sys.exit(1)
+    _report(("done", index))
 
 
 def _multiple_after(step: int, every: int) -> int:
@@ -247,11 +299,6 @@ def run_world(run_dir: Path, plan: RunPlan, index: int) -> int:
     return index
 
 
-def _run_world_task(args: tuple[str, dict, int]) -> int:
-    run_dir, plan, index = args
-    return run_world(Path(run_dir), RunPlan(**plan), index)
-
-
 # ------------------------------------------------------------------ the batch (main process)
 
 
@@ -286,53 +333,111 @@ def write_metrics(run_dir: Path, plan: RunPlan) -> None:
 Listener = Callable[[tuple], None]
 
 
+def _warn(message: str) -> None:
+    print(f"evosim evolve: {message}", file=sys.stderr)
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: Any
+    conn: Any
+    error: BaseException | None = None
+    done: bool = False
+
+
 def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | None = None,
-              poll: float = 0.2) -> None:
-    """Run every unfinished world of ``plan`` in ``workers`` processes.
+              poll: float = 0.2, warn: Callable[[str], None] = _warn) -> None:
+    """Run every unfinished world of ``plan`` in at most ``workers`` processes.
 
     ``listener`` gets each progress message: ``("start"|"step", world, step, counters)``.
+    A world whose worker dies without a word is rerun from its last checkpoint (``warn``
+    says so), up to ``RERUNS`` times; a worker's error is raised here.
     """
-    todo = [i for i in range(plan.worlds) if not final_step(run_dir, plan, i)]
-    if todo:
-        ctx = mp.get_context("spawn")  # a local context: never the global start method
-        progress = ctx.Queue()
-        tasks = [(str(run_dir), asdict(plan), i) for i in todo]
-        with _env(SINGLE_THREAD_ENV):
-            pool = ctx.Pool(min(workers, len(todo)), initializer=_init_worker,
-                            initargs=(progress,))
-        try:
-            result = pool.map_async(_run_world_task, tasks, chunksize=1)
-            last_merge = time.monotonic()
-            while True:
-                done = result.ready()
-                _drain(progress, listener, 0.0 if done else poll)
-                if done:
-                    break
-                if time.monotonic() - last_merge > 5.0:  # keep RUN/metrics.csv fresh
-                    write_metrics(run_dir, plan)
-                    last_merge = time.monotonic()
-            result.get()  # re-raises a worker's error here
-            pool.close()
-        finally:
-            pool.terminate()
-            pool.join()
+    todo = deque(i for i in range(plan.worlds) if not final_step(run_dir, plan, i))
+    ctx = mp.get_context("spawn")  # a local context: never the global start method
+    running: list[_Worker] = []
+    lost: dict[int, int] = {}
+    last_merge = time.monotonic()
+    try:
+        while todo or running:
+            while todo and len(running) < workers:
+                running.append(_spawn(ctx, run_dir, plan, todo.popleft()))
+            waitables = [w.conn for w in running] + [w.process.sentinel for w in running]
+            ready = set(mp_connection.wait(waitables, timeout=poll))
+            for w in list(running):
+                if w.conn in ready or w.process.sentinel in ready:
+                    _receive(w, listener)
+                if w.process.sentinel not in ready:
+                    continue
+                w.process.join()
+                _receive(w, listener)  # what it sent just before it ended
+                running.remove(w)
+                w.conn.close()
+                if w.error is not None:
+                    raise w.error
+                if w.done and w.process.exitcode == 0:
+                    continue
+                lost[w.index] = lost.get(w.index, 0) + 1
+                how = _exit_text(w.process.exitcode)
+                if lost[w.index] > RERUNS:
+                    raise EvosimError(f"world {w.index}: its worker died {lost[w.index]} "
+                                      f"times (last: {how}); continue with: "
+                                      f"evosim evolve --resume {run_dir}")
+                remove_temp_files(world_dir(run_dir, w.index))
+                warn(f"world {w.index}: its worker died ({how}); rerunning it from its "
+                     f"last checkpoint")
+                todo.appendleft(w.index)
+            if time.monotonic() - last_merge > 5.0:  # keep RUN/metrics.csv fresh
+                write_metrics(run_dir, plan)
+                last_merge = time.monotonic()
+    finally:
+        for w in running:
+            w.process.terminate()
+        for w in running:
+            w.process.join()
+            w.conn.close()
     write_metrics(run_dir, plan)
 
 
-def _drain(progress: Any, listener: Listener | None, timeout: float) -> None:
-    try:
-        message = progress.get(timeout=timeout) if timeout else progress.get_nowait()
-        while True:
-            if listener is not None:
+def _spawn(ctx: Any, run_dir: Path, plan: RunPlan, index: int) -> _Worker:
+    receiver, sender = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_worker_main, name=f"evosim-world-{index:03d}", daemon=True,
+                          args=(sender, os.getpid(), str(run_dir), asdict(plan), index))
+    with _env(SINGLE_THREAD_ENV):
+        process.start()
+    sender.close()  # the worker holds the only writing end: EOF when it ends
+    return _Worker(index, process, receiver)
+
+
+def _receive(w: _Worker, listener: Listener | None) -> None:
+    with contextlib.suppress(EOFError, OSError):
+        while w.conn.poll():
+            message = w.conn.recv()
+            if message[0] == "error":
+                w.error = message[2]
+            elif message[0] == "done":
+                w.done = True
+            elif listener is not None:
                 listener(message)
-            message = progress.get_nowait()
-    except queue_module.Empty:
-        pass
 
 
-def check_workers(workers: int | None, worlds: int) -> int:
+def _exit_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+def check_workers(workers: int | None, worlds: int, warn: Callable[[str], None] = _warn) -> int:
+    """The number of worker processes to start; a warning if more than the cores."""
+    cores = default_workers()
     if workers is None:
-        workers = default_workers()
+        workers = cores
     if workers < 1:
-        raise EvosimError(f"--workers: expected at least 1, got {workers}")
-    return min(workers, worlds)
+        raise EvosimError(f"workers: expected at least 1, got {workers}")
+    used = min(workers, worlds)
+    if used > cores:
+        warn(f"warning: {workers} workers is more than the {cores} core(s) this process "
+             f"may use; {used} workers will share them (slower, same results)")
+    return used

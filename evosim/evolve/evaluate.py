@@ -9,8 +9,6 @@ evolved genesis population is judged in the conditions it evolved in).
 
 from __future__ import annotations
 
-import argparse
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,15 +30,9 @@ def evaluation_scenario(scenario: Scenario, step: int) -> Scenario:
     (the evolved arm takes its genomes from the checkpoint), and evaluating
     must not need torch or the brain file the run was seeded from.
     """
-    active = scenario.settings_at(step)
-    data = scenario.model_dump(mode="json")
-    data["mines"]["count"] = active["mine_count"]
-    data["fruit"]["count"] = active["fruit_count"]
-    data["fruit"]["life_bonus"] = active["life_bonus"]
-    data["evolution"].update(reproduction=False, respawn="same_genome",
-                             mutation_rate=active["mutation_rate"],
-                             mutation_sigma=active["mutation_sigma"], seed_brain=None)
-    data["phases"] = []
+    frozen = scenario.frozen_at(step)
+    data = frozen.model_dump(mode="json")
+    data["evolution"].update(reproduction=False, respawn="same_genome", seed_brain=None)
     return type(scenario).model_validate(data)
 
 
@@ -101,32 +93,3 @@ def evaluate_checkpoint(path: str | Path, steps: int, seeds: int, seed: int = 0,
         if on_world:
             on_world()
     return {arm: summarise(samples) for arm, samples in arms.items()}
-
-
-def evaluate_command(args: argparse.Namespace) -> int:
-    """``evosim evaluate``: a table (or ``--json``) of both arms, mean and std across seeds."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.table import Table
-
-    console = Console(stderr=True)
-    with Progress(TextColumn("[bold]evaluating"), BarColumn(), MofNCompleteColumn(),
-                  console=console, transient=True, disable=args.json) as progress:
-        task = progress.add_task("", total=2 * args.seeds)
-        result = evaluate_checkpoint(args.checkpoint, args.steps, args.seeds, args.seed,
-                                     on_world=lambda: progress.advance(task))
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return 0
-    table = Table(title=f"{args.checkpoint}: {args.seeds} seed(s) x {args.steps} steps, "
-                        f"reproduction off")
-    for column in ("metric", "evolved", "random", "ratio"):
-        table.add_column(column, justify="left" if column == "metric" else "right",
-                         no_wrap=True)
-    for key in KEYS:
-        e, r = result["evolved"][key], result["random"][key]
-        ratio = f"{e['mean'] / r['mean']:.2f}x" if r["mean"] else "-"
-        table.add_row(key, f"{e['mean']:.3f} ± {e['std']:.3f}",
-                      f"{r['mean']:.3f} ± {r['std']:.3f}", ratio)
-    Console().print(table)
-    return 0

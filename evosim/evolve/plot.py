@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from evosim.errors import RunDirError
 from evosim.evolve import metrics
 from evosim.evolve.batch import RunPlan
 from evosim.evolve.checkpoints import METRICS_FILE
+from evosim.evolve.story import STAGES, fruit_start, story
 
 # (file name, title, y label, per-world series from the rows)
 PANELS = (
@@ -21,6 +21,8 @@ PANELS = (
     ("mean_speed_gene", "Mean max-speed gene", "units per step"),
     ("mean_generation", "Mean generation", "generations"),
 )
+STAGE_COLOURS = dict(zip(STAGES, ("tab:blue", "tab:green", "tab:orange", "tab:purple"),
+                         strict=True))
 MAX_POINTS = 80  # rates are averaged over windows so that about this many points remain
 
 
@@ -85,19 +87,24 @@ def plot_run(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
     out_dir = out_dir if out_dir is not None else run_dir / "plots"
     if out_dir.exists() and not out_dir.is_dir():
         raise RunDirError(f"{out_dir}: exists and is not a folder")
+    told = story(rows, scenario.robots.count, fruit_start(scenario.phase_schedule()))
+    stages = {name: [w["stages"][name] for w in told["worlds"] if w["stages"][name] is not None]
+              for name in STAGES}
     title = f"{scenario.name}: {plan.worlds} world(s), seed {plan.seed}"
     written = []
-    overview, axes = plt.subplots(2, 2, figsize=(12, 7.5), sharex=True)
+    overview, axes = plt.subplots(2, 2, figsize=(13.5, 7.5), sharex=True)
     for ax, (key, name, unit) in zip(axes.flat, PANELS, strict=True):
-        _draw(ax, data[key], name, unit, phases)
+        _draw(ax, data[key], name, unit, phases, stages, legend=False)
     for ax in axes[1]:
         ax.set_xlabel("step")
     overview.suptitle(title)
-    overview.tight_layout()
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    overview.legend(handles, labels, fontsize=8, loc="center right")
+    overview.tight_layout(rect=(0, 0, 0.86, 1))
     written.append(_save(overview, out_dir / "overview.png"))
     for key, name, unit in PANELS:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        _draw(ax, data[key], name, unit, phases)
+        fig, ax = plt.subplots(figsize=(9.5, 4.5))
+        _draw(ax, data[key], name, unit, phases, stages)
         ax.set_xlabel("step")
         fig.suptitle(title)
         fig.tight_layout()
@@ -107,7 +114,10 @@ def plot_run(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
 
 
 def _draw(ax, per_world: dict[int, tuple[np.ndarray, np.ndarray]], name: str, unit: str,
-          phases: list[tuple[int, str]]) -> None:
+          phases: list[tuple[int, str]], stages: dict[str, list[int]],
+          legend: bool = True) -> None:
+    """One panel: a line per world, their mean, phase starts (dashed) and the detected
+    stage starts of every world (triangles along the bottom, one colour per stage)."""
     for w, (x, y) in per_world.items():
         ax.plot(x, y, lw=0.8, alpha=0.45, label=f"world {w}" if len(per_world) <= 8 else None)
     lengths = {len(x) for x, _ in per_world.values()}
@@ -117,12 +127,19 @@ def _draw(ax, per_world: dict[int, tuple[np.ndarray, np.ndarray]], name: str, un
         ax.plot(x, mean, color="black", lw=2.0, label="mean")
     for step, label in phases:
         ax.axvline(step, color="grey", ls="--", lw=1)
-        ax.text(step, 0.98, f" {label}", transform=ax.get_xaxis_transform(), va="top",
-                fontsize=7, color="dimgrey")
+        ax.text(step, 0.98, f"{label} ", transform=ax.get_xaxis_transform(), va="top",
+                ha="right", rotation=90, fontsize=7, color="dimgrey")
+    for stage, steps in stages.items():
+        if steps:
+            ax.scatter(steps, [0.02] * len(steps), transform=ax.get_xaxis_transform(),
+                       marker="^", s=40, color=STAGE_COLOURS[stage], edgecolor="black",
+                       linewidth=0.5, zorder=5, clip_on=False,
+                       label=f"{stage} begins ({len(steps)})")
     ax.set_title(name)
     ax.set_ylabel(unit)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    if legend:  # outside the data, on the right
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
 
 def _save(fig, path: Path) -> Path:
@@ -130,9 +147,3 @@ def _save(fig, path: Path) -> Path:
     fig.savefig(buffer, format="png", dpi=100)
     atomic_write_with(path, lambda handle: handle.write(buffer.getvalue()))
     return path
-
-
-def plot_command(args: argparse.Namespace) -> int:
-    for path in plot_run(args.run_dir, args.out):
-        print(path)
-    return 0

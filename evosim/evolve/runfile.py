@@ -33,6 +33,10 @@ def check_run_data(path: Path, data: dict[str, Any]) -> None:
         if not _is_int(value) or not lo <= value <= hi:
             raise RunDirError(f"{path}: {key}: expected an integer from {lo} to {hi:,}, "
                               f"got {_short(value)}")
+    start = data.get("start", 0)  # absent in runs that start from step 0
+    if not _is_int(start) or not 0 <= start <= limits.MAX_STEP:
+        raise RunDirError(f"{path}: start: expected an integer from 0 to {limits.MAX_STEP:,}, "
+                          f"got {_short(start)}")
     seeds = data.get("seeds")
     if (not isinstance(seeds, list) or not 1 <= len(seeds) <= limits.MAX_WORLDS
             or not all(_is_int(s) and 0 <= s < 2**64 for s in seeds)):

@@ -7,7 +7,8 @@ preallocated arrays and allocates nothing.
 
 from __future__ import annotations
 
-from evosim.kernels._jit import kernel
+from evosim.kernels._jit import inlined, kernel
+from evosim.kernels.layout import FRUIT_COUNT, MINE_COUNT
 
 
 @kernel
@@ -19,6 +20,16 @@ def cell_coord(v, cell, n):
     if c >= n:
         return n - 1
     return c
+
+
+@inlined
+def cell_box(x0, x1, y0, y1, cell, ncx, ncy):
+    """The cells (cx0, cx1, cy0, cy1), inclusive and clamped, that cover the box
+    [x0, x1] x [y0, y1]: the one definition of which cells a search walks. The
+    walk itself is ``for cy in range(cy0, cy1 + 1): for cx in range(cx0, cx1 + 1):``
+    over cell ``cy * ncx + cx``, with its objects ``items[start[c]:start[c + 1]]``."""
+    return (cell_coord(x0, cell, ncx), cell_coord(x1, cell, ncx),
+            cell_coord(y0, cell, ncy), cell_coord(y1, cell, ncy))
 
 
 @kernel
@@ -37,3 +48,15 @@ def build_grid(xy, count, cell, ncx, ncy, start, items, cursor):
         c = cell_coord(xy[i, 1], cell, ncy) * ncx + cell_coord(xy[i, 0], cell, ncx)
         items[cursor[c]] = i
         cursor[c] += 1
+
+
+@inlined
+def build_grids(s, p, work):
+    """Bin the active mines, the active fruit and every robot into their grids."""
+    build_grid(s.mine_xy, s.clock[MINE_COUNT], p.cell, p.ncx, p.ncy, work.mine_start,
+               work.mine_items, work.cursor)
+    build_grid(s.fruit_xy, s.clock[FRUIT_COUNT], p.cell, p.ncx, p.ncy, work.fruit_start,
+               work.fruit_items, work.cursor)
+    build_grid(s.robot_xy, s.robot_xy.shape[0], p.cell, p.ncx, p.ncy, work.robot_start,
+               work.robot_items, work.cursor)
+

@@ -1,6 +1,11 @@
-"""Indices into the small bookkeeping arrays of the world state."""
+"""Indices into the small bookkeeping arrays of the world state, and kernel constants."""
 
 from __future__ import annotations
+
+import math
+
+INIT_STEP = -1  # the step key of draws made while building the initial world (and seeding)
+TWO_PI = 2.0 * math.pi
 
 # clock[int64]: the step counter and the bookkeeping that changes with it.
 STEP = 0
@@ -8,7 +13,9 @@ MINE_COUNT = 1  # mines active now (capacity may be larger when phases change it
 FRUIT_COUNT = 2
 NEXT_ID = 3  # id the next robot gets
 NEXT_LINEAGE = 4  # lineage id the next random robot founds
-CLOCK_SIZE = 5
+NURSERY_HEAD = 5  # index of the oldest waiting offspring in the nursery ring
+NURSERY_SIZE = 6  # offspring waiting for a free slot
+CLOCK_SIZE = 7
 
 # counters[int64]: events since step 0.
 FRUIT_EATEN = 0
@@ -16,21 +23,27 @@ MINE_DEATHS = 1
 AGE_DEATHS = 2
 BIRTHS = 3
 RANDOM_SPAWNS = 4
-DISPLACED = 5  # living robots whose slot a newborn took
+OFFSPRING_DROPPED = 5  # offspring pushed out of a full nursery, never born
 COUNTER_NAMES = (
     "fruit_eaten",
     "mine_deaths",
     "age_deaths",
     "births",
     "random_spawns",
-    "displaced",
+    "offspring_dropped",
 )
 
-# Vision channels, in observation order.
+# Causes of death in the step's scratch (``dead``): 0 is alive.
+ALIVE = 0
+DIED_MINE = 1
+DIED_AGE = 2
+
+# Vision channels (CH_*), in the order rays try them; ``evosim.scenario.kinds``
+# declares the same list by name (a test checks they agree).
 CH_MINE = 0
 CH_FRUIT = 1
 CH_ROBOT = 2
-CH_WALL = 3
+CH_EDGE = 3  # the arena's boundary
 
 # RNG streams: each random decision draws from its own stream.
 S_INIT_MINE = 1
@@ -41,7 +54,6 @@ S_SPAWN_GENOME = 11
 S_SPAWN_HEADING = 12
 S_MUTATE = 13
 S_OFFSPRING_POS = 14
-S_NEWBORN_SLOT = 15
 S_FRUIT_POS = 16
 S_MINE_POS = 17
 S_MINE_HEADING = 18

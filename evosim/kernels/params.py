@@ -15,12 +15,11 @@ class Params(NamedTuple):
     robot_radius: float
     mine_radius: float
     fruit_radius: float
-    lifespan: int
     max_life: int
     max_turn: float  # radians per step at turn output 1
     speed_init_min: float
     speed_init_max: float
-    speed_limit: float
+    speed_cap: float  # the highest speed limit of any phase (bounds moves between grids)
     mine_speed: float
     rays: int
     fov: float  # radians
@@ -28,12 +27,10 @@ class Params(NamedTuple):
     obs_mine: int  # index of the channel in observations, or -1 when not seen
     obs_fruit: int
     obs_robot: int
-    obs_wall: int
+    obs_edge: int
     n_channels: int
     hidden: int
     init_std: float
-    reproduction: bool
-    newborn_random: bool
     respawn_same: bool
     offspring_distance: float
     cell: float  # grid cell side
@@ -48,6 +45,11 @@ class Schedule(NamedTuple):
     mine_count: np.ndarray  # int64 [P]
     fruit_count: np.ndarray  # int64 [P]
     life_bonus: np.ndarray  # int64 [P]
+    lifespan: np.ndarray  # int64 [P] life a robot starts with
+    max_age: np.ndarray  # int64 [P] age at which a robot dies, 0 for none
+    ageing: np.ndarray  # bool [P] life runs down (and max_age applies)
+    reproduction: np.ndarray  # bool [P] fruit yields offspring
+    speed_limit: np.ndarray  # float64 [P] the max-speed gene is clipped to [0, this]
     mutation_rate: np.ndarray  # float64 [P]
     mutation_sigma: np.ndarray  # float64 [P]
 
@@ -71,9 +73,8 @@ class Scratch(NamedTuple):
     robot_start: np.ndarray
     robot_items: np.ndarray  # int64 [N]
     cursor: np.ndarray  # int64 [cells]
-    dead: np.ndarray  # uint8 [N]  0 alive, 1 mine, 2 age
+    dead: np.ndarray  # uint8 [N]  ALIVE, DIED_MINE or DIED_AGE this step
     ate: np.ndarray  # uint8 [N]
-    newborn: np.ndarray  # uint8 [N]  slot refilled this step
     taken: np.ndarray  # uint8 [F]  fruit eaten this step
     placed: np.ndarray  # int64 [N]  robots placed this step, in order
     moved: np.ndarray  # int64 [F]  fruit moved this step, in order

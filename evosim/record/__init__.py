@@ -8,8 +8,7 @@ import os
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from evosim.record.record import record, record_command, render_frame
-from evosim.record.writer import RecordError, VideoWriter, bench_record
+from evosim.record.record import record, render_frame
+from evosim.record.writer import RecordError, VideoWriter
 
-__all__ = ["RecordError", "VideoWriter", "bench_record", "record", "record_command",
-           "render_frame"]
+__all__ = ["RecordError", "VideoWriter", "record", "render_frame"]

@@ -7,7 +7,8 @@ worlds step exactly as headless ones do (recording never changes a state).
 
 from __future__ import annotations
 
-import argparse
+import contextlib
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,8 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from evosim.limits import MAX_FRAMES
 from evosim.record.writer import RecordError, VideoWriter, check_video_path, check_video_size
-from evosim.render.draw import DrawOptions, draw, draw_panel, font, gif_palette
-from evosim.render.source import is_checkpoint, resolve_source, without_seed_brain
+from evosim.render.drawing import DrawOptions, draw, draw_panel, font, gif_palette
 from evosim.world import World
 
 RECORDINGS = Path("recordings")
@@ -30,11 +30,13 @@ def _options(world: World, fov: bool) -> DrawOptions:
 
 
 def render_frame(surface: pygame.Surface, worlds: Sequence[World],
-                 options: Sequence[DrawOptions], labels: Sequence[str]) -> None:
+                 options: Sequence[DrawOptions], labels: Sequence[str],
+                 since: Sequence[dict[str, int]] | None = None) -> None:
     """Draw ``worlds`` side by side on ``surface``, each with its label and live counts.
 
-    Reads the worlds only (observations are computed into the world's scratch
-    buffers, which do not influence its future).
+    Counts are events since ``since`` (each world's counters when the clip began;
+    default: since step 0). Reads the worlds only (observations are computed into
+    the world's scratch buffers, which do not influence its future).
     """
     w, h = surface.get_size()
     n = len(worlds)
@@ -47,10 +49,16 @@ def render_frame(surface: pygame.Surface, worlds: Sequence[World],
         panel.fill((14, 15, 20), pygame.Rect(0, 0, x1 - x0, label_h))
         obs = world.observations() if opts.show_rays else None
         draw(world.state, arena, opts, obs)
-        c = world.counters
+        c = clip_counts(world, since[i] if since is not None else None)
         lines = [label, f"step {world.step_count:,}   fruit {c['fruit_eaten']:,}   "
                         f"mine deaths {c['mine_deaths']:,}"]
         draw_panel(panel, lines, (4, 4), size=size, alpha=0)
+
+
+def clip_counts(world: World, since: dict[str, int] | None) -> dict[str, int]:
+    """The world's event counters minus ``since`` (None: since step 0)."""
+    now = world.counters
+    return now if since is None else {k: v - since[k] for k, v in now.items()}
 
 
 def record(worlds: World | Sequence[World], out: str | Path, steps: int,
@@ -77,6 +85,7 @@ def record(worlds: World | Sequence[World], out: str | Path, steps: int,
                           f"({steps:,} steps at {steps_per_frame:,} per frame)")
     options = [_options(wd, fov) for wd in worlds]
     surface = pygame.Surface(size)
+    since = [wd.counters for wd in worlds]  # labels count events within the clip
     with VideoWriter(out, size, fps=fps, palette=gif_palette()) as writer, Progress(
         TextColumn("[bold]recording"), BarColumn(), MofNCompleteColumn(),
         TextColumn("frames"), TimeRemainingColumn(),
@@ -89,52 +98,34 @@ def record(worlds: World | Sequence[World], out: str | Path, steps: int,
             for wd in worlds:
                 wd.step(k)
             done += k
-            render_frame(surface, worlds, options, labels)
+            render_frame(surface, worlds, options, labels, since)
             writer.write(pygame.image.tobytes(surface, "RGB"))
             bar.update(task, advance=1)
     return out
 
 
-def build_worlds(source: str, seed: int | None, vs: str | None
-                 ) -> tuple[list[World], list[str], str]:
-    """The worlds to record, their labels and a name for the default file."""
-    if vs is not None:
-        if not is_checkpoint(source):
-            raise RecordError(f"{source}: --vs {vs}: expected a checkpoint (.npz) whose "
-                              "robots to compare, e.g. runs/classic-seed0/world-000/final.npz")
-        evolved_from = World.load(source)
-        # Both sides: a fresh world of the same scenario and seed (same mines,
-        # fruit and starting places); one keeps its random brains, the other
-        # gets the checkpoint's genomes. Without the scenario's seed_brain, or
-        # the "random" side would be copies of that brain (and need its file).
-        sc = without_seed_brain(evolved_from.scenario)
-        seed = 0 if seed is None else seed
-        random_world = World(sc, seed=seed)
-        evolved = World(sc, seed=seed)
-        evolved.set_genomes(evolved_from.state.genome)
-        step = evolved_from.step_count
-        labels = ["random robots", f"evolved robots ({step:,} steps of evolution)"]
-        return [random_world, evolved], labels, f"{sc.name}-seed{seed}-vs-{vs}"
-    src = resolve_source(source, seed, seed_hint="drop --seed, or use --vs random")
-    world = src.world()
-    name = f"{world.scenario.name}-seed{world.seed}"
-    if src.is_checkpoint:
-        label = f"{world.scenario.name}  seed {world.seed}  (from {Path(source).name})"
-        return [world], [label], f"{name}-step{world.step_count}"
-    return [world], [f"{world.scenario.name}  seed {world.seed}"], name
+def short_seed(source: str, seed: int) -> str:
+    """A short tag for a world in a file name: ``s0`` for seed 0; for a world of an
+    evolve run (64-bit seeds), the run's seed and the world's index (``s0w3``); else
+    the seed's first 6 hex digits."""
+    if seed < 100_000:
+        return f"s{seed}"
+    for folder in list(Path(source).resolve().parents)[:3]:
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            plan = json.loads((folder / "run.json").read_text())
+            if seed in plan["seeds"]:
+                return f"s{plan['seed']}w{plan['seeds'].index(seed)}"
+    return f"s{seed:016x}"[:7]
 
 
-def record_command(args: argparse.Namespace) -> int:
-    worlds, labels, name = build_worlds(args.source, args.seed, args.vs)
-    out = args.out if args.out is not None else RECORDINGS / f"{name}.mp4"
-    path = record(worlds, out, steps=args.steps, steps_per_frame=args.steps_per_frame,
-                  size=args.size, fps=args.fps, fov=args.fov, labels=labels,
-                  progress=not args.quiet)
-    frames = math.ceil(args.steps / args.steps_per_frame)
-    for label, wd in zip(labels, worlds, strict=True):
-        c = wd.counters
-        print(f"{label}: step {wd.step_count:,}, fruit {c['fruit_eaten']:,}, "
-              f"mine deaths {c['mine_deaths']:,}, births {c['births']:,}")
-    print(f"wrote {path} ({frames} frames, {args.size[0]}x{args.size[1]}, "
-          f"{args.fps:g} fps, {frames / args.fps:.1f} s)")
-    return 0
+def vs_size(world: World, width: int = 1280) -> tuple[int, int]:
+    """A frame for two arenas side by side with no empty bands: each panel's arena
+    keeps the arena's aspect ratio below its two-line label."""
+    arena = world.scenario.world
+    panel = width // 2
+    arena_h = (panel - 16) * arena.height / arena.width + 16  # Transform.fit's margins
+    h = int(arena_h) + 60  # first guess of the label band
+    for _ in range(3):  # the label band depends on the frame height (render_frame)
+        size = max(14, min(24, h // 20, width // 72))
+        h = math.ceil(arena_h) + font(size).get_linesize() * 2 + 16
+    return width, h + h % 2

@@ -1,17 +1,19 @@
 """Streaming frames to ffmpeg (imageio-ffmpeg): mp4 (H.264) or gif, by extension.
 
 Each frame goes straight down ffmpeg's pipe; no video is ever held in memory.
-The file appears under its final name only when it is complete (it is
-written under a temporary name in the same folder, then renamed).
+The file appears under its final name only when it is complete and ffmpeg
+reported success (it is written under a temporary name in the same folder, then
+renamed). Temporary names carry the writer's pid, so the files of a writer killed
+outright are removed by the next writer in that folder.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 
@@ -30,26 +32,53 @@ _GIF_FILTER = ("split[a][b];[a]palettegen=stats_mode=single:max_colors=128[p];"
 
 
 class RecordError(EvosimError):
-    """A video cannot be written (bad path, extension or size)."""
+    """A video cannot be written (bad path, extension or size; ffmpeg failed)."""
+
+
+_TEMP_NAME = re.compile(r"^\..+\.rec(\d+)\.[A-Za-z0-9_]+(\.mp4|\.gif|\.palette\.rgb)$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temp_files(folder: Path) -> int:
+    """Delete the temporary files of writers that died (their pid is gone)."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.iterdir():
+        match = _TEMP_NAME.match(path.name)
+        if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def check_video_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        raise RecordError(f"{path}: --out: expected a .mp4 or .gif file name, "
+        raise RecordError(f"{path}: expected a video file name ending .mp4 or .gif, "
                           f"got {path.suffix or 'no extension'!r}")
     if path.exists() and path.is_dir():
-        raise RecordError(f"{path}: --out is a folder; give a file name ending .mp4 or .gif")
+        raise RecordError(f"{path}: is a folder; expected a video file name ending .mp4 or .gif")
     return path
 
 
 def check_video_size(path: str | Path, size: tuple[int, int]) -> tuple[int, int]:
     w, h = size
     if w < 64 or h < 64 or w > 7680 or h > 4320:
-        raise RecordError(f"--size: expected a width from 64 to 7680 and a height from 64 "
+        raise RecordError(f"video size: expected a width from 64 to 7680 and a height from 64 "
                           f"to 4320, got {w}x{h}")
     if Path(path).suffix.lower() == ".mp4" and (w % 2 or h % 2):
-        raise RecordError(f"--size: expected even numbers for mp4 (H.264 yuv420p), got "
+        raise RecordError(f"video size: expected even numbers for mp4 (H.264 yuv420p), got "
                           f"{w}x{h}; try {w - w % 2}x{h - h % 2}")
     return w, h
 
@@ -58,7 +87,8 @@ class _Pipe:
     """ffmpeg reading raw RGB frames on stdin (for what imageio-ffmpeg cannot
     express: a second input, here a gif's fixed palette)."""
 
-    def __init__(self, cmd: list[str]) -> None:
+    def __init__(self, cmd: list[str], out: Path) -> None:
+        self.out = out
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.PIPE)
 
@@ -74,8 +104,10 @@ class _Pipe:
         with contextlib.suppress(BrokenPipeError):
             self._proc.stdin.close()
         err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
-        if self._proc.wait() != 0:
-            raise RecordError(f"ffmpeg failed: {err.strip().splitlines()[-1:] or '?'}")
+        code = self._proc.wait()
+        if code != 0:
+            last = err.strip().splitlines()[-1] if err.strip() else "no message"
+            raise RecordError(f"{self.out}: ffmpeg failed (exit status {code}): {last}")
 
     def kill(self) -> None:
         self._proc.kill()
@@ -83,7 +115,7 @@ class _Pipe:
 
 
 def _gif_with_palette(out: Path, size: tuple[int, int], fps: float, palette: np.ndarray,
-                      palette_file: Path) -> _Pipe:
+                      palette_file: Path, final: Path) -> _Pipe:
     pal = np.ascontiguousarray(palette, np.uint8).reshape(16, 16, 3)
     palette_file.write_bytes(pal.tobytes())
     w, h = size
@@ -91,24 +123,13 @@ def _gif_with_palette(out: Path, size: tuple[int, int], fps: float, palette: np.
            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "-",
            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "16x16", "-i", str(palette_file),
            "-lavfi", "[0:v][1:v]paletteuse=dither=none", "-loop", "0", "-f", "gif", str(out)]
-    return _Pipe(cmd)
+    return _Pipe(cmd, final)
 
 
-class _Generator:
-    """imageio-ffmpeg's ``write_frames`` generator."""
-
-    def __init__(self, out: Path, size: tuple[int, int], fps: float, **kwargs: object) -> None:
-        self._gen = imageio_ffmpeg.write_frames(str(out), size, fps=fps, macro_block_size=1,
-                                                ffmpeg_log_level="error", **kwargs)
-        self._gen.send(None)
-
-    def send(self, frame: bytes) -> None:
-        self._gen.send(frame)
-
-    def close(self) -> None:
-        self._gen.close()
-
-    kill = close
+def _raw_input(size: tuple[int, int], fps: float) -> list[str]:
+    w, h = size
+    return [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo",
+            "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "-", "-an"]
 
 
 class VideoWriter:
@@ -127,25 +148,26 @@ class VideoWriter:
         self.fps = fps
         self.frames = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix,
-                                   dir=self.path.parent)
+        remove_stale_temp_files(self.path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.rec{os.getpid()}.",
+                                   suffix=self.path.suffix, dir=self.path.parent)
         os.close(fd)
         self._tmp = Path(tmp)
         self._palette_file = self._tmp.with_suffix(".palette.rgb")
         self._closed = False
-        sink: _Pipe | _Generator
+        sink: _Pipe
         try:
             if self.path.suffix.lower() == ".gif" and palette is not None:
-                sink = _gif_with_palette(self._tmp, self.size, fps, palette, self._palette_file)
+                sink = _gif_with_palette(self._tmp, self.size, fps, palette, self._palette_file,
+                                         self.path)
             elif self.path.suffix.lower() == ".gif":
-                sink = _Generator(self._tmp, self.size, fps, codec="gif", pix_fmt_out="pal8",
-                                  quality=None, output_params=["-vf", _GIF_FILTER, "-loop", "0"])
+                sink = _Pipe([*_raw_input(self.size, fps), "-vf", _GIF_FILTER, "-loop", "0",
+                              "-f", "gif", str(self._tmp)], self.path)
             else:
                 # "veryfast" keeps x264 close to the drawing speed at little cost in size.
-                sink = _Generator(self._tmp, self.size, fps, codec="libx264",
-                                  pix_fmt_out="yuv420p", quality=None,
-                                  output_params=["-crf", str(quality), "-preset", "veryfast",
-                                                 "-movflags", "+faststart"])
+                sink = _Pipe([*_raw_input(self.size, fps), "-vcodec", "libx264",
+                              "-pix_fmt", "yuv420p", "-crf", str(quality), "-preset", "veryfast",
+                              "-movflags", "+faststart", "-f", "mp4", str(self._tmp)], self.path)
         except BaseException:
             self._cleanup()
             raise
@@ -199,28 +221,3 @@ class VideoWriter:
             self.close()
         else:
             self.abort()
-
-
-def bench_record(frames: int = 120, size: tuple[int, int] = (1280, 720), fmt: str = "mp4",
-                 rays: bool = True) -> float:
-    """Frames per second of recording the classic world: one step, draw, encode per frame."""
-    import pygame
-
-    from evosim.render.draw import DrawOptions, draw, gif_palette
-    from evosim.scenario import load_scenario
-    from evosim.world import World
-
-    sc = load_scenario("classic")
-    world = World(sc, seed=0)
-    world.step(300)
-    options = DrawOptions.from_scenario(sc, show_rays=rays)
-    surface = pygame.Surface(size)
-    with tempfile.TemporaryDirectory() as tmp:
-        writer = VideoWriter(Path(tmp) / f"bench.{fmt}", size, fps=30, palette=gif_palette())
-        start = time.perf_counter()
-        with writer:
-            for _ in range(frames):
-                world.step(1)
-                draw(world.state, surface, options, world.observations())
-                writer.write(pygame.image.tobytes(surface, "RGB"))
-        return frames / (time.perf_counter() - start)

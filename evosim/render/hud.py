@@ -11,7 +11,7 @@ from collections import deque
 import numpy as np
 import pygame
 
-from evosim.render.draw import HIT_DOT, TEXT, font
+from evosim.render.drawing import HIT_DOT, TEXT, font
 from evosim.world import World
 
 

@@ -52,7 +52,7 @@ class Source:
         return World(self.scenario, seed=self.seed)
 
 
-def resolve_source(source: str, seed: int | None, *, seed_hint: str = "drop --seed") -> Source:
+def resolve_source(source: str, seed: int | None, *, seed_hint: str = "give no seed") -> Source:
     """Check ``source`` (load a checkpoint, validate a scenario) without building a world.
 
     Raises :class:`CheckpointError` for ``--seed`` with a checkpoint (``seed_hint``
@@ -60,7 +60,7 @@ def resolve_source(source: str, seed: int | None, *, seed_hint: str = "drop --se
     """
     if is_checkpoint(source):
         if seed is not None:
-            raise CheckpointError(f"{source}: --seed: a checkpoint continues its own world "
+            raise CheckpointError(f"{source}: seed: a checkpoint continues its own world "
                                   f"(seed fixed); {seed_hint}")
         world = World.load(source)
         return Source(source, world.scenario, world.seed, world)

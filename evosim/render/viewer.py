@@ -13,12 +13,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pygame
 
 from evosim.errors import EvosimError
-from evosim.render.draw import DrawOptions, Transform, draw, draw_panel
+from evosim.render.display import HEADLESS_DRIVERS, NoDisplayError, require_display
+from evosim.render.drawing import DrawOptions, Transform, draw, draw_panel
 from evosim.render.hud import RateTracker, draw_brain, draw_help, hud_lines, robot_lines
 from evosim.world import World
 
@@ -29,18 +31,57 @@ MAX_CHUNK = 50  # ticks per kernel call in "as fast as it goes" mode
 RECORDINGS = Path("recordings")
 
 
+class FrameWriter(Protocol):
+    """What the viewer needs of a video writer (``evosim.record.VideoWriter`` is one)."""
+
+    size: tuple[int, int]
+    frames: int
+
+    def write(self, frame: bytes) -> None: ...
+
+    def close(self) -> Path: ...
+
+    def abort(self) -> None: ...
+
+
+WriterFactory = Callable[[Path, tuple[int, int], float], FrameWriter]
+"""``factory(path, (width, height), fps)`` -> a writer that streams RGB frames to ``path``."""
+
+
+def init_window_display() -> None:
+    """Start SDL's display, or raise :class:`NoDisplayError` (one line) where there is
+    no screen: no ``DISPLAY``/``WAYLAND_DISPLAY``, a dead server, or SDL falling back
+    to an off-screen driver."""
+    require_display()
+    try:
+        pygame.display.init()
+        driver = pygame.display.get_driver()
+    except pygame.error as exc:  # DISPLAY set but no server behind it, for one
+        driver, reason = "", str(exc)
+    else:
+        reason = f"SDL fell back to its {driver!r} video driver"
+    if driver in ("", *HEADLESS_DRIVERS):
+        pygame.display.quit()
+        raise NoDisplayError(f"cannot open a window ({reason}); record a video instead: "
+                             "evosim record classic --steps 3000 --out recordings/classic.mp4")
+
+
 class Viewer:
     """A window showing ``world`` live. ``run(max_frames)`` returns the frames shown.
 
     ``surface``: draw onto this surface instead of opening a window (tests,
     off-screen use). ``fps`` caps the frame rate (0: no cap). Screenshots and
-    recordings go to ``out_dir``.
+    recordings go to ``out_dir``. ``writer_factory(path, (width, height), fps)``
+    makes the video writer the ``v`` key records to (``evosim.record.VideoWriter``
+    in ``evosim watch``); without one, ``v`` says recording is not available. The
+    viewer never imports the recorder: the command layer injects it.
     """
 
     def __init__(self, world: World, steps_per_frame: int = 1, *,
                  size: tuple[int, int] = (1280, 720), fps: float = 60,
                  show_rays: bool = False, show_hud: bool = True,
-                 surface: pygame.Surface | None = None, out_dir: Path = RECORDINGS) -> None:
+                 surface: pygame.Surface | None = None, out_dir: Path = RECORDINGS,
+                 writer_factory: WriterFactory | None = None) -> None:
         if steps_per_frame < 0:
             raise ValueError(f"steps_per_frame: expected 0 (max) or more, got {steps_per_frame}")
         self.world = world
@@ -60,7 +101,8 @@ class Viewer:
         self._tf: Transform | None = None
         self._pending = 0
         self._rates = RateTracker()
-        self._writer = None
+        self._writer_factory = writer_factory
+        self._writer: FrameWriter | None = None
         self._message = ("press ? for help", time.monotonic() + 4.0)
         self._fps_ema = 0.0
         self._sps_ema = 0.0
@@ -68,7 +110,15 @@ class Viewer:
     # ------------------------------------------------------------ the loop
 
     def run(self, max_frames: int | None = None) -> int:
-        """Show frames until quit (or ``max_frames``); returns the number shown."""
+        """Show frames until quit (or ``max_frames``); returns the number shown.
+
+        A window with no end (``max_frames`` None) needs a real screen: without one it
+        raises :class:`NoDisplayError` at once, as ``evosim watch`` does, instead of
+        looping invisibly on SDL's off-screen driver. A bounded run may use that
+        driver (tests do, with ``SDL_VIDEODRIVER=dummy``).
+        """
+        if self._window and max_frames is None:
+            init_window_display()
         surface = self._open()
         clock = pygame.time.Clock()
         self.running = True
@@ -287,13 +337,14 @@ class Viewer:
         return path
 
     def _start_recording(self) -> None:
-        from evosim.record.writer import VideoWriter
-
+        if self._writer_factory is None:
+            self._flash("recording is not available (Viewer got no writer_factory)", 4.0)
+            return
         surface = pygame.display.get_surface() if self._window else self._surface
         assert surface is not None
         w, h = surface.get_size()
         path = self.out_dir / f"watch-{self._name()}.mp4"
-        self._writer = VideoWriter(path, (w - w % 2, h - h % 2), fps=self.fps or 30)
+        self._writer = self._writer_factory(path, (w - w % 2, h - h % 2), self.fps or 30)
         self._flash(f"recording to {path} (v stops)", 2.0)
 
     def _record_frame(self, surface: pygame.Surface) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -11,10 +13,21 @@ from pydantic import BaseModel, ValidationError
 
 from evosim import limits
 from evosim.errors import ScenarioError
+from evosim.scenario.kinds import CHANNELS, RENAMED_CHANNELS
 from evosim.scenario.model import Scenario, _InconsistentError
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-"""The built-in scenario library (``scenarios/`` at the repository root)."""
+
+def _scenario_dir() -> Path:
+    """``evosim/scenarios`` inside an installed wheel, else the checkout's ``scenarios/``."""
+    packaged = importlib.resources.files("evosim") / "scenarios"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+SCENARIO_DIR = _scenario_dir()
+"""The built-in scenario library (``scenarios/`` at the repository root, shipped in
+wheels as ``evosim/scenarios/``; see ``setup.py``)."""
 
 
 def list_scenarios() -> list[str]:
@@ -61,6 +74,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     data.setdefault("name", re.sub(r"[^A-Za-z0-9._-]", "-", path.stem).lstrip("._-")[:64]
                     or "scenario")
     _resolve_seed_brain(data, path)
+    _rename_channels(data, label)
     return scenario_from_dict(data, source=label)
 
 
@@ -70,6 +84,20 @@ def _resolve_seed_brain(data: dict[str, Any], path: Path) -> None:
     brain = evolution.get("seed_brain") if isinstance(evolution, dict) else None
     if isinstance(brain, str) and brain and "\0" not in brain:  # NUL: the model says why
         evolution["seed_brain"] = str((path.resolve().parent / Path(brain).expanduser()).resolve())
+
+
+def _rename_channels(data: dict[str, Any], label: str) -> None:
+    """Old channel names (``wall``, now ``edge``) still load, with one line on stderr."""
+    vision = data.get("vision")
+    channels = vision.get("channels") if isinstance(vision, dict) else None
+    if not isinstance(channels, list):
+        return
+    for i, name in enumerate(channels):
+        if isinstance(name, str) and name in RENAMED_CHANNELS:
+            new = RENAMED_CHANNELS[name]
+            print(f"warning: {label}: vision.channels: {name!r} is deprecated, write {new!r} "
+                  f"(the arena's edge)", file=sys.stderr)
+            channels[i] = new
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
@@ -242,6 +270,6 @@ def _describe(exc: ValidationError) -> str:
         return f"{key}: {err['msg'].removeprefix('Value error, ')}"
     if loc and loc[0] == "vision" and len(loc) >= 2 and loc[1] == "channels":
         value = err["input"]
-        return ("vision.channels: expected a list of 'fruit', 'mine', 'robot', 'wall', "
+        return (f"vision.channels: expected a list of {', '.join(map(repr, CHANNELS))}, "
                 f"got {_given(value)}")
     return f"{key}: expected {_expected(key_loc, err_type)}, got {_given(err['input'])}"

@@ -14,9 +14,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from evosim import limits
+from evosim.scenario.genome import GenomeLayout
+from evosim.scenario.kinds import CHANNELS
 
-CHANNELS: tuple[str, ...] = ("mine", "fruit", "robot", "wall")
-"""Every vision channel, in the fixed order observations use."""
 _NAME = re.compile(limits.NAME_PATTERN)
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
@@ -24,7 +24,9 @@ _CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=Fal
 Count = Annotated[int, Field(ge=0, le=limits.MAX_OBJECTS)]
 Radius = Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_ARENA_SIDE)]
 Speed = Annotated[float, Field(ge=0, le=limits.MAX_SPEED)]
+SpeedLimit = Annotated[float, Field(gt=0, le=limits.MAX_SPEED)]
 Life = Annotated[int, Field(ge=1, le=limits.MAX_LIFE)]
+Age = Annotated[int, Field(ge=0, le=limits.MAX_LIFE)]
 Bonus = Annotated[int, Field(ge=0, le=limits.MAX_LIFE)]
 Text = Annotated[str, Field(max_length=limits.MAX_TEXT)]
 
@@ -47,10 +49,14 @@ class RobotsTable(_Table):
     radius: Radius = 6.0
     lifespan: Life = 1000
     max_life: Life = 3000
+    # Senescence: a robot dies of age at this age whatever its life (0: never).
+    max_age: Age = 0
+    # false: life does not run down and max_age does not apply (only mines kill).
+    ageing: bool = True
     max_turn_degrees: Annotated[float, Field(ge=0, le=180)] = 15.0
     speed_init_min: Speed = 0.5
     speed_init_max: Speed = 3.0
-    speed_limit: Annotated[float, Field(gt=0, le=limits.MAX_SPEED)] = 6.0
+    speed_limit: SpeedLimit = 6.0
 
 
 class MinesTable(_Table):
@@ -76,7 +82,7 @@ class VisionTable(_Table):
     fov_degrees: Annotated[
         float, Field(ge=limits.MIN_FOV_DEGREES, lt=limits.MAX_FOV_DEGREES)] = 120.0
     range: Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_RANGE)] = 150.0
-    channels: tuple[Literal["mine", "fruit", "robot", "wall"], ...] = ("mine", "fruit")
+    channels: tuple[str, ...] = ("mine", "fruit")
 
     @field_validator("channels", mode="before")
     @classmethod
@@ -87,7 +93,11 @@ class VisionTable(_Table):
     @classmethod
     def _channels_ok(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
-            raise ValueError("expected at least one channel from mine, fruit, robot, wall")
+            raise ValueError(f"expected at least one channel from {', '.join(CHANNELS)}")
+        unknown = [c for c in value if c not in CHANNELS]
+        if unknown:
+            raise ValueError(f"expected a list of {', '.join(map(repr, CHANNELS))}, "
+                             f"got {list(value)}")
         if len(set(value)) != len(value):
             raise ValueError(f"expected each channel once, got {list(value)}")
         # Observations always use the canonical order, whatever order the file lists.
@@ -107,7 +117,9 @@ class EvolutionTable(_Table):
     reproduction: bool = True
     mutation_rate: Annotated[float, Field(ge=0, le=1)] = 1.0
     mutation_sigma: Annotated[float, Field(ge=0, le=100)] = 0.15
-    newborn_slot: Literal["least_life", "random"] = "least_life"
+    # Offspring wait here for a slot freed by a death; when it is full, the
+    # newest offspring replaces the oldest waiting one (0: no waiting at all).
+    nursery: Annotated[int, Field(ge=0, le=limits.MAX_ROBOTS)] = 50
     respawn: Literal["random", "same_genome"] = "random"
     offspring_distance: Annotated[float, Field(ge=0, le=limits.MAX_ARENA_SIDE)] = 20.0
     # A brain file (`evosim export`); the world starts with mutated copies of it.
@@ -131,7 +143,15 @@ class PhaseFruit(_Table):
     life_bonus: Bonus | None = None
 
 
+class PhaseRobots(_Table):
+    lifespan: Life | None = None
+    max_age: Age | None = None
+    ageing: bool | None = None
+    speed_limit: SpeedLimit | None = None
+
+
 class PhaseEvolution(_Table):
+    reproduction: bool | None = None
     mutation_rate: Annotated[float, Field(ge=0, le=1)] | None = None
     mutation_sigma: Annotated[float, Field(ge=0, le=100)] | None = None
 
@@ -141,6 +161,7 @@ class Phase(_Table):
 
     step: Annotated[int, Field(ge=0, le=limits.MAX_STEP)]
     name: Text = ""
+    robots: PhaseRobots = PhaseRobots()
     mines: PhaseMines = PhaseMines()
     fruit: PhaseFruit = PhaseFruit()
     evolution: PhaseEvolution = PhaseEvolution()
@@ -196,6 +217,13 @@ class Scenario(_Table):
                 "robots.lifespan",
                 f"expected at most robots.max_life ({r.max_life}), got {r.lifespan}",
             )
+        for i, phase in enumerate(self.phases):
+            if phase.robots.lifespan is not None and phase.robots.lifespan > r.max_life:
+                raise _InconsistentError(
+                    f"phases[{i}].robots.lifespan",
+                    f"expected at most robots.max_life ({r.max_life}), "
+                    f"got {phase.robots.lifespan}",
+                )
         small_side = min(self.world.width, self.world.height)
         for key, radius in (
             ("robots.radius", r.radius),
@@ -245,9 +273,10 @@ class Scenario(_Table):
             raise _InconsistentError(
                 "robots.count",
                 f"expected the world's arrays to fit the memory budget of "
-                f"{limits.STATE_MEMORY_BUDGET / 1024**3:g} GiB per world, got {r.count} robots x "
-                f"{self.genome_length} genes ({v.rays} rays x {len(v.channels)} channels, "
-                f"{self.brain.hidden} hidden) = {need / 1024**3:.1f} GiB",
+                f"{limits.STATE_MEMORY_BUDGET / 1024**3:g} GiB per world, got {r.count} robots "
+                f"and {self.evolution.nursery} nursery places x {self.genome_length} genes "
+                f"({v.rays} rays x {len(v.channels)} channels, {self.brain.hidden} hidden) = "
+                f"{need / 1024**3:.1f} GiB",
             )
         return self
 
@@ -255,20 +284,31 @@ class Scenario(_Table):
     def memory_bytes(self) -> int:
         """Bytes of state and scratch arrays of one world, an upper estimate.
 
-        Per robot: positions, ids and counters (<= 128 bytes with the nursery),
-        the float32 genome and observations; per mine or fruit about 40 bytes;
-        plus the largest spatial grid (4 int64 arrays of ``MAX_GRID_CELLS``).
+        Per robot: positions, ids and counters (<= 128 bytes), the float32 genome
+        and observations; per nursery place its genome and ids; per mine or fruit
+        about 40 bytes; plus the largest spatial grid (4 int64 arrays of
+        ``MAX_GRID_CELLS``).
         """
         per_robot = 128 + 4 * self.genome_length + 4 * self.n_inputs
+        per_waiting = 64 + 4 * self.genome_length
         objects = 40 * (self.mine_capacity + self.fruit_capacity)
-        return self.robots.count * per_robot + objects + 32 * (limits.MAX_GRID_CELLS + 1)
+        return (self.robots.count * per_robot + self.evolution.nursery * per_waiting + objects
+                + 32 * (limits.MAX_GRID_CELLS + 1))
 
+    # Derived values are computed, never stored.
     @property
     def mine_capacity(self) -> int:
         """Most mines active at any step (base count or any phase's)."""
         counts = [self.mines.count]
         counts += [p.mines.count for p in self.phases if p.mines.count is not None]
         return max(counts)
+
+    @property
+    def speed_cap(self) -> float:
+        """The highest speed limit of any phase: no robot moves faster in one tick."""
+        caps = [self.robots.speed_limit]
+        caps += [p.robots.speed_limit for p in self.phases if p.robots.speed_limit is not None]
+        return max(caps)
 
     @property
     def fruit_capacity(self) -> int:
@@ -283,40 +323,51 @@ class Scenario(_Table):
         return self.vision.rays * len(self.vision.channels)
 
     @property
+    def genome_layout(self) -> GenomeLayout:
+        """Offsets of W1, b1, W2, b2 and the speed gene in a genome."""
+        return GenomeLayout(self.n_inputs, self.brain.hidden)
+
+    @property
     def brain_gene_count(self) -> int:
         """Genes holding brain weights: W1, b1, W2, b2."""
-        h = self.brain.hidden
-        return h * self.n_inputs + h + 2 * h + 2
+        return self.genome_layout.speed
 
     @property
     def genome_length(self) -> int:
         """Brain genes plus the max-speed gene (the last one)."""
-        return self.brain_gene_count + 1
+        return self.genome_layout.length
 
-    def phase_schedule(self) -> list[dict[str, float | int]]:
-        """Resolved settings per phase: entry 0 is the base, entry i from ``phases[i-1].step``."""
-        current: dict[str, float | int] = {
-            "step": 0,
-            "mine_count": self.mines.count,
-            "fruit_count": self.fruit.count,
-            "life_bonus": self.fruit.life_bonus,
-            "mutation_rate": self.evolution.mutation_rate,
-            "mutation_sigma": self.evolution.mutation_sigma,
-        }
+    def phase_schedule(self) -> list[dict[str, float | int | bool]]:
+        """Resolved settings per phase: entry 0 is the base, entry i from ``phases[i-1].step``.
+
+        Keys: ``step`` (where the phase begins) and every :data:`PHASE_KEYS` name.
+        """
+        current: dict[str, float | int | bool] = {"step": 0}
+        for key, (table, name) in PHASE_KEYS.items():
+            current[key] = getattr(getattr(self, table), name)
         out = [dict(current)]
         for p in self.phases:
             current["step"] = p.step
-            for key, value in (
-                ("mine_count", p.mines.count),
-                ("fruit_count", p.fruit.count),
-                ("life_bonus", p.fruit.life_bonus),
-                ("mutation_rate", p.evolution.mutation_rate),
-                ("mutation_sigma", p.evolution.mutation_sigma),
-            ):
+            for key, (table, name) in PHASE_KEYS.items():
+                value = getattr(getattr(p, table), name)
                 if value is not None:
                     current[key] = value
             out.append(dict(current))
         return out
+
+    def frozen_at(self, step: int) -> Scenario:
+        """This scenario with the settings active at ``step`` as its base and no phases
+        (what a checkpoint taken at ``step`` lives in, held still)."""
+        active = self.settings_at(step)
+        data = self.model_dump(mode="json")
+        for key, (table, name) in PHASE_KEYS.items():
+            data[table][name] = active[key]
+        data["phases"] = []
+        if data["robots"]["speed_init_max"] > data["robots"]["speed_limit"]:
+            data["robots"]["speed_init_max"] = data["robots"]["speed_limit"]
+            data["robots"]["speed_init_min"] = min(data["robots"]["speed_init_min"],
+                                                   data["robots"]["speed_limit"])
+        return type(self).model_validate(data)
 
     def settings_at(self, step: int) -> dict[str, float | int]:
         """Settings active at ``step``: the last :meth:`phase_schedule` row at or before it.
@@ -331,6 +382,21 @@ class Scenario(_Table):
         if isinstance(step, bool) or at < 0:
             raise ValueError(f"settings_at(step): expected a non-negative integer, got {step!r}")
         return [row for row in self.phase_schedule() if row["step"] <= at][-1]
+
+
+PHASE_KEYS: dict[str, tuple[str, str]] = {
+    "mine_count": ("mines", "count"),
+    "fruit_count": ("fruit", "count"),
+    "life_bonus": ("fruit", "life_bonus"),
+    "lifespan": ("robots", "lifespan"),
+    "max_age": ("robots", "max_age"),
+    "ageing": ("robots", "ageing"),
+    "speed_limit": ("robots", "speed_limit"),
+    "reproduction": ("evolution", "reproduction"),
+    "mutation_rate": ("evolution", "mutation_rate"),
+    "mutation_sigma": ("evolution", "mutation_sigma"),
+}
+"""Settings a ``[[phases]]`` entry may change: schedule key -> (table, key) in the file."""
 
 
 class _InconsistentError(ValueError):

@@ -28,6 +28,8 @@ from evosim.kernels.layout import (
     MINE_COUNT,
     NEXT_ID,
     NEXT_LINEAGE,
+    NURSERY_HEAD,
+    NURSERY_SIZE,
     STEP,
 )
 from evosim.scenario import Scenario
@@ -55,9 +57,10 @@ def _count(sc: Scenario, s: WorldState) -> Bounds:
 
 
 def _genome(sc: Scenario, s: WorldState) -> Bounds:
-    # Brain genes: any finite value; the speed gene (last) in [0, speed_limit] as float32.
+    # Brain genes: any finite value; the speed gene (last) in [0, the highest speed
+    # limit of any phase], as float32.
     G = s.genome.shape[1]
-    top = np.nextafter(np.float32(sc.robots.speed_limit), np.float32(np.inf))
+    top = np.nextafter(np.float32(sc.speed_cap), np.float32(np.inf))
     lo = np.full(G, -np.inf)
     hi = np.full(G, np.inf)
     lo[-1], hi[-1] = 0.0, float(top)
@@ -71,7 +74,14 @@ def _clock(sc: Scenario, s: WorldState) -> Bounds:
     hi[MINE_COUNT] = s.mine_xy.shape[0]
     hi[FRUIT_COUNT] = s.fruit_xy.shape[0]
     hi[NEXT_LINEAGE] = s.clock[NEXT_ID]  # every random robot takes an id and a lineage
+    K = s.nursery_parent.shape[0]
+    hi[NURSERY_HEAD] = max(K - 1, 0)  # the ring's oldest entry
+    hi[NURSERY_SIZE] = K
     return lo, hi
+
+
+def _slot(sc: Scenario, s: WorldState) -> Bounds:
+    return 0, s.robot_xy.shape[0] - 1
 
 
 def _below(index: int, lo: int = 0) -> Callable[[Scenario, WorldState], Bounds]:
@@ -93,6 +103,11 @@ VALUE_BOUNDS: dict[str, Callable[[Scenario, WorldState], Bounds] | None] = {
     "mine_xy": _arena,
     "mine_heading": _heading,
     "fruit_xy": _arena,
+    "nursery_genome": _genome,
+    "nursery_parent": _below(NEXT_ID, lo=-1),
+    "nursery_parent_slot": _slot,  # the kernels index robot arrays with it
+    "nursery_lineage": _below(NEXT_LINEAGE),
+    "nursery_generation": _count,
     "clock": _clock,
     "rng_key": None,  # any 64-bit key
     "counters": _count,
@@ -103,7 +118,8 @@ VALUE_BOUNDS: dict[str, Callable[[Scenario, WorldState], Bounds] | None] = {
 
 ELEMENT_NAMES: dict[str, dict[int, str]] = {
     "clock": {STEP: "step", MINE_COUNT: "mine count", FRUIT_COUNT: "fruit count",
-              NEXT_ID: "next id", NEXT_LINEAGE: "next lineage"},
+              NEXT_ID: "next id", NEXT_LINEAGE: "next lineage", NURSERY_HEAD: "nursery head",
+              NURSERY_SIZE: "nursery size"},
     "counters": dict(enumerate(COUNTER_NAMES)),
 }
 """Names of the entries of small bookkeeping arrays, for error messages."""

@@ -13,6 +13,7 @@ from evosim.kernels.layout import (
     MINE_COUNT,
     NEXT_ID,
     NEXT_LINEAGE,
+    NURSERY_SIZE,
     STEP,
 )
 from evosim.scenario import Scenario
@@ -44,7 +45,13 @@ class WorldState(NamedTuple):
     mine_xy: np.ndarray  # float64 [M, 2]
     mine_heading: np.ndarray  # float64 [M] drift direction (moving mines)
     fruit_xy: np.ndarray  # float64 [F, 2]
-    clock: np.ndarray  # int64 [5] step, mine count, fruit count, next id, next lineage
+    nursery_genome: np.ndarray  # float32 [K, G] offspring waiting for a freed slot (a ring)
+    nursery_parent: np.ndarray  # int64 [K] the parent's robot id
+    nursery_parent_slot: np.ndarray  # int64 [K] the parent's slot when it ate
+    nursery_lineage: np.ndarray  # int64 [K]
+    nursery_generation: np.ndarray  # int64 [K]
+    clock: np.ndarray  # int64 [7] step, mine count, fruit count, next id, next lineage,
+    #                    nursery head, nursery size (see kernels/layout.py)
     rng_key: np.ndarray  # uint64 [1] the world's RNG key (draws hash key, step, slot)
     counters: np.ndarray  # int64 [6] events since step 0, see COUNTER_NAMES
 
@@ -72,6 +79,11 @@ class WorldState(NamedTuple):
         return int(self.clock[NEXT_LINEAGE])
 
     @property
+    def nursery_size(self) -> int:
+        """Offspring waiting for a slot freed by a death."""
+        return int(self.clock[NURSERY_SIZE])
+
+    @property
     def speed_gene(self) -> np.ndarray:
         """float32 [N]: each robot's max-speed gene (units per step)."""
         return self.genome[:, -1]
@@ -83,6 +95,7 @@ class WorldState(NamedTuple):
         M = scenario.mine_capacity
         F = scenario.fruit_capacity
         G = scenario.genome_length
+        K = scenario.evolution.nursery
 
         def ints(n: int) -> np.ndarray:
             return np.zeros(n, np.int64)
@@ -101,6 +114,11 @@ class WorldState(NamedTuple):
             mine_xy=np.zeros((M, 2), POSITION_DTYPE),
             mine_heading=np.zeros(M, POSITION_DTYPE),
             fruit_xy=np.zeros((F, 2), POSITION_DTYPE),
+            nursery_genome=np.zeros((K, G), GENOME_DTYPE),
+            nursery_parent=ints(K),
+            nursery_parent_slot=ints(K),
+            nursery_lineage=ints(K),
+            nursery_generation=ints(K),
             clock=ints(CLOCK_SIZE),
             rng_key=np.zeros(1, np.uint64),
             counters=ints(len(COUNTER_NAMES)),

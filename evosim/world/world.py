@@ -12,23 +12,22 @@ import numpy as np
 
 from evosim import limits
 from evosim._atomic import atomic_write_with
+from evosim._version import __version__
 from evosim.errors import CheckpointError, EvosimError
+from evosim.kernels.brain import decide_all
 from evosim.kernels.layout import COUNTER_NAMES, STEP
 from evosim.kernels.params import Params, Schedule, Scratch
-from evosim.kernels.step import decide_all, init_world, observe_all, run_steps
+from evosim.kernels.placement import init_world
+from evosim.kernels.step import run_steps
+from evosim.kernels.vision import observe_all
 from evosim.scenario import CHANNELS, Scenario, scenario_from_dict
 from evosim.world import checks
+from evosim.world.brainfile import seed_genomes
 from evosim.world.state import WorldState
 
 CHECKPOINT_FORMAT = "evosim-checkpoint"
-CHECKPOINT_SCHEMA = 1
+CHECKPOINT_SCHEMA = 2  # 2: the nursery (no birth replaces a living robot)
 MAX_CELLS = limits.MAX_GRID_CELLS  # grid cells at most (memory), the cell side grows beyond
-
-
-def _version() -> str:
-    from evosim import __version__
-
-    return __version__
 
 
 def seed_key(seed: int) -> np.uint64:
@@ -64,12 +63,11 @@ def make_params(scenario: Scenario) -> Params:
         robot_radius=float(sc.robots.radius),
         mine_radius=float(sc.mines.radius),
         fruit_radius=float(sc.fruit.radius),
-        lifespan=int(sc.robots.lifespan),
         max_life=int(sc.robots.max_life),
         max_turn=math.radians(sc.robots.max_turn_degrees),
         speed_init_min=float(sc.robots.speed_init_min),
         speed_init_max=float(sc.robots.speed_init_max),
-        speed_limit=float(sc.robots.speed_limit),
+        speed_cap=float(sc.speed_cap),
         mine_speed=float(sc.mines.speed),
         rays=int(sc.vision.rays),
         fov=math.radians(sc.vision.fov_degrees),
@@ -77,12 +75,10 @@ def make_params(scenario: Scenario) -> Params:
         obs_mine=slot("mine"),
         obs_fruit=slot("fruit"),
         obs_robot=slot("robot"),
-        obs_wall=slot("wall"),
+        obs_edge=slot("edge"),
         n_channels=len(chans),
         hidden=int(sc.brain.hidden),
         init_std=float(sc.brain.init_std),
-        reproduction=bool(sc.evolution.reproduction),
-        newborn_random=sc.evolution.newborn_slot == "random",
         respawn_same=sc.evolution.respawn == "same_genome",
         offspring_distance=float(sc.evolution.offspring_distance),
         cell=float(cell),
@@ -102,6 +98,11 @@ def make_schedule(scenario: Scenario) -> Schedule:
         mine_count=col("mine_count", np.int64),
         fruit_count=col("fruit_count", np.int64),
         life_bonus=col("life_bonus", np.int64),
+        lifespan=col("lifespan", np.int64),
+        max_age=col("max_age", np.int64),
+        ageing=col("ageing", np.bool_),
+        reproduction=col("reproduction", np.bool_),
+        speed_limit=col("speed_limit", np.float64),
         mutation_rate=col("mutation_rate", np.float64),
         mutation_sigma=col("mutation_sigma", np.float64),
     )
@@ -141,7 +142,6 @@ def make_scratch(scenario: Scenario, params: Params) -> Scratch:
         cursor=np.zeros(cells, np.int64),
         dead=np.zeros(N, np.uint8),
         ate=np.zeros(N, np.uint8),
-        newborn=np.zeros(N, np.uint8),
         taken=np.zeros(max(F, 1), np.uint8),
         placed=np.zeros(N, np.int64),
         moved=np.zeros(max(F, 1), np.int64),
@@ -164,9 +164,7 @@ class World:
         init_world(self._arrays, self._params, self._schedule, self._scratch)
         # [evolution] seed_brain: the population starts as mutated copies of a brain file.
         if scenario.evolution.seed_brain is not None:
-            from evosim.torch import seed_genomes  # optional dependency, only when asked
-
-            self.set_genomes(seed_genomes(scenario, self.seed))
+            self.set_genomes(seed_genomes(scenario, self._arrays.rng_key[0]))
 
     def _setup(self, scenario: Scenario, seed: int, arrays: WorldState) -> None:
         self.scenario = scenario
@@ -189,7 +187,7 @@ class World:
     def set_genomes(self, genomes: np.ndarray) -> None:
         """Replace every robot's genome (float32 [N, G]); positions and life stay.
 
-        The max-speed gene (last column) is clipped to [0, speed_limit].
+        The max-speed gene (last column) is clipped to [0, speed limit in force].
         """
         g = np.asarray(genomes)
         want = self._arrays.genome.shape
@@ -198,8 +196,15 @@ class World:
         if not np.isfinite(g).all():
             raise EvosimError("genomes: expected finite numbers")
         self._arrays.genome[:] = g.astype(self._arrays.genome.dtype)
-        np.clip(self._arrays.genome[:, -1], 0.0, self.scenario.robots.speed_limit,
+        limit = self.scenario.settings_at(self.step_count)["speed_limit"]
+        np.clip(self._arrays.genome[:, -1], 0.0, limit,
                 out=self._arrays.genome[:, -1])
+
+    def writable_state(self) -> WorldState:
+        """The live state arrays, writable: for tests and tools that set up a situation
+        (a robot placed beside a mine, say). Writing them bypasses every check; the
+        world steps on from whatever they hold."""
+        return self._arrays
 
     # ------------------------------------------------------------ reading
 
@@ -230,8 +235,9 @@ class World:
 
     @property
     def counters(self) -> dict[str, int]:
-        """Events since step 0: fruit_eaten, mine_deaths, age_deaths, births,
-        random_spawns, displaced."""
+        """Events since step 0: fruit_eaten, mine_deaths, age_deaths, births (offspring
+        that took a freed slot), random_spawns, offspring_dropped (pushed out of a
+        full nursery)."""
         return {name: int(v) for name, v in zip(COUNTER_NAMES, self._view.counters, strict=True)}
 
     def __repr__(self) -> str:
@@ -245,7 +251,7 @@ class World:
         return {
             "format": CHECKPOINT_FORMAT,
             "schema": CHECKPOINT_SCHEMA,
-            "evosim_version": _version(),
+            "evosim_version": __version__,
             "scenario": self.scenario.model_dump(mode="json"),
             "seed": self.seed,
             "step": self.step_count,

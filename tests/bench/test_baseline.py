@@ -12,7 +12,7 @@ from tests.conftest import small_scenario
 
 
 @pytest.mark.parametrize(
-    "channels", [["mine", "fruit"], ["mine", "fruit", "robot", "wall"], ["robot", "wall"]]
+    "channels", [["mine", "fruit"], ["mine", "fruit", "robot", "edge"], ["robot", "edge"]]
 )
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_baseline_observations_and_actions_equal_the_engine(channels, seed):

@@ -107,7 +107,7 @@ def test_plot_writes_pngs(finished_run, tmp_path):
     [
         (["evolve", "classic"], "expected SCENARIO and --steps"),
         (["evolve", "--resume", "nowhere"], "no such run folder"),
-        (["evolve", "--resume", ".", "--steps", "5"], "drop --steps"),
+        (["evolve", "--resume", ".", "--out", "x"], "drop --out"),
         (["evolve", "classic", "--steps", "5", "--workers", "0"], "--workers"),
         (["evaluate", "missing.npz"], "no such checkpoint file"),
         (["evaluate", "x.npz", "--seeds", "0"], "--seeds"),

@@ -16,7 +16,8 @@ PHASES = [
 
 def test_settings_at_is_the_last_phase_started():
     scenario = small_scenario(phases=PHASES)
-    base = {"mine_count": 30, "fruit_count": 30, "life_bonus": 600,
+    base = {"mine_count": 30, "fruit_count": 30, "life_bonus": 600, "lifespan": 1000,
+            "max_age": 2000, "ageing": True, "speed_limit": 4.5, "reproduction": True,
             "mutation_rate": 1.0, "mutation_sigma": 0.15}
     first = {**base, "fruit_count": 10}
     second = {**first, "mine_count": 40, "mutation_sigma": 0.05}
@@ -40,6 +41,21 @@ def test_evaluation_scenario_freezes_the_active_phase():
     assert frozen.evolution.respawn == "same_genome"
     early = evaluation_scenario(scenario, 150)
     assert early.mines.count == 30 and early.fruit.count == 10
+
+
+def test_phases_set_lifespan_ageing_reproduction_and_speed_limit():
+    scenario = small_scenario(phases=[
+        {"step": 10, "robots": {"lifespan": 500, "ageing": False, "max_age": 0,
+                                "speed_limit": 1.5},
+         "fruit": {"life_bonus": 100}, "evolution": {"reproduction": False}},
+    ])
+    frozen = scenario.frozen_at(10)
+    assert frozen.phases == ()
+    assert (frozen.robots.lifespan, frozen.robots.ageing, frozen.robots.max_age) == (500, False, 0)
+    assert frozen.robots.speed_limit == 1.5 and frozen.robots.speed_init_max == 1.5
+    assert frozen.fruit.life_bonus == 100 and frozen.evolution.reproduction is False
+    assert scenario.frozen_at(9).robots.lifespan == 1000
+    assert scenario.speed_cap == 4.5
 
 
 def test_evaluation_scenario_drops_seed_brain():

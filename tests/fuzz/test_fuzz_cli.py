@@ -9,8 +9,6 @@ traceback, one line on error, in bounded time.
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -75,12 +73,10 @@ def workdir(tmp_path_factory):
 def stubbed(monkeypatch):
     """Replace the long-running work of valid commands with a marker."""
     reached: list[str] = []
+    import evosim.commands.evolve as evolve
+    import evosim.commands.record as record
     import evosim.evolve.evaluate as evaluate
-    import evosim.evolve.run as run
-    import evosim.record  # noqa: F401 - loads the module patched below
     from evosim.record.writer import check_video_path, check_video_size
-
-    record = sys.modules["evosim.record.record"]
 
     def fake_record(worlds, out, steps, size=(1280, 720), **_):
         out = check_video_path(out)  # the real checks on the output, not the encoding
@@ -88,7 +84,7 @@ def stubbed(monkeypatch):
         reached.append("record")
         return out
 
-    monkeypatch.setattr(run, "_execute", lambda *a, **k: reached.append("evolve") or 0)
+    monkeypatch.setattr(evolve, "_execute", lambda *a, **k: reached.append("evolve") or 0)
     monkeypatch.setattr(evaluate, "measure", lambda *a, **k: reached.append("evaluate") or
                         dict.fromkeys(evaluate.KEYS, 0.0))
     monkeypatch.setattr(record, "record", fake_record)

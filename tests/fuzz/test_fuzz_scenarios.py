@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from evosim import ScenarioError, World, limits, load_scenario
 from evosim.errors import EvosimError
-from evosim.scenario import SCENARIO_DIR, Scenario, scenario_from_dict
+from evosim.scenario import CHANNELS, SCENARIO_DIR, Scenario, scenario_from_dict
 from tests.fuzz.helpers import examples
 
 # Values that broke or nearly broke the kernels in the past, and their neighbours.
@@ -49,7 +49,7 @@ def plausible(base: object) -> st.SearchStrategy:
         return st.one_of(st.floats(0.0, 2 * base + 1.0),
                          st.sampled_from([0.0, 0.01, base * 0.5, base * 10]))
     if isinstance(base, list):
-        return st.lists(st.sampled_from(["mine", "fruit", "robot", "wall"]), min_size=1,
+        return st.lists(st.sampled_from(CHANNELS), min_size=1,
                         max_size=4, unique=True)
     return st.just(base)
 

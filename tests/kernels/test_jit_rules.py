@@ -43,7 +43,7 @@ _PROBE = """
 from numba.core.runtime import rtsys
 from evosim import World, load_scenario
 from tests.conftest import small_scenario
-w = World(small_scenario(vision={"channels": ["mine", "fruit", "robot", "wall"]},
+w = World(small_scenario(vision={"channels": ["mine", "fruit", "robot", "edge"]},
                          mines={"speed": 1.0}), seed=0)
 w.step(5)
 counts = []

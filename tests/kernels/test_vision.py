@@ -16,9 +16,9 @@ SLOW_OR_FILTERED = [HealthCheck.too_slow, HealthCheck.filter_too_much]
 
 CHANNEL_SETS = [
     ["mine", "fruit"],
-    ["mine", "fruit", "robot", "wall"],
+    ["mine", "fruit", "robot", "edge"],
     ["robot"],
-    ["wall", "fruit"],
+    ["edge", "fruit"],
     ["mine"],
 ]
 
@@ -46,7 +46,7 @@ def layouts(draw):
     except ScenarioError:  # too many mines for free places: not a world
         assume(False)
     world = World(scenario, seed=draw(st.integers(0, 2**32)))
-    s = world._arrays
+    s = world.writable_state()
     r = scenario.robots.radius
 
     def points(n, margin):
@@ -97,7 +97,7 @@ def test_closer_things_give_stronger_signals():
         vision={"rays": 1, "range": 100.0, "channels": ["mine"]},
     )
     world = World(scenario, seed=0)
-    s = world._arrays
+    s = world.writable_state()
     s.robot_xy[0] = (100.0, 300.0)
     s.robot_heading[0] = 0.0
     readings = []
@@ -116,7 +116,7 @@ def test_nearest_hit_occludes_what_is_behind():
         vision={"rays": 3, "fov_degrees": 60.0, "range": 150.0, "channels": ["mine", "fruit"]},
     )
     world = World(scenario, seed=0)
-    s = world._arrays
+    s = world.writable_state()
     s.robot_xy[0] = (100.0, 300.0)
     s.robot_heading[0] = 0.0
     s.fruit_xy[0] = (140.0, 300.0)  # in front

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from evosim import World, load_scenario
+from evosim.bench.media import bench_record
 from evosim.cli import main
-from evosim.record import VideoWriter, bench_record, record
+from evosim.record import VideoWriter, record
 
 
 def _frames(path) -> np.ndarray:
@@ -102,7 +103,7 @@ def test_gif_without_fixed_palette(tmp_path) -> None:
 
 def test_fixed_palette_keeps_the_drawn_colours(tmp_path) -> None:
     """Mines stay pure red and fruit pure green through the gif palette."""
-    from evosim.render.draw import FRUIT, MINE
+    from evosim.render.drawing import FRUIT, MINE
 
     out = tmp_path / "c.gif"
     record(World(load_scenario("classic"), seed=0), out, steps=1, size=(400, 300),
@@ -116,7 +117,7 @@ def test_vs_random_ignores_the_scenarios_seed_brain(tmp_path) -> None:
     """The "random" side has random brains even when the checkpoint's scenario
     starts from a seed brain, and neither side needs the brain file."""
     pytest.importorskip("torch")
-    from evosim.record.record import build_worlds
+    from evosim.commands.record import build_worlds
     from evosim.scenario import scenario_from_dict
     from evosim.torch import policy_module, save_brain
 

@@ -9,8 +9,9 @@ import pygame
 import pytest
 
 from evosim import World, load_scenario
-from evosim.render import DrawOptions, Transform, bench_draw, draw, lineage_colour
-from evosim.render.draw import FRUIT, MINE
+from evosim.bench.media import bench_draw
+from evosim.render import DrawOptions, Transform, draw, lineage_colour
+from evosim.render.drawing import FRUIT, MINE
 from tests.conftest import small_scenario
 
 
@@ -77,7 +78,7 @@ def test_rays_show_hits_and_change_the_picture() -> None:
 
 def test_a_ray_ends_where_it_hits() -> None:
     """Ray k ends at distance (1 - v) * range on the channel that saw v, else at range."""
-    from evosim.render.draw import _ray_segments
+    from evosim.render.drawing import _ray_segments
 
     sc = load_scenario("classic")
     world = World(sc, seed=0)

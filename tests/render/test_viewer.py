@@ -7,6 +7,7 @@ import pygame
 import pytest
 
 from evosim import World, load_scenario
+from evosim.record.writer import VideoWriter
 from evosim.render import Viewer
 
 
@@ -82,7 +83,7 @@ def test_viewer_records_while_running(tmp_path) -> None:
     import imageio_ffmpeg
 
     world = World(load_scenario("classic"), seed=0)
-    viewer = Viewer(world, size=(320, 240), fps=0, out_dir=tmp_path)
+    viewer = Viewer(world, size=(320, 240), fps=0, out_dir=tmp_path, writer_factory=VideoWriter)
     viewer.run(max_frames=1)
     viewer._key(pygame.K_v)
     viewer.run(max_frames=4)  # run() ends the recording when it returns
@@ -112,7 +113,8 @@ def test_screenshot_and_record_errors_are_shown_not_raised(tmp_path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     world = World(load_scenario("classic"), seed=0)
-    viewer = Viewer(world, size=(320, 240), fps=0, out_dir=blocker / "recordings")
+    viewer = Viewer(world, size=(320, 240), fps=0, out_dir=blocker / "recordings",
+                    writer_factory=VideoWriter)
     viewer.run(max_frames=1)
     viewer._key(pygame.K_s)
     assert _message(viewer).startswith("screenshot failed:")
@@ -127,10 +129,22 @@ def test_screenshot_and_record_errors_are_shown_not_raised(tmp_path) -> None:
 
 def test_recording_a_too_small_window_is_shown_not_raised(tmp_path) -> None:
     world = World(load_scenario("classic"), seed=0)
-    viewer = Viewer(world, fps=0, surface=pygame.Surface((40, 30)), out_dir=tmp_path)
+    viewer = Viewer(world, fps=0, surface=pygame.Surface((40, 30)), out_dir=tmp_path,
+                    writer_factory=VideoWriter)
     viewer.run(max_frames=1)
     viewer._key(pygame.K_v)
     assert _message(viewer).startswith("recording failed:")
     assert "--size" in _message(viewer) or "64" in _message(viewer)
+    assert viewer.run(max_frames=1) == 1
+    assert not any(tmp_path.glob("*.mp4"))
+
+
+def test_without_a_writer_factory_the_v_key_says_so(tmp_path) -> None:
+    world = World(load_scenario("classic"), seed=0)
+    viewer = Viewer(world, size=(320, 240), fps=0, out_dir=tmp_path)
+    viewer.run(max_frames=1)
+    viewer._key(pygame.K_v)
+    assert "not available" in _message(viewer)
+    assert viewer._writer is None
     assert viewer.run(max_frames=1) == 1
     assert not any(tmp_path.glob("*.mp4"))

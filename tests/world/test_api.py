@@ -34,9 +34,9 @@ def test_state_observations_actions_counters_shapes():
 
 
 def test_observation_channels_follow_canonical_order():
-    scenario = small_scenario(vision={"channels": ["wall", "robot", "mine"]})
+    scenario = small_scenario(vision={"channels": ["edge", "robot", "mine"]})
     world = World(scenario, seed=0)
-    assert world.observation_channels == ("mine", "robot", "wall")
+    assert world.observation_channels == ("mine", "robot", "edge")
     assert world.observations().shape[2] == 3
 
 

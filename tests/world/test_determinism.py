@@ -48,7 +48,7 @@ def test_different_seeds_differ():
 
 
 def test_step_n_equals_n_single_steps():
-    scenario = small_scenario(vision={"channels": ["mine", "fruit", "robot", "wall"]},
+    scenario = small_scenario(vision={"channels": ["mine", "fruit", "robot", "edge"]},
                               mines={"speed": 1.0})
     a = World(scenario, seed=11)
     b = World(scenario, seed=11)
@@ -124,7 +124,7 @@ def test_corrupt_and_foreign_checkpoints_are_clear_errors(tmp_path):
     ("seed", "x", "seed: expected an integer"),
     ("seed", -5, "seed: expected an integer"),
     ("step", 7, "does not match the state's step"),
-    ("schema", 99, "schema: expected 1"),
+    ("schema", 99, "schema: expected 2"),
     ("format", "other", "not an evosim checkpoint"),
 ])
 def test_checkpoint_metadata_is_validated(tmp_path, key, value, needle):

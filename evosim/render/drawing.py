@@ -14,7 +14,6 @@ the usual maths orientation, which changes nothing about the behaviour).
 from __future__ import annotations
 
 import colorsys
-import time
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -42,13 +41,13 @@ RAY_HIT: dict[str, Colour] = {
     "mine": (150, 45, 45),
     "fruit": (40, 140, 60),
     "robot": (70, 110, 170),
-    "wall": (120, 120, 130),
+    "edge": (120, 120, 130),
 }
 HIT_DOT: dict[str, Colour] = {
     "mine": (255, 80, 70),
     "fruit": (110, 255, 130),
     "robot": (120, 180, 255),
-    "wall": (200, 200, 210),
+    "edge": (200, 200, 210),
 }
 
 
@@ -200,7 +199,7 @@ def draw(state: WorldState, surface: pygame.Surface, options: DrawOptions,
     Mines are red discs, fruit green discs, robots triangles pointing along
     their heading in their lineage's colour. With ``options.show_rays`` each
     robot's rays are drawn: grey where they see nothing, coloured by what they
-    hit (red mine, green fruit, blue robot, grey wall) up to a dot at the hit
+    hit (red mine, green fruit, blue robot, grey edge) up to a dot at the hit
     point. ``observations`` (float32 [N, rays, channels], from
     ``World.observations()``) gives the hits; without it rays are drawn to full
     range. Only reads ``state``. Returns the world-to-pixel transform used.
@@ -316,28 +315,3 @@ def draw_panel(surface: pygame.Surface, lines: list[str], topleft: tuple[int, in
         surface.blit(r, (topleft[0] + pad, y))
         y += r.get_height()
     return pygame.Rect(topleft, (width, height))
-
-
-# ---------------------------------------------------------------- speed
-
-
-def bench_draw(frames: int = 300, size: tuple[int, int] = (1280, 720), rays: bool = True,
-               scenario: str = "classic", seed: int = 0, warm_steps: int = 300) -> float:
-    """Frames per second of :func:`draw` off-screen (world state fixed, rays on).
-
-    The default is the classic world (50 robots, 16 rays each) at 1280x720.
-    """
-    from evosim.scenario import load_scenario
-    from evosim.world import World
-
-    sc = load_scenario(scenario)
-    world = World(sc, seed=seed)
-    world.step(warm_steps)
-    obs = world.observations()
-    options = DrawOptions.from_scenario(sc, show_rays=rays)
-    surface = pygame.Surface(size)
-    draw(world.state, surface, options, obs)
-    start = time.perf_counter()
-    for _ in range(frames):
-        draw(world.state, surface, options, obs)
-    return frames / (time.perf_counter() - start)

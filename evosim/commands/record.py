@@ -1,0 +1,64 @@
+"""``evosim record``: a scenario or checkpoint to a video file, with a summary line."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from evosim.record.record import RECORDINGS, clip_counts, record, short_seed, vs_size
+from evosim.record.writer import RecordError
+from evosim.render.source import is_checkpoint, resolve_source, without_seed_brain
+from evosim.world import World
+
+
+def build_worlds(source: str, seed: int | None, vs: str | None
+                 ) -> tuple[list[World], list[str], str]:
+    """The worlds to record, their labels and a name for the default file."""
+    if vs is not None:
+        if not is_checkpoint(source):
+            raise RecordError(f"{source}: --vs {vs}: expected a checkpoint (.npz) whose "
+                              "robots to compare, e.g. runs/classic-seed0/world-000/final.npz")
+        evolved_from = World.load(source)
+        # Both sides: a fresh world of the same scenario and seed (same mines,
+        # fruit and starting places); one keeps its random brains, the other
+        # gets the checkpoint's genomes. Without the scenario's seed_brain, or
+        # the "random" side would be copies of that brain (and need its file).
+        # Phases are frozen at the checkpoint's step: both sides live in the
+        # conditions the robots evolved in (genesis' fruit, limits), not day one.
+        step = evolved_from.step_count
+        sc = without_seed_brain(evolved_from.scenario.frozen_at(step))
+        seed = 0 if seed is None else seed
+        random_world = World(sc, seed=seed)
+        evolved = World(sc, seed=seed)
+        evolved.set_genomes(evolved_from.state.genome)
+        labels = ["random robots", f"evolved robots ({step:,} steps of evolution)"]
+        return [random_world, evolved], labels, f"{sc.name}-s{seed}-vs-{vs}"
+    src = resolve_source(source, seed, seed_hint="drop --seed, or use --vs random")
+    world = src.world()
+    name = f"{world.scenario.name}-{short_seed(source, world.seed)}"
+    if src.is_checkpoint:
+        label = f"{world.scenario.name}  seed {world.seed}  (from {Path(source).name})"
+        return [world], [label], f"{name}-step{world.step_count}"
+    return [world], [f"{world.scenario.name}  seed {world.seed}"], name
+
+
+def record_command(args: argparse.Namespace) -> int:
+    worlds, labels, name = build_worlds(args.source, args.seed, args.vs)
+    start = [wd.counters for wd in worlds]
+    out = args.out if args.out is not None else RECORDINGS / f"{name}.mp4"
+    if out.exists() and not out.is_dir() and not getattr(args, "force", False):
+        raise RecordError(f"{out}: exists; choose another --out, or pass --force to replace it")
+    if args.size is None:
+        args.size = vs_size(worlds[0]) if args.vs else (1280, 720)
+    path = record(worlds, out, steps=args.steps, steps_per_frame=args.steps_per_frame,
+                  size=args.size, fps=args.fps, fov=args.fov, labels=labels,
+                  progress=not args.quiet)
+    frames = math.ceil(args.steps / args.steps_per_frame)
+    for label, wd, since in zip(labels, worlds, start, strict=True):
+        c = clip_counts(wd, since)
+        print(f"{label}: step {wd.step_count:,}; in the clip: fruit {c['fruit_eaten']:,}, "
+              f"mine deaths {c['mine_deaths']:,}, births {c['births']:,}")
+    print(f"wrote {path} ({frames} frames, {args.size[0]}x{args.size[1]}, "
+          f"{args.fps:g} fps, {frames / args.fps:.1f} s)")
+    return 0

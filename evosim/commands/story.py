@@ -1,0 +1,25 @@
+"""``evosim story``: where each stage of the story begins, per world, as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from evosim.evolve.story import STAGES, run_story
+
+
+def story_command(args: argparse.Namespace) -> int:
+    """Stage start steps per world; ``--json`` for the raw result."""
+    result = run_story(args.run_dir)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{'world':>5}  " + "  ".join(f"{name:>9}" for name in STAGES) + "  in order")
+    for entry in result["worlds"]:
+        cells = ["-" if entry["stages"][name] is None else f"{entry['stages'][name]:,}"
+                 for name in STAGES]
+        print(f"{entry['world']:>5}  " + "  ".join(f"{c:>9}" for c in cells)
+              + f"  {'yes' if entry['in_order'] else 'no'}")
+    told = sum(entry["in_order"] for entry in result["worlds"])
+    print(f"{told} of {len(result['worlds'])} world(s) show all four stages in order")
+    return 0

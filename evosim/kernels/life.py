@@ -1,0 +1,235 @@
+"""Life: contacts and the two ways to die, mutation, the nursery and births."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from evosim.kernels._jit import inlined, kernel
+from evosim.kernels.grid import cell_box
+from evosim.kernels.layout import (
+    AGE_DEATHS,
+    ALIVE,
+    BIRTHS,
+    DIED_AGE,
+    DIED_MINE,
+    FRUIT_EATEN,
+    MINE_DEATHS,
+    NEXT_ID,
+    NURSERY_HEAD,
+    NURSERY_SIZE,
+    OFFSPRING_DROPPED,
+    RANDOM_SPAWNS,
+    S_MUTATE,
+    S_MUTATE_NOISE,
+    S_OFFSPRING_POS,
+    S_SPAWN_HEADING,
+    TWO_PI,
+)
+from evosim.kernels.placement import grid_clear, random_robot_spot, robot_spot_free, spawn_robot
+from evosim.kernels.rng import base_normal_pair, base_uniform, stream_base, uniform
+
+OFFSPRING_TRIES = 8  # tries for a free place beside the parent before a random one
+
+
+@inlined
+def _first_fruit(x, y, fruit_xy, start, items, taken, p):
+    """Lowest-index untaken active fruit touching a robot at (x, y), or -1."""
+    reach = p.robot_radius + p.fruit_radius
+    r2 = reach * reach
+    best = -1
+    cx0, cx1, cy0, cy1 = cell_box(x - reach, x + reach, y - reach,
+                                  y + reach, p.cell, p.ncx, p.ncy)
+    for cy in range(cy0, cy1 + 1):
+        for cx in range(cx0, cx1 + 1):
+            c = cy * p.ncx + cx
+            for q in range(start[c], start[c + 1]):
+                f = items[q]
+                if taken[f] or (best >= 0 and f > best):
+                    continue
+                dx = fruit_xy[f, 0] - x
+                dy = fruit_xy[f, 1] - y
+                if dx * dx + dy * dy < r2:
+                    best = f
+    return best
+
+
+@inlined
+def contacts_all(bonus, ageing, max_age, s, p, work):
+    """Life and contacts, in slot order: a mine kills; else the first fruit touched
+    is eaten (life + bonus, capped at max_life). With ``ageing``, life runs down
+    by one per tick and a robot dies of age when it reaches 0 or when its age
+    reaches ``max_age`` (0: no maximum). These are the only two ways to die."""
+    robot_xy = s.robot_xy
+    life = s.robot_life
+    age = s.robot_age
+    fruit_count = s.robot_fruit
+    counters = s.counters
+    mine_xy = s.mine_xy
+    fruit_xy = s.fruit_xy
+    mine_start = work.mine_start
+    mine_items = work.mine_items
+    fruit_start = work.fruit_start
+    fruit_items = work.fruit_items
+    taken = work.taken
+    dead = work.dead
+    ate = work.ate
+    for f in range(taken.shape[0]):
+        taken[f] = 0
+    mine_reach = p.robot_radius + p.mine_radius
+    for i in range(robot_xy.shape[0]):
+        dead[i] = ALIVE
+        ate[i] = 0
+        if ageing:
+            life[i] -= 1
+        age[i] += 1
+        x = robot_xy[i, 0]
+        y = robot_xy[i, 1]
+        if not grid_clear(x, y, mine_reach, mine_reach, mine_xy, mine_start, mine_items, -1, p):
+            dead[i] = DIED_MINE
+            life[i] = 0
+            counters[MINE_DEATHS] += 1
+            continue
+        f = _first_fruit(x, y, fruit_xy, fruit_start, fruit_items, taken, p)
+        if f >= 0:
+            taken[f] = 1
+            ate[i] = 1
+            fruit_count[i] += 1
+            counters[FRUIT_EATEN] += 1
+            life[i] = min(life[i] + bonus, p.max_life)
+        if ageing and (life[i] <= 0 or (max_age > 0 and age[i] >= max_age)):
+            dead[i] = DIED_AGE
+            life[i] = 0
+            counters[AGE_DEATHS] += 1
+
+
+@kernel
+def mutate_genome(src, dst, rate, sigma, limit, key, step, slot):
+    """The one mutation operator: ``dst`` = ``src`` plus Gaussian noise.
+
+    Each gene gets N(0, sigma) noise with probability ``rate`` (every gene when
+    ``rate`` >= 1); the last gene, the max-speed gene, is then clipped to
+    [0, ``limit``]. Draws come from the streams (key, step, S_MUTATE_NOISE / S_MUTATE,
+    slot); src and dst are float32 [G] rows and may not overlap.
+    """
+    G = src.shape[0]
+    noise = stream_base(key, step, S_MUTATE_NOISE, slot)
+    coin = stream_base(key, step, S_MUTATE, slot)
+    z1 = 0.0
+    d = 0
+    for q in range(G):
+        # Normals come in pairs: gene 2m takes the first, 2m+1 the second.
+        if q % 2 == 0:
+            z0, z1, d = base_normal_pair(noise, d)
+            z = z0
+        else:
+            z = z1
+        v = np.float64(src[q])
+        if rate >= 1.0 or base_uniform(coin, q) < rate:
+            v += sigma * z
+        if q == G - 1:
+            v = min(max(v, 0.0), limit)
+        dst[q] = np.float32(v)
+
+
+@kernel
+def conceive(parent, rate, sigma, limit, key, step, s):
+    """A fruit eater's mutated copy joins the nursery, a bounded queue of offspring
+    waiting for a free slot. When the nursery is full the oldest waiting offspring
+    makes room (counted in ``offspring_dropped``); a nursery of size 0 drops every
+    offspring that finds no slot in its own step."""
+    K = s.nursery_genome.shape[0]
+    if K == 0:
+        s.counters[OFFSPRING_DROPPED] += 1
+        return
+    head = s.clock[NURSERY_HEAD]
+    size = s.clock[NURSERY_SIZE]
+    if size == K:
+        head = (head + 1) % K
+        size -= 1
+        s.counters[OFFSPRING_DROPPED] += 1
+    q = (head + size) % K
+    mutate_genome(s.genome[parent], s.nursery_genome[q], rate, sigma, limit, key, step, parent)
+    s.nursery_parent[q] = s.robot_id[parent]
+    s.nursery_parent_slot[q] = parent
+    s.nursery_lineage[q] = s.robot_lineage[parent]
+    s.nursery_generation[q] = s.robot_generation[parent] + 1
+    s.clock[NURSERY_HEAD] = head
+    s.clock[NURSERY_SIZE] = size + 1
+
+
+@kernel
+def give_birth(j, lifespan, key, step, s, p, work):
+    """Slot j, freed by a death this tick, takes the oldest waiting offspring.
+
+    It is placed near its parent when the parent is still alive (the parent's
+    slot still holds the parent's id and it did not die this tick), else at a
+    random free place.
+    """
+    K = s.nursery_genome.shape[0]
+    q = s.clock[NURSERY_HEAD]
+    s.clock[NURSERY_HEAD] = (q + 1) % K
+    s.clock[NURSERY_SIZE] -= 1
+    for g in range(s.genome.shape[1]):
+        s.genome[j, g] = s.nursery_genome[q, g]
+    ps = s.nursery_parent_slot[q]
+    r = p.robot_radius
+    placed = False
+    if s.robot_id[ps] == s.nursery_parent[q] and work.dead[ps] == ALIVE:
+        px = s.robot_xy[ps, 0]
+        py = s.robot_xy[ps, 1]
+        for a in range(OFFSPRING_TRIES):
+            ang = uniform(key, step, S_OFFSPRING_POS, j, a) * TWO_PI
+            x = min(max(px + p.offspring_distance * math.cos(ang), r), p.width - r)
+            y = min(max(py + p.offspring_distance * math.sin(ang), r), p.height - r)
+            if robot_spot_free(x, y, True, s, p, work):
+                s.robot_xy[j, 0] = x
+                s.robot_xy[j, 1] = y
+                placed = True
+                break
+    if not placed:
+        random_robot_spot(j, key, step, s, p, work)
+    s.robot_heading[j] = (uniform(key, step, S_SPAWN_HEADING, j, 0) - 0.5) * TWO_PI
+    s.robot_life[j] = lifespan
+    s.robot_age[j] = 0
+    s.robot_fruit[j] = 0
+    s.robot_generation[j] = s.nursery_generation[q]
+    s.robot_lineage[j] = s.nursery_lineage[q]
+    s.robot_parent[j] = s.nursery_parent[q]
+    s.robot_id[j] = s.clock[NEXT_ID]
+    s.clock[NEXT_ID] += 1
+
+
+@inlined
+def reproduce_all(rate, sigma, limit, key, step, s, work):
+    """Each robot that ate this tick, in slot order, puts a mutated copy into the nursery."""
+    ate = work.ate
+    for i in range(ate.shape[0]):
+        if ate[i]:
+            conceive(i, rate, sigma, limit, key, step, s)
+
+
+@inlined
+def refill_slots(lifespan, limit, key, step, s, p, work):
+    """Every slot freed by a death this tick is refilled, in slot order: by the oldest
+    waiting offspring, else by a fresh random robot (or, with same-genome respawn,
+    the slot's own genome) at a random free place. No living robot is ever replaced.
+    Returns how many were placed (their slots in ``work.placed``)."""
+    dead = work.dead
+    placed = work.placed
+    counters = s.counters
+    n_placed = 0
+    for i in range(dead.shape[0]):
+        if dead[i] == ALIVE:
+            continue
+        if s.clock[NURSERY_SIZE] > 0:
+            give_birth(i, lifespan, key, step, s, p, work)
+            counters[BIRTHS] += 1
+        else:
+            spawn_robot(i, not p.respawn_same, key, step, lifespan, limit, s, p, work)
+            counters[RANDOM_SPAWNS] += 1
+        placed[n_placed] = i
+        n_placed += 1
+    return n_placed
+

@@ -1,0 +1,57 @@
+"""Motion: robots turn and move by their actions; drifting mines bounce off the edges."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from evosim.kernels._jit import inlined, kernel
+from evosim.kernels.layout import (
+    MINE_COUNT,
+    TWO_PI,
+)
+
+
+@kernel
+def move_mines(s, p):
+    """Drifting mines bounce off the walls."""
+    r = p.mine_radius
+    for j in range(s.clock[MINE_COUNT]):
+        h = s.mine_heading[j]
+        x = s.mine_xy[j, 0] + p.mine_speed * math.cos(h)
+        y = s.mine_xy[j, 1] + p.mine_speed * math.sin(h)
+        if x < r or x > p.width - r:
+            h = math.pi - h
+            x = min(max(x, r), p.width - r)
+        if y < r or y > p.height - r:
+            h = -h
+            y = min(max(y, r), p.height - r)
+        s.mine_xy[j, 0] = x
+        s.mine_xy[j, 1] = y
+        s.mine_heading[j] = (h + math.pi) % TWO_PI - math.pi
+
+
+@inlined
+def move_all(limit, s, p, work):
+    """Turn, then move at throttle x max-speed gene (at most ``limit``); walls stop
+    the body (slide)."""
+    robot_xy = s.robot_xy
+    heading = s.robot_heading
+    genome = s.genome
+    actions = work.actions
+    speed_gene = genome.shape[1] - 1
+    r = p.robot_radius
+    for i in range(robot_xy.shape[0]):
+        h = heading[i] + np.float64(actions[i, 0]) * p.max_turn
+        if h >= math.pi:
+            h -= TWO_PI
+        elif h < -math.pi:
+            h += TWO_PI
+        heading[i] = h
+        vmax = min(max(np.float64(genome[i, speed_gene]), 0.0), limit)
+        v = np.float64(actions[i, 1]) * vmax
+        x = robot_xy[i, 0] + v * math.cos(h)
+        y = robot_xy[i, 1] + v * math.sin(h)
+        robot_xy[i, 0] = min(max(x, r), p.width - r)
+        robot_xy[i, 1] = min(max(y, r), p.height - r)

@@ -1,0 +1,34 @@
+"""The registry of object kinds and vision channels: declared once, read everywhere.
+
+The scenario model (its tables and ``vision.channels``), the kernels' channel
+indices (``kernels/layout.py`` ``CH_*``, checked against this list by a test),
+drawing colours, metrics and the test references read these tuples. Adding an
+object kind starts here (see the README, "Where things are").
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class ObjectKind(NamedTuple):
+    """A kind of thing in the arena: its name, its scenario table, its vision channel."""
+
+    name: str  # singular, as in "mine"
+    table: str  # the scenario table holding its count and radius
+    channel: str  # the vision channel that sees it
+
+
+OBJECT_KINDS: tuple[ObjectKind, ...] = (
+    ObjectKind("mine", "mines", "mine"),
+    ObjectKind("fruit", "fruit", "fruit"),
+    ObjectKind("robot", "robots", "robot"),
+)
+"""Every kind of object, in the order vision tries them (an exact tie goes to the earlier)."""
+
+CHANNELS: tuple[str, ...] = (*(k.channel for k in OBJECT_KINDS), "edge")
+"""Every vision channel, in the fixed order observations use; ``edge`` is the arena's
+boundary. Index i is the kernels' ``CH_*`` value i."""
+
+RENAMED_CHANNELS: dict[str, str] = {"wall": "edge"}
+"""Old channel names still accepted in scenario files (with a warning), and their new names."""

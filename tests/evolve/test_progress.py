@@ -1,0 +1,62 @@
+"""Progress readable at 80 columns, in a terminal or not; the cold-cache notice."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+from rich.console import Console
+
+from evosim import _compile
+from evosim.commands import evolve as run_module
+from evosim.commands.evolve import _Live, compact
+from evosim.evolve import metrics
+from tests.evolve.test_batch import tiny_plan
+
+ZERO = [0] * len(metrics.COUNT_COLUMNS)
+
+
+def test_compact_counts():
+    assert [compact(n) for n in (999, 5000, 65_000, 160_000, 4_800_000)] == \
+        ["999", "5k", "65k", "160k", "4.8M"]
+
+
+def test_bar_keeps_count_and_time_left_at_80_columns():
+    plan = tiny_plan(steps=600_000, worlds=8)
+    live = _Live(plan, robots=50, quiet=True)
+    for i in range(8):
+        live(("start", i, 0, ZERO))
+    for i in range(8):
+        live(("step", i, 20_000, ZERO))
+    console = Console(width=80, file=io.StringIO(), record=True, force_terminal=True)
+    console.print(live.progress.make_tasks_table(live.progress.tasks))
+    line = console.export_text().splitlines()[0]
+    assert len(line) <= 80
+    assert "160k/4.8M steps" in line and "left" in line and "…" not in line
+
+
+def test_not_a_terminal_prints_plain_lines(monkeypatch, capsys):
+    monkeypatch.setattr(run_module, "PLAIN_EVERY", 0.0)
+    live = _Live(tiny_plan(steps=900, worlds=1), robots=8, quiet=False)
+    assert not live.terminal  # pytest captures stderr
+    live(("start", 0, 0, ZERO))
+    live(("step", 0, 450, ZERO))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("classic x1:") and "450/900 steps" in err[-1]
+    assert all(len(line) <= 80 for line in err)
+
+
+def test_cold_cache_is_announced(tmp_path, capsys, monkeypatch):
+    assert not _compile.kernels_cold()  # the session compiled the engine (conftest)
+    assert not _compile.say_if_compiling()
+    code = "from evosim._compile import kernels_cold; print(kernels_cold())"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # an empty cache
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "True"
+    monkeypatch.setattr(_compile, "kernels_cold", lambda: True)
+    assert _compile.say_if_compiling()
+    assert "compiling the kernels (first run only)" in capsys.readouterr().err
+    assert not _compile.say_if_compiling(quiet=True)

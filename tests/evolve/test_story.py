@@ -1,0 +1,141 @@
+"""The story detector on synthetic metrics tables built to pass and to fail each
+criterion, and `evosim story` on a real run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from evosim.cli import main
+from evosim.evolve.story import STAGES, WorldSeries, detect, in_order, story
+
+ROBOTS = 50
+FRUIT_FROM = 30_000
+END = 300_000
+
+
+def table(**changes) -> dict[str, np.ndarray]:
+    """Per-row events (rows every 1,000 steps up to END) of a world that tells the story.
+
+    Rates per robot per 1k are events / 50. Opening: mine deaths 1.0 until 10k, then
+    0.2. Fruit from 30k: 1.0, then 4.0 from 40k. Speed gene 1.2, then 2.0 from 101k,
+    when mine deaths rise to 0.5 until 120k and fall to 0.1 after.
+    """
+    step = np.arange(1000, END + 1, 1000)
+    mine = np.where(step <= 10_000, 50.0, 10.0)
+    mine = np.where((step > 100_000) & (step <= 120_000), 25.0, mine)
+    mine = np.where(step > 120_000, 5.0, mine)
+    fruit = np.where(step <= FRUIT_FROM, 0.0, np.where(step < 40_000, 50.0, 200.0))
+    speed = np.where(step <= 100_000, 1.2, 2.0)
+    data = {"step": step, "mine": mine, "fruit": fruit, "speed": speed}
+    for key, fn in changes.items():
+        data[key] = fn(step, data[key])
+    return data
+
+
+def series(data: dict[str, np.ndarray]) -> WorldSeries:
+    rows = [{"step": int(s), "fruit_eaten": f, "mine_deaths": m, "mean_speed_gene": v}
+            for s, f, m, v in zip(data["step"], data["fruit"], data["mine"], data["speed"],
+                                  strict=True)]
+    return WorldSeries.from_rows(rows, ROBOTS)
+
+
+def test_a_world_that_tells_the_story_shows_four_stages_in_order():
+    stages = detect(series(table()), FRUIT_FROM)
+    # Worked out by hand from the rolling 5,000-step windows (see table()).
+    assert stages == {"caution": 13_000, "fruit": 43_000, "speed": 101_000,
+                      "balance": 123_000}
+    assert in_order(stages)
+
+
+def test_no_caution_when_mine_deaths_do_not_fall_on_day_one():
+    flat = table(mine=lambda s, m: np.where(s <= FRUIT_FROM, 50.0, m))
+    stages = detect(series(flat), FRUIT_FROM)
+    assert stages["caution"] is None and stages["fruit"] == 43_000
+    assert not in_order(stages)
+
+
+def test_no_caution_without_a_fruitless_opening():
+    assert detect(series(table()), 0)["caution"] is None
+    assert detect(series(table()), None) == dict.fromkeys(STAGES)
+
+
+def test_no_fruit_stage_when_the_fruit_rate_never_triples():
+    dull = table(fruit=lambda s, f: np.where(s <= FRUIT_FROM, 0.0, 120.0))
+    stages = detect(series(dull), FRUIT_FROM)
+    assert stages["caution"] == 13_000
+    assert stages["fruit"] is None and stages["speed"] is None and stages["balance"] is None
+
+
+def test_no_speed_stage_without_faster_robots_or_without_its_mine_deaths():
+    slow = detect(series(table(speed=lambda s, v: np.full(len(s), 1.2))), FRUIT_FROM)
+    assert slow["fruit"] == 43_000 and slow["speed"] is None and slow["balance"] is None
+    # Faster, but mine deaths never rise: speed did not cost anything.
+    free = table(mine=lambda s, m: np.where(s > FRUIT_FROM, 10.0, m))
+    assert detect(series(free), FRUIT_FROM)["speed"] is None
+    # A rise that comes more than 30,000 steps after every fast row does not count.
+    late = table(mine=lambda s, m: np.where(s > 100_000, np.where(
+        (s > 160_000) & (s <= 180_000), 25.0, 10.0), m),
+        speed=lambda s, v: np.where(s > 120_000, 1.2, v))
+    assert detect(series(late), FRUIT_FROM)["speed"] is None
+    assert detect(series(table(speed=lambda s, v: np.where(s > 120_000, 1.2, v))),
+                  FRUIT_FROM)["speed"] == 101_000
+
+
+def test_no_balance_when_mines_keep_killing_or_speed_is_given_up_or_no_plateau():
+    killing = table(mine=lambda s, m: np.where(s > 120_000, 25.0, m))
+    assert detect(series(killing), FRUIT_FROM)["balance"] is None
+    # Mine deaths fall only because robots slowed down again.
+    slowed = table(speed=lambda s, v: np.where(s > 120_000, 1.5, v))
+    assert detect(series(slowed), FRUIT_FROM)["balance"] is None
+    # The fruit rate still climbs over the last fifth of the run: no plateau.
+    climbing = table(fruit=lambda s, f: np.where(s > 240_000, 260.0, f))
+    stages = detect(series(climbing), FRUIT_FROM)
+    assert stages["speed"] == 101_000 and stages["balance"] is None
+    within = table(fruit=lambda s, f: np.where(s > 240_000, 220.0, f))  # +10%
+    assert detect(series(within), FRUIT_FROM)["balance"] == 123_000
+
+
+def test_story_reports_every_world():
+    rows = []
+    for world, data in enumerate([table(), table(speed=lambda s, v: np.full(len(s), 1.2))]):
+        rows += [{"world": world, "step": int(s), "fruit_eaten": f, "mine_deaths": m,
+                  "mean_speed_gene": v}
+                 for s, f, m, v in zip(data["step"], data["fruit"], data["mine"],
+                                       data["speed"], strict=True)]
+    told = story(rows, ROBOTS, FRUIT_FROM)
+    assert [w["world"] for w in told["worlds"]] == [0, 1]
+    assert [w["in_order"] for w in told["worlds"]] == [True, False]
+    assert told["worlds"][1]["stages"]["speed"] is None
+
+
+def test_story_command_prints_the_documented_json(tmp_path, capsys):
+    out = tmp_path / "g"
+    assert main(["evolve", "genesis", "--steps", "2000", "--worlds", "2", "--workers", "1",
+                 "--metrics-every", "500", "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["story", str(out), "--json"]) == 0
+    told = json.loads(capsys.readouterr().out)
+    assert [w["world"] for w in told["worlds"]] == [0, 1]
+    for entry in told["worlds"]:
+        assert set(entry) == {"world", "stages", "in_order"}
+        assert list(entry["stages"]) == list(STAGES)
+        # 2,000 steps of day one: no fruit yet, so no stage can be told.
+        assert entry["stages"] == dict.fromkeys(STAGES) and entry["in_order"] is False
+    assert main(["story", str(out)]) == 0
+    assert "0 of 2 world(s) show all four stages in order" in capsys.readouterr().out
+    assert main(["story", str(tmp_path / "nowhere")]) == 2
+
+
+@pytest.mark.slow
+def test_genesis_shows_the_four_stages_in_order(tmp_path, capsys):
+    """The README's genesis command: at least 6 of 8 worlds tell the whole story."""
+    out = tmp_path / "genesis"
+    assert main(["evolve", "genesis", "--steps", "400000", "--worlds", "8", "--seed", "5",
+                 "--metrics-every", "1000", "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["story", str(out), "--json"]) == 0
+    told = json.loads(capsys.readouterr().out)
+    assert sum(w["in_order"] for w in told["worlds"]) >= 6, told
