@@ -18,7 +18,7 @@ from evosim import World, limits, load_scenario
 from evosim.errors import BrainFileError, CheckpointError, ScenarioError
 from evosim.evolve.batch import RunPlan, world_seeds
 from evosim.evolve.checkpoints import FINAL_FILE, world_dir
-from evosim.kernels.layout import CLOCK_SIZE, NEXT_ID
+from evosim.kernels.layout import CLOCK_SIZE, NEXT_ID, NURSERY_HEAD, NURSERY_SIZE
 from evosim.scenario import scenario_from_dict
 from tests.fuzz.helpers import (
     TINY_TOML,
@@ -205,6 +205,12 @@ def _bad_value_cases():
         ("robot_parent", 0, -7, "robot_parent: expected values from -1"),
         ("robot_lineage", 0, -2, "robot_lineage"),
         ("fruit_xy", (0, 0), 1e300, "fruit_xy"),
+        ("nursery_parent_slot", 0, 6, "nursery_parent_slot: expected values from 0 to 5"),
+        ("nursery_parent_slot", 1, -1, "nursery_parent_slot"),
+        ("nursery_genome", (0, -1), 3e38, "nursery_genome: expected values from 0 to "),
+        ("nursery_genome", (0, 0), np.nan, "nursery_genome: expected finite numbers"),
+        ("clock", NURSERY_SIZE, 10**6, "clock: expected a nursery size from 0 to "),
+        ("clock", NURSERY_HEAD, -1, "clock: expected a nursery head from 0 to "),
     ]
 
 
@@ -497,15 +503,25 @@ def test_nul_in_a_path_argument_is_one_line(tmp_path, argv):
     assert code == 2 and "without NUL characters" in err, err
 
 
+def _with_step(row: str, step: str) -> str:
+    world, seed, _, rest = row.split(",", 3)
+    return ",".join([world, seed, step, rest])
+
+
+@pytest.mark.parametrize("command", ["plot", "story"])
 @pytest.mark.parametrize(("edit", "needle"), [
     (lambda rows: [rows[0], rows[1] + ",7", *rows[2:]], "line 2: expected 15 fields"),
     (lambda rows: [rows[0], rows[1], rows[1], *rows[2:]], "world 0: expected increasing steps"),
     (lambda rows: [rows[0], "-5" + rows[1][1:], *rows[2:]], "world: expected 0 to 0, got -5"),
+    (lambda rows: [rows[0], _with_step(rows[1], "9" * 20), *rows[2:]],
+     "world 0: expected increasing steps up to"),
+    (lambda rows: [rows[0], rows[1].replace(",0,", ",-3,", 1), *rows[2:]], "expected 0 to"),
 ])
-def test_inconsistent_metrics_rows_are_one_line_in_plot(run_dir, tmp_path, edit, needle):
-    """Found by hand after the fuzzers: plot divided by zero on repeated steps."""
+def test_inconsistent_metrics_rows_are_one_line(run_dir, tmp_path, command, edit, needle):
+    """Found by hand after the fuzzers: plot divided by zero on repeated steps, and
+    story overflowed int64 on a step of 20 digits."""
     rows = (run_dir / "metrics.csv").read_text().splitlines()
     (run_dir / "metrics.csv").write_text("\n".join(edit(rows)) + "\n")
-    code, _, err = run_cli(["plot", "run"], tmp_path)
+    code, _, err = run_cli([command, "run"], tmp_path)
     assert code == 2 and needle in err and "Warning" not in err, err
     assert not (run_dir / "plots").exists()

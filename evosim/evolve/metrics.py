@@ -15,6 +15,7 @@ import numpy as np
 
 from evosim._atomic import atomic_write_text
 from evosim.errors import RunDirError
+from evosim.limits import MAX_ID, MAX_STEP
 from evosim.world import World
 
 COLUMNS = (
@@ -97,6 +98,24 @@ def read_rows(path: Path) -> list[dict[str, int | float]]:
         raise RunDirError(f"{path}: no metrics file") from None
     except (ValueError, TypeError, csv.Error) as exc:
         raise RunDirError(f"{path}: unreadable metrics file ({exc})") from None
+
+
+def check_rows(path: Path, rows: list[dict[str, int | float]], worlds: int) -> None:
+    """Rows fit for plots and stories: the run's worlds, steps increasing within a world
+    (from 1 to MAX_STEP), integer columns from 0 to MAX_ID; RunDirError otherwise."""
+    last: dict[int, int] = {}
+    for row in rows:
+        w, step = int(row["world"]), int(row["step"])
+        if not 0 <= w < worlds:
+            raise RunDirError(f"{path}: world: expected 0 to {worlds - 1}, got {w}")
+        if not last.get(w, 0) < step <= MAX_STEP:
+            raise RunDirError(f"{path}: world {w}: expected increasing steps up to "
+                              f"{MAX_STEP:,}, got {step} after {last.get(w, 0)}")
+        last[w] = step
+        for key in INT_COLUMNS:
+            if key != "seed" and not 0 <= int(row[key]) <= MAX_ID:
+                raise RunDirError(f"{path}: world {w} step {step}: {key}: expected 0 to "
+                                  f"{MAX_ID:,}, got {row[key]}")
 
 
 def merged(per_world: Iterable[list[dict[str, int | float]]]) -> list[dict[str, int | float]]:

@@ -54,19 +54,6 @@ def _rate(steps: np.ndarray, events: np.ndarray, interval: np.ndarray, robots: i
     return steps[:n].reshape(-1, window)[:, -1], ev * 1000.0 / (robots * iv)
 
 
-def _check_rows(path: Path, rows: list[dict], worlds: int) -> None:
-    """Rows must belong to the run's worlds, with steps increasing in each world."""
-    last: dict[int, int] = {}
-    for row in rows:
-        w, step = int(row["world"]), int(row["step"])
-        if not 0 <= w < worlds:
-            raise RunDirError(f"{path}: world: expected 0 to {worlds - 1}, got {w}")
-        if step <= last.get(w, 0):
-            raise RunDirError(f"{path}: world {w}: expected increasing steps, got {step} "
-                              f"after {last.get(w, 0)}")
-        last[w] = step
-
-
 def plot_run(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
     """Write one PNG per panel and an ``overview.png`` of all four; returns their paths."""
     import matplotlib
@@ -79,7 +66,7 @@ def plot_run(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
     rows = metrics.read_rows(run_dir / METRICS_FILE)
     if not rows:
         raise RunDirError(f"{run_dir / METRICS_FILE}: no rows yet; nothing to plot")
-    _check_rows(run_dir / METRICS_FILE, rows, plan.worlds)
+    metrics.check_rows(run_dir / METRICS_FILE, rows, plan.worlds)
     with np.errstate(all="ignore"):
         data = series(rows, scenario.robots.count)
     phases = [(p.step, p.name or f"phase at {p.step}") for p in scenario.phases

@@ -197,4 +197,5 @@ def run_story(run_dir: Path) -> dict:
     rows = metrics.read_rows(run_dir / METRICS_FILE)
     if not rows:
         raise RunDirError(f"{run_dir / METRICS_FILE}: no rows yet; no story to tell")
+    metrics.check_rows(run_dir / METRICS_FILE, rows, plan.worlds)
     return story(rows, scenario.robots.count, fruit_start(scenario.phase_schedule()))
