@@ -5,7 +5,8 @@ order that never trusts what it has not checked: the zip members' ``.npy``
 headers (shape and dtype) are compared with what the scenario implies before
 a byte is decompressed, then every value is checked against the bounds in
 :data:`VALUE_BOUNDS` (one entry per ``WorldState`` field; a new field needs
-one, and ``tests/world/test_checkpoint_checks.py`` fails until it has it).
+one, and ``tests/test_hardening.py::test_every_state_field_has_value_bounds`` fails
+until it has it).
 """
 
 from __future__ import annotations
