@@ -4,13 +4,10 @@ bar and a summary. The runs themselves are :mod:`evosim.evolve.batch`."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from evosim._version import __version__
+from evosim.commands._signals import sigterm_as_interrupt
 from evosim.errors import EvosimError, RunDirError
 from evosim.evolve import metrics
 from evosim.evolve.batch import (
@@ -157,33 +155,13 @@ def _summary_text(s: dict[str, Any]) -> str:
             f"{s['max_generation']}; results in {s['run_dir']}")
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, handled as Ctrl-C is: workers stopped, one line, exit code 130."""
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    def handler(signum: int, frame: Any) -> None:
-        raise _Terminated
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _execute(run_dir: Path, plan: RunPlan, workers: int, quiet: bool,
              as_json: bool = False) -> int:
     robots = plan.build_scenario().robots.count
     live = _Live(plan, robots, quiet)
     start = time.monotonic()
     try:
-        with _sigterm_as_interrupt(), live.progress:
+        with sigterm_as_interrupt(), live.progress:
             run_batch(run_dir, plan, workers, listener=live)
     except KeyboardInterrupt:
         print(f"stopped; continue with: evosim evolve --resume {run_dir}", file=sys.stderr)

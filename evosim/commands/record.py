@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 
+from evosim.commands._signals import sigterm_as_interrupt
 from evosim.record.record import RECORDINGS, clip_counts, record, short_seed, vs_size
 from evosim.record.writer import RecordError
 from evosim.render.source import is_checkpoint, resolve_source, without_seed_brain
@@ -38,7 +38,8 @@ def build_worlds(source: str, seed: int | None, vs: str | None
     world = src.world()
     name = f"{world.scenario.name}-{short_seed(source, world.seed)}"
     if src.is_checkpoint:
-        label = f"{world.scenario.name}  seed {world.seed}  (from {Path(source).name})"
+        tag = short_seed(source, world.seed)
+        label = f"{world.scenario.name}  {tag}  from step {world.step_count:,}"
         return [world], [label], f"{name}-step{world.step_count}"
     return [world], [f"{world.scenario.name}  seed {world.seed}"], name
 
@@ -51,9 +52,11 @@ def record_command(args: argparse.Namespace) -> int:
         raise RecordError(f"{out}: exists; choose another --out, or pass --force to replace it")
     if args.size is None:
         args.size = vs_size(worlds[0]) if args.vs else (1280, 720)
-    path = record(worlds, out, steps=args.steps, steps_per_frame=args.steps_per_frame,
-                  size=args.size, fps=args.fps, fov=args.fov, labels=labels,
-                  progress=not args.quiet)
+    # SIGTERM unwinds like Ctrl-C, so the writer removes its temp files.
+    with sigterm_as_interrupt():
+        path = record(worlds, out, steps=args.steps, steps_per_frame=args.steps_per_frame,
+                      size=args.size, fps=args.fps, fov=args.fov, labels=labels,
+                      progress=not args.quiet)
     frames = math.ceil(args.steps / args.steps_per_frame)
     for label, wd, since in zip(labels, worlds, start, strict=True):
         c = clip_counts(wd, since)

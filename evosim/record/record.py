@@ -40,7 +40,7 @@ def render_frame(surface: pygame.Surface, worlds: Sequence[World],
     """
     w, h = surface.get_size()
     n = len(worlds)
-    size = max(14, min(24, h // 20, w // (36 * n)))
+    size = label_font_size(w, h, n)
     label_h = font(size).get_linesize() * 2 + 16
     for i, (world, opts, label) in enumerate(zip(worlds, options, labels, strict=True)):
         x0, x1 = i * w // n, (i + 1) * w // n
@@ -118,6 +118,12 @@ def short_seed(source: str, seed: int) -> str:
     return f"s{seed:016x}"[:7]
 
 
+def label_font_size(width: int, height: int, panels: int) -> int:
+    """Label text size in pixels for a frame of ``panels`` side by side: 16 at least, so
+    that small GIFs stay readable, up to 28 for large frames."""
+    return max(16, min(28, height // 18, width // (30 * panels)))
+
+
 def vs_size(world: World, width: int = 1280) -> tuple[int, int]:
     """A frame for two arenas side by side with no empty bands: each panel's arena
     keeps the arena's aspect ratio below its two-line label."""
@@ -126,6 +132,6 @@ def vs_size(world: World, width: int = 1280) -> tuple[int, int]:
     arena_h = (panel - 16) * arena.height / arena.width + 16  # Transform.fit's margins
     h = int(arena_h) + 60  # first guess of the label band
     for _ in range(3):  # the label band depends on the frame height (render_frame)
-        size = max(14, min(24, h // 20, width // 72))
+        size = label_font_size(width, h, 2)
         h = math.ceil(arena_h) + font(size).get_linesize() * 2 + 16
     return width, h + h % 2

@@ -157,7 +157,7 @@ def test_video_file_mode_is_the_atomic_writes_mode(tmp_path, monkeypatch) -> Non
 
 @pytest.mark.parametrize(("argv", "needle"), [
     (["--seed", "2"], "drop --seed, or use --vs random"),
-    ([], "(from c.npz)"),
+    ([], "from step 0"),
 ])
 def test_checkpoint_source_shares_the_watch_rule(argv, needle, tmp_path, capsys) -> None:
     World(load_scenario("classic"), seed=1).save(tmp_path / "c.npz")

@@ -14,7 +14,7 @@ import pytest
 from evosim import World, load_scenario
 from evosim.cli import main
 from evosim.record import writer as writer_module
-from evosim.record.record import render_frame, short_seed, vs_size
+from evosim.record.record import label_font_size, render_frame, short_seed, vs_size
 from evosim.record.writer import RecordError, VideoWriter
 from evosim.render.display import NoDisplayError
 from evosim.render.drawing import DrawOptions, font
@@ -82,7 +82,7 @@ def test_vs_frame_has_no_empty_bands():
     surface.fill((255, 0, 255))
     opts = DrawOptions.from_scenario(world.scenario)
     render_frame(surface, [world, world], [opts, opts], ["a", "b"])
-    size = max(14, min(24, h // 20, w // 72))
+    size = label_font_size(w, h, 2)
     arena_h = h - (font(size).get_linesize() * 2 + 16)
     arena = world.scenario.world
     drawn_h = (w // 2 - 16) * arena.height / arena.width  # Transform.fit, 8 px margins
@@ -95,3 +95,24 @@ def test_viewer_without_a_display_fails_fast():
     with pytest.raises(NoDisplayError, match="record a video instead"):
         Viewer(world).run()
     assert time.monotonic() - start < 5.0
+
+
+def test_sigterm_stops_record_and_leaves_no_file(tmp_path):
+    """A terminated `record` unwinds like Ctrl-C: exit 130, one line, no video and no
+    temp file left behind (the writer aborts)."""
+    import sys
+
+    out = tmp_path / "videos" / "long.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "evosim", "record", "classic", "--steps",
+                             "200000", "--size", "320x240", "--quiet", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out.parent.is_dir() and any(out.parent.iterdir())):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)  # frames are being written to the temp file
+    proc.terminate()
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and stderr.strip().count("\n") == 0, stderr
+    assert list(out.parent.iterdir()) == []
