@@ -83,14 +83,14 @@ def observe(scenario: Scenario, state) -> np.ndarray:
 
 def brain(scenario: Scenario, genome: np.ndarray, obs: np.ndarray) -> np.ndarray:
     """float [N, 2] (turn, throttle) from the documented genome layout, with numpy."""
-    H = scenario.brain.hidden
-    n_in = scenario.n_inputs
+    L = scenario.genome_layout
+    H, n_in = L.hidden, L.inputs
     g = genome.astype(np.float64)
     x = obs.reshape(obs.shape[0], -1).astype(np.float64)
-    w1 = g[:, : H * n_in].reshape(-1, H, n_in)
-    b1 = g[:, H * n_in : H * n_in + H]
-    w2 = g[:, H * n_in + H : H * n_in + 3 * H].reshape(-1, 2, H)
-    b2 = g[:, H * n_in + 3 * H : H * n_in + 3 * H + 2]
+    w1 = g[:, L.w1 : L.b1].reshape(-1, H, n_in)
+    b1 = g[:, L.b1 : L.w2]
+    w2 = g[:, L.w2 : L.b2].reshape(-1, 2, H)
+    b2 = g[:, L.b2 : L.speed]
     hid = np.tanh(np.einsum("nhi,ni->nh", w1, x) + b1)
     z = np.einsum("noh,nh->no", w2, hid) + b2
     return np.stack([np.tanh(z[:, 0]), 1.0 / (1.0 + np.exp(-z[:, 1]))], axis=1)

@@ -42,6 +42,7 @@ def make_params(scenario: Scenario) -> Params:
 
     w, h = sc.world.width, sc.world.height
     biggest = max(sc.robots.radius, sc.mines.radius, sc.fruit.radius)
+    layout = sc.genome_layout
     cell = max(sc.vision.range / 2.0, 2.0 * biggest)
     while math.ceil(w / cell) * math.ceil(h / cell) > MAX_CELLS:
         cell *= 2.0
@@ -66,6 +67,11 @@ def make_params(scenario: Scenario) -> Params:
         obs_edge=slot("edge"),
         n_channels=len(chans),
         hidden=int(sc.brain.hidden),
+        w1=layout.w1,
+        b1=layout.b1,
+        w2=layout.w2,
+        b2=layout.b2,
+        speed_gene=layout.speed,
         init_std=float(sc.brain.init_std),
         respawn_same=sc.evolution.respawn == "same_genome",
         offspring_distance=float(sc.evolution.offspring_distance),
