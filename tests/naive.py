@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from evosim.scenario import CHANNELS, Scenario
+from evosim.scenario.kinds import EDGE, OBJECT_KINDS, SELF_SEEING
 
 
 def ray_circle(dx: float, dy: float, r: float, dirx: float, diry: float) -> float:
@@ -54,24 +55,25 @@ def observe(scenario: Scenario, state) -> np.ndarray:
     rng = scenario.vision.range
     N = state.robot_xy.shape[0]
     out = np.zeros((N, scenario.vision.rays, len(chans)), np.float32)
-    objects = {
-        "mine": (state.mine_xy[: state.mine_count], scenario.mines.radius),
-        "fruit": (state.fruit_xy[: state.fruit_count], scenario.fruit.radius),
-        "robot": (state.robot_xy, scenario.robots.radius),
-    }
+    objects = {}  # channel -> (active centres, radius, is the robots' own kind)
+    for kind in OBJECT_KINDS:
+        xy = getattr(state, f"{kind.name}_xy")
+        xy = xy[: getattr(state, f"{kind.name}_count", len(xy))]
+        objects[kind.channel] = (xy, getattr(scenario, kind.table).radius,
+                                 kind.name == SELF_SEEING)
     for i in range(N):
         x, y = (float(v) for v in state.robot_xy[i])
         for k, (dx_, dy_) in enumerate(ray_directions(scenario, float(state.robot_heading[i]))):
             best, best_c = math.inf, None
             for c in chans:
-                if c == "edge":
+                if c == EDGE:
                     t = ray_edge(x, y, dx_, dy_, scenario.world.width, scenario.world.height)
                     if t <= rng and t < best:
                         best, best_c = t, c
                     continue
-                xy, r = objects[c]
+                xy, r, own_kind = objects[c]
                 for j in range(len(xy)):
-                    if c == "robot" and j == i:
+                    if own_kind and j == i:
                         continue
                     t = ray_circle(float(xy[j, 0]) - x, float(xy[j, 1]) - y, r, dx_, dy_)
                     if t <= rng and t < best:

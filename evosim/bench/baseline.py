@@ -29,6 +29,7 @@ from evosim.kernels.layout import (
     STEP,
 )
 from evosim.scenario import CHANNELS, Scenario
+from evosim.scenario.kinds import EDGE, OBJECT_KINDS, SELF_SEEING
 from evosim.world.state import WorldState
 from evosim.world.world import make_schedule, ray_offsets
 
@@ -63,17 +64,18 @@ class NumpyWorld:
         N, R = dirx.shape
         best = np.full((N, R), np.inf)
         best_c = np.full((N, R), -1)
-        objects = {
-            "mine": (s.mine_xy[: s.mine_count], sc.mines.radius),
-            "fruit": (s.fruit_xy[: s.fruit_count], sc.fruit.radius),
-            "robot": (xy, sc.robots.radius),
-        }
+        objects = {}  # channel -> (active centres, radius, is the robots' own kind)
+        for kind in OBJECT_KINDS:
+            pts = getattr(s, f"{kind.name}_xy")
+            pts = pts[: getattr(s, f"{kind.name}_count", len(pts))]
+            objects[kind.channel] = (pts, getattr(sc, kind.table).radius,
+                                     kind.name == SELF_SEEING)
         for c, name in enumerate(self._channels):
-            if name == "edge":
+            if name == EDGE:
                 t = self._edge_distance(xy, dirx, diry)
             else:
-                pts, rad = objects[name]
-                t = self._circle_distance(xy, dirx, diry, pts, rad, name == "robot")
+                pts, rad, own_kind = objects[name]
+                t = self._circle_distance(xy, dirx, diry, pts, rad, own_kind)
             better = (t <= rng_) & (t < best)
             best = np.where(better, t, best)
             best_c = np.where(better, c, best_c)
