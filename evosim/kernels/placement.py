@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from evosim.kernels._jit import inlined, kernel
 from evosim.kernels.brain import random_genome
-from evosim.kernels.grid import build_grids, cell_box
+from evosim.kernels.grid import build_grids, cell_box, row_items
 from evosim.kernels.layout import (
     FRUIT_COUNT,
     INIT_STEP,
@@ -53,16 +53,15 @@ def grid_clear(x, y, reach, search, xy, start, items, skip, p):
     cx0, cx1, cy0, cy1 = cell_box(x - search, x + search, y - search,
                                   y + search, p.cell, p.ncx, p.ncy)
     for cy in range(cy0, cy1 + 1):
-        for cx in range(cx0, cx1 + 1):
-            c = cy * p.ncx + cx
-            for q in range(start[c], start[c + 1]):
-                j = items[q]
-                if j == skip:
-                    continue
-                dx = xy[j, 0] - x
-                dy = xy[j, 1] - y
-                if dx * dx + dy * dy < r2:
-                    return False
+        q_lo, q_hi = row_items(start, cy, cx0, cx1, p.ncx)
+        for q in range(q_lo, q_hi):
+            j = items[q]
+            if j == skip:
+                continue
+            dx = xy[j, 0] - x
+            dy = xy[j, 1] - y
+            if dx * dx + dy * dy < r2:
+                return False
     return True
 
 
