@@ -25,7 +25,12 @@ from evosim.kernels.layout import (
 )
 from evosim.kernels.rng import uniform
 
-PLACE_TRIES = 256  # random tries for a free place before relaxing the condition
+PLACE_TRIES = 256  # random tries for a place clear of everything, before relaxing
+RELAXED_TRIES = 256  # then tries that need only be clear of mines, so that a
+# crowded arena still gets a place that does not kill
+ALL_TRIES = PLACE_TRIES + RELAXED_TRIES  # after these the last try is taken as it is:
+# placement always ends (the draws are numbered 2a, 2a+1, so these counts are part of
+# every trajectory and may not change without a new golden file)
 
 
 @kernel
@@ -84,7 +89,7 @@ def random_robot_spot(i, key, step, s, p, work):
     r = p.robot_radius
     x = 0.0
     y = 0.0
-    for a in range(2 * PLACE_TRIES):
+    for a in range(ALL_TRIES):
         x = r + uniform(key, step, S_SPAWN_POS, i, 2 * a) * (p.width - 2.0 * r)
         y = r + uniform(key, step, S_SPAWN_POS, i, 2 * a + 1) * (p.height - 2.0 * r)
         if robot_spot_free(x, y, a < PLACE_TRIES, s, p, work):
@@ -118,7 +123,7 @@ def _place_object(j, stream, xy, rad, key, step, s, p, avoid_mines, mine_skip, a
     """Random place for a mine or fruit, clear of mines, fruit and robots (brute force)."""
     x = 0.0
     y = 0.0
-    for a in range(2 * PLACE_TRIES):
+    for a in range(ALL_TRIES):
         x = rad + uniform(key, step, stream, j, 2 * a) * (p.width - 2.0 * rad)
         y = rad + uniform(key, step, stream, j, 2 * a + 1) * (p.height - 2.0 * rad)
         if avoid_mines and not brute_clear(x, y, rad + p.mine_radius, s.mine_xy,
