@@ -18,7 +18,7 @@ from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.placement import init_world
 from evosim.kernels.step import run_steps
 from evosim.kernels.vision import observe_all
-from evosim.scenario import CHANNELS, Scenario
+from evosim.scenario import CHANNELS, OBJECT_KINDS, Scenario
 from evosim.world import checkpoint
 from evosim.world.brainfile import seed_genomes
 from evosim.world.checks import check_seed
@@ -41,7 +41,7 @@ def make_params(scenario: Scenario) -> Params:
         return chans.index(name) if name in chans else -1
 
     w, h = sc.world.width, sc.world.height
-    biggest = max(sc.robots.radius, sc.mines.radius, sc.fruit.radius)
+    biggest = max(getattr(sc, kind.table).radius for kind in OBJECT_KINDS)
     layout = sc.genome_layout
     cell = max(sc.vision.range / 2.0, 2.0 * biggest)
     while math.ceil(w / cell) * math.ceil(h / cell) > MAX_CELLS:
@@ -191,8 +191,8 @@ class World:
             raise EvosimError("genomes: expected finite numbers")
         self._arrays.genome[:] = g.astype(self._arrays.genome.dtype)
         limit = self.scenario.settings_at(self.step_count)["speed_limit"]
-        np.clip(self._arrays.genome[:, -1], 0.0, limit,
-                out=self._arrays.genome[:, -1])
+        speed = self._arrays.genome[:, self.scenario.genome_layout.speed]
+        np.clip(speed, 0.0, limit, out=speed)
 
     def writable_state(self) -> WorldState:
         """The live state arrays, writable: for tests and tools that set up a situation
