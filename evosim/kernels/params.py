@@ -30,6 +30,13 @@ class Params(NamedTuple):
     obs_edge: int
     n_channels: int
     hidden: int
+    # Genome offsets (in genes), from evosim.scenario.genome.GenomeLayout, the one
+    # place that lays a genome out; the kernels read them here and derive none.
+    w1: int  # W1 [H, R*C] row-major
+    b1: int  # b1 [H]
+    w2: int  # W2 [2, H] row-major
+    b2: int  # b2 [2]
+    speed_gene: int  # the max-speed gene, the last one
     init_std: float
     respawn_same: bool
     offspring_distance: float

@@ -1,47 +1,35 @@
-"""World: owns a WorldState and its RNG key, and steps it with the kernels."""
+"""World: owns a WorldState and its RNG key, and steps it with the kernels.
+
+Checkpoint files are read and written in :mod:`evosim.world.checkpoint`."""
 
 from __future__ import annotations
 
-import json
 import math
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from evosim import limits
-from evosim._atomic import atomic_write_with
-from evosim._version import __version__
-from evosim.errors import CheckpointError, EvosimError
+from evosim.errors import EvosimError
 from evosim.kernels.brain import decide_all
-from evosim.kernels.layout import COUNTER_NAMES, STEP
+from evosim.kernels.layout import COUNTER_NAMES
 from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.placement import init_world
 from evosim.kernels.step import run_steps
 from evosim.kernels.vision import observe_all
-from evosim.scenario import CHANNELS, Scenario, scenario_from_dict
-from evosim.world import checks
+from evosim.scenario import CHANNELS, OBJECT_KINDS, Scenario
+from evosim.world import checkpoint
 from evosim.world.brainfile import seed_genomes
+from evosim.world.checks import check_seed
 from evosim.world.state import WorldState
 
-CHECKPOINT_FORMAT = "evosim-checkpoint"
-CHECKPOINT_SCHEMA = 2  # 2: the nursery (no birth replaces a living robot)
 MAX_CELLS = limits.MAX_GRID_CELLS  # grid cells at most (memory), the cell side grows beyond
 
 
 def seed_key(seed: int) -> np.uint64:
     """The 64-bit RNG key of a world seed (through SeedSequence, so near seeds differ)."""
     return np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]
-
-
-def check_seed(seed: object) -> int:
-    """A seed must be an integer from 0 to 2**64 - 1."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise EvosimError(f"seed: expected an integer from 0 to 2**64-1, got {seed!r}")
-    if not 0 <= int(seed) < 2**64:
-        raise EvosimError(f"seed: expected an integer from 0 to 2**64-1, got {seed}")
-    return int(seed)
 
 
 def make_params(scenario: Scenario) -> Params:
@@ -53,7 +41,8 @@ def make_params(scenario: Scenario) -> Params:
         return chans.index(name) if name in chans else -1
 
     w, h = sc.world.width, sc.world.height
-    biggest = max(sc.robots.radius, sc.mines.radius, sc.fruit.radius)
+    biggest = max(getattr(sc, kind.table).radius for kind in OBJECT_KINDS)
+    layout = sc.genome_layout
     cell = max(sc.vision.range / 2.0, 2.0 * biggest)
     while math.ceil(w / cell) * math.ceil(h / cell) > MAX_CELLS:
         cell *= 2.0
@@ -78,6 +67,11 @@ def make_params(scenario: Scenario) -> Params:
         obs_edge=slot("edge"),
         n_channels=len(chans),
         hidden=int(sc.brain.hidden),
+        w1=layout.w1,
+        b1=layout.b1,
+        w2=layout.w2,
+        b2=layout.b2,
+        speed_gene=layout.speed,
         init_std=float(sc.brain.init_std),
         respawn_same=sc.evolution.respawn == "same_genome",
         offspring_distance=float(sc.evolution.offspring_distance),
@@ -197,8 +191,8 @@ class World:
             raise EvosimError("genomes: expected finite numbers")
         self._arrays.genome[:] = g.astype(self._arrays.genome.dtype)
         limit = self.scenario.settings_at(self.step_count)["speed_limit"]
-        np.clip(self._arrays.genome[:, -1], 0.0, limit,
-                out=self._arrays.genome[:, -1])
+        speed = self._arrays.genome[:, self.scenario.genome_layout.speed]
+        np.clip(speed, 0.0, limit, out=speed)
 
     def writable_state(self) -> WorldState:
         """The live state arrays, writable: for tests and tools that set up a situation
@@ -248,103 +242,16 @@ class World:
 
     def metadata(self) -> dict[str, Any]:
         """What a checkpoint records beside the arrays."""
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "schema": CHECKPOINT_SCHEMA,
-            "evosim_version": __version__,
-            "scenario": self.scenario.model_dump(mode="json"),
-            "seed": self.seed,
-            "step": self.step_count,
-            "counters": self.counters,
-        }
+        return checkpoint.metadata(self)
 
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
         """Write a checkpoint (``.npz``, no pickle, metadata as JSON), atomically."""
-        path = Path(path)
-        meta = self.metadata()
-        if extra:
-            meta["extra"] = extra
-        arrays = {name: np.asarray(a) for name, a in zip(WorldState._fields, self._arrays,
-                                                          strict=True)}
-        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
-        atomic_write_with(path, lambda handle: np.savez(handle, **arrays))
-        return path
+        return checkpoint.save(self, path, extra)
 
     @classmethod
     def load(cls, path: str | Path) -> World:
         """Rebuild a world from a checkpoint; it continues bit-identically."""
-        meta, scenario, arrays = load_checkpoint(path)
+        meta, scenario, arrays = checkpoint.load_checkpoint(path)
         world = cls.__new__(cls)
         world._setup(scenario, int(meta["seed"]), arrays)
         return world
-
-
-def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], WorldState]:
-    """Metadata and arrays of a checkpoint file; CheckpointError if it is not one."""
-    meta, _, arrays = load_checkpoint(path)
-    return meta, arrays
-
-
-def load_checkpoint(path: str | Path) -> tuple[dict[str, Any], Scenario, WorldState]:
-    """Metadata, scenario and arrays of a checkpoint, every one checked before use.
-
-    Order: metadata (size, JSON, types), the scenario (full validation), each
-    array's ``.npy`` header against the shape and dtype the scenario implies
-    (before decompressing it), then every value (:mod:`evosim.world.checks`).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            meta = checks.read_metadata(zf, path)
-            checks.check_metadata_types(meta, path)
-            _check_metadata(path, meta)
-            scenario = _checkpoint_scenario(path, meta)
-            expected = WorldState.empty(scenario)  # zero pages: nothing touched until read
-            names = set(zf.namelist())
-            missing = [f for f in WorldState._fields if f"{f}.npy" not in names]
-            if missing:
-                raise CheckpointError(f"{path}: checkpoint lacks arrays: {', '.join(missing)}")
-            arrays = WorldState(*(
-                checks.read_member(zf, f"{name}.npy", want.shape, want.dtype, f"{path}: {name}")
-                for name, want in zip(WorldState._fields, expected, strict=True)))
-    except CheckpointError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError,
-            NotImplementedError, RuntimeError) as exc:
-        # zipfile raises NotImplementedError for unknown compression, RuntimeError for
-        # encrypted members; numpy ValueError for bad headers.
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise CheckpointError(f"{path}: not a readable checkpoint ({reason})") from None
-    if meta["step"] != int(arrays.clock[STEP]):
-        raise CheckpointError(f"{path}: metadata step {meta['step']!r} does not match the "
-                              f"state's step {int(arrays.clock[STEP])}")
-    checks.check_values(path, scenario, arrays)
-    return meta, scenario, arrays
-
-
-def _check_metadata(path: Path, meta: dict[str, Any]) -> None:
-    if meta.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: not an evosim checkpoint (format is not "
-                              f"{CHECKPOINT_FORMAT!r})")
-    if meta.get("schema") != CHECKPOINT_SCHEMA:
-        raise CheckpointError(f"{path}: schema: expected {CHECKPOINT_SCHEMA}, got "
-                              f"{meta.get('schema')!r}")
-    for key in ("seed", "step", "scenario"):
-        if key not in meta:
-            raise CheckpointError(f"{path}: metadata lacks {key!r}")
-    try:
-        check_seed(meta["seed"])
-    except EvosimError as exc:
-        raise CheckpointError(f"{path}: metadata {exc}") from None
-    if not 0 <= meta["step"] <= limits.MAX_STEP:
-        raise CheckpointError(f"{path}: metadata step: expected an integer from 0 to "
-                              f"{limits.MAX_STEP}, got {meta['step']}")
-
-
-def _checkpoint_scenario(path: str | Path, meta: dict[str, Any]) -> Scenario:
-    try:
-        return scenario_from_dict(meta["scenario"], source=f"{path} (scenario)")
-    except EvosimError as exc:
-        raise CheckpointError(str(exc)) from None
