@@ -52,13 +52,14 @@ def _int_arg(name: str, value: object, low: int, high: int) -> int:
 
 def env_config(scenario: str | Path | Scenario | None, population: str | Path | None,
                max_steps: int | None, speed: float | None,
-               render_size: tuple[int, int]) -> EnvConfig:
+               render_size: tuple[int, int], steps_name: str = "max_steps") -> EnvConfig:
     """Check an env's arguments (one-line :class:`EvosimError` naming the value).
 
     ``scenario``: a name from ``scenarios/``, a path, or a Scenario (default
     ``classic``, or the checkpoint's own scenario, phases frozen at its step,
     when ``population`` is given). ``population``: a checkpoint whose genomes
-    the robots start with. ``speed``: the controlled robots' max-speed gene
+    the robots start with. ``max_steps`` (named ``steps_name`` in errors): the episode
+    length, None for no limit. ``speed``: the controlled robots' max-speed gene
     (default: the speed limit at step 0), at most that limit.
     """
     genomes = None
@@ -83,7 +84,7 @@ def env_config(scenario: str | Path | Scenario | None, population: str | Path | 
                               f"{list(genomes.shape)} do not fit scenario {scenario.name!r} "
                               f"(expected {list(want)})")
     if max_steps is not None:
-        max_steps = _int_arg("max_steps", max_steps, 1, MAX_STEPS_LIMIT)
+        max_steps = _int_arg(steps_name, max_steps, 1, MAX_STEPS_LIMIT)
     limit = float(scenario.settings_at(0)["speed_limit"])
     if speed is None:
         speed = limit

@@ -53,7 +53,7 @@ class EvosimParallelEnv(ParallelEnv):
             raise EvosimError(f"render_mode: expected None, 'human' or 'rgb_array', got "
                               f"{render_mode!r}")
         self.config: EnvConfig = env_config(scenario, population, max_cycles, speed,
-                                            render_size)
+                                            render_size, steps_name="max_cycles")
         self.max_cycles = self.config.max_steps
         self.render_mode = render_mode
         N = self.config.n_robots
@@ -118,7 +118,7 @@ class EvosimParallelEnv(ParallelEnv):
                 mask[i] = True
             rows = [actions[a] for a, m in zip(self.possible_agents, mask, strict=True) if m]
         try:
-            arr = np.asarray(rows, np.float32)
+            arr = np.asarray(rows, np.float32).reshape(-1, 2) if rows else np.zeros((0, 2))
         except (ValueError, TypeError):
             arr = None
         if arr is None or arr.shape != (len(rows), 2):
