@@ -76,7 +76,7 @@ test-all: $(STAMP)
 	$(PY) -m pytest -q -m "slow or not slow"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check evosim tests
+	$(VENV)/bin/ruff check evosim tests examples
 	$(VENV)/bin/lint-imports
 
 bench: $(RUN_STAMP)

@@ -34,8 +34,8 @@ from torch.distributions import Normal
 
 from evosim import World, load_scenario
 from evosim.envs import RobotEnv
-from evosim.evolve.evaluate import evaluation_scenario
 from evosim.evolve.batch import world_seeds
+from evosim.evolve.evaluate import evaluation_scenario
 from evosim.world import DEATH_MINE
 from evosim.world.brainfile import best_slot
 from evosim.world.world import load_checkpoint
@@ -186,7 +186,7 @@ def evaluate(agent: Agent, args: argparse.Namespace) -> dict[str, dict[str, dict
     scenario = evaluation_scenario(base, 0)
     evolved = None
     if args.evolved is not None:
-        meta, _, arrays = load_checkpoint(args.evolved)
+        _, _, arrays = load_checkpoint(args.evolved)
         evolved = np.array(arrays.genome[best_slot(arrays)])
     speed = float(scenario.settings_at(0)["speed_limit"])
     N = scenario.robots.count
