@@ -34,11 +34,15 @@ def think_all(s, p, work):
     from :class:`evosim.scenario.genome.GenomeLayout`). Hidden = tanh(W1 x + b1);
     turn = tanh(z0) in [-1, 1]; throttle = sigmoid(z1) in [0, 1]. Sums run in float64 in input
     order; zero inputs are skipped, which changes nothing but the work.
+    A robot marked in ``work.control`` skips its brain and takes its row of
+    ``work.control_actions`` instead (external control: Gymnasium, PettingZoo).
     """
     genome = s.genome
     obs = work.obs
     hid = work.hid
     actions = work.actions
+    control = work.control
+    control_actions = work.control_actions
     H = p.hidden
     C = p.n_channels
     R = p.rays
@@ -48,6 +52,10 @@ def think_all(s, p, work):
     w2 = p.w2
     b2 = p.b2
     for i in range(genome.shape[0]):
+        if control[i]:
+            actions[i, 0] = control_actions[i, 0]
+            actions[i, 1] = control_actions[i, 1]
+            continue
         for h in range(H):
             hid[h] = np.float64(genome[i, b1 + h])
         for k in range(R):

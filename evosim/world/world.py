@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from evosim import limits
 from evosim.errors import EvosimError
 from evosim.kernels.brain import decide_all
-from evosim.kernels.layout import COUNTER_NAMES
+from evosim.kernels.layout import ALIVE, COUNTER_NAMES, DIED_AGE, DIED_MINE
 from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.placement import init_world
 from evosim.kernels.step import run_steps
@@ -25,6 +25,30 @@ from evosim.world.checks import check_seed
 from evosim.world.state import WorldState
 
 MAX_CELLS = limits.MAX_GRID_CELLS  # grid cells at most (memory), the cell side grows beyond
+
+# Causes of death in :attr:`World.last_tick` ``.death`` (the kernels' codes).
+DEATH_NONE = ALIVE
+DEATH_MINE = DIED_MINE
+DEATH_AGE = DIED_AGE
+
+# Bounds of an action (turn, throttle): external actions are clipped to them.
+ACTION_LOW = np.array([-1.0, 0.0], np.float32)
+ACTION_HIGH = np.array([1.0, 1.0], np.float32)
+ACTION_LOW.flags.writeable = False
+ACTION_HIGH.flags.writeable = False
+
+
+class TickEvents(NamedTuple):
+    """What happened to each slot in the last tick stepped (read-only uint8 [N] views).
+
+    ``ate[i]`` is 1 when the robot in slot i ate a fruit. ``death[i]`` is
+    ``DEATH_MINE`` or ``DEATH_AGE`` when the robot in slot i died (the slot then
+    holds a new robot, with a new ``robot_id``), ``DEATH_NONE`` (0) otherwise.
+    Both describe only the last tick of the last :meth:`World.step` call.
+    """
+
+    ate: np.ndarray
+    death: np.ndarray
 
 
 def seed_key(seed: int) -> np.uint64:
@@ -139,6 +163,8 @@ def make_scratch(scenario: Scenario, params: Params) -> Scratch:
         taken=np.zeros(max(F, 1), np.uint8),
         placed=np.zeros(N, np.int64),
         moved=np.zeros(max(F, 1), np.int64),
+        control=np.zeros(N, np.bool_),
+        control_actions=np.zeros((N, 2), np.float32),
     )
 
 
@@ -168,15 +194,70 @@ class World:
         self._params = make_params(scenario)
         self._schedule = make_schedule(scenario)
         self._scratch = make_scratch(scenario, self._params)
+        self._last_tick = TickEvents(*(_read_only(a) for a in (self._scratch.ate,
+                                                               self._scratch.dead)))
 
     # ------------------------------------------------------------ stepping
 
-    def step(self, n: int = 1) -> None:
-        """Advance the world by ``n`` ticks (one kernel call, no Python per tick)."""
+    def step(self, n: int = 1, *, actions: np.ndarray | None = None,
+             controlled: np.ndarray | None = None) -> None:
+        """Advance the world by ``n`` ticks (one kernel call, no Python per tick).
+
+        External control: with ``actions`` (float [N, 2]: turn in [-1, 1], throttle
+        in [0, 1], clipped to those ranges), the robots marked in ``controlled``
+        (bool [N]; all of them when omitted) skip their brain and take their row of
+        ``actions`` in each of these ``n`` ticks; every other rule is unchanged.
+        The marks hold for this call only. The same actions give bit-identical
+        worlds; a slot whose robot dies gets a new robot (a new ``robot_id``),
+        which the next call controls if it is still marked.
+        """
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ValueError(f"step(n): expected a non-negative integer, got {n!r}")
-        if n:
-            run_steps(self._arrays, self._params, self._schedule, self._scratch, int(n))
+        work = self._scratch
+        if actions is None:
+            if controlled is not None:
+                raise ValueError("step(controlled=...): controlled robots need actions=")
+            if n:
+                run_steps(self._arrays, self._params, self._schedule, work, int(n))
+            return
+        self._set_control(actions, controlled)
+        try:
+            if n:
+                run_steps(self._arrays, self._params, self._schedule, work, int(n))
+        finally:
+            work.control[:] = False
+
+    def _set_control(self, actions: object, controlled: object) -> None:
+        work = self._scratch
+        N = work.control.shape[0]
+        a = np.asarray(actions)
+        if a.shape != (N, 2) or a.dtype.kind not in "fiu":
+            raise ValueError(f"step(actions=...): expected numbers of shape [{N}, 2], got "
+                             f"{a.dtype} of shape {list(a.shape)}")
+        if controlled is None:
+            mask = None
+        else:
+            mask = np.asarray(controlled)
+            if mask.shape != (N,) or mask.dtype != np.bool_:
+                raise ValueError(f"step(controlled=...): expected bool of shape [{N}], got "
+                                 f"{mask.dtype} of shape {list(mask.shape)}")
+        np.clip(a, ACTION_LOW, ACTION_HIGH, out=work.control_actions, casting="unsafe")
+        finite = np.isfinite(work.control_actions).all(axis=1)
+        bad = ~finite if mask is None else mask & ~finite
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"step(actions=...): expected finite numbers, got "
+                             f"{a[i].tolist()} in row {i}")
+        if mask is None:
+            work.control[:] = True
+        else:
+            work.control[:] = mask
+
+    @property
+    def last_tick(self) -> TickEvents:
+        """Who ate and who died (and of what) in the last tick stepped: read-only
+        uint8 [N] views, valid until the next :meth:`step`."""
+        return self._last_tick
 
     def set_genomes(self, genomes: np.ndarray) -> None:
         """Replace every robot's genome (float32 [N, G]); positions and life stay.
@@ -216,10 +297,22 @@ class World:
         """Channel names of the observations' last axis, in order."""
         return tuple(c for c in CHANNELS if c in self.scenario.vision.channels)
 
-    def observations(self) -> np.ndarray:
-        """float32 [N, rays, channels]: what each robot sees in the current state."""
+    def observations(self, out: np.ndarray | None = None) -> np.ndarray:
+        """float32 [N, rays, channels]: what each robot sees in the current state.
+
+        ``out``: a float32 array of that shape (or [N, rays*channels]) to write into
+        instead of allocating a new one; it is returned.
+        """
         observe_all(self._arrays, self._params, self._scratch)
-        return self._scratch.obs.copy()
+        if out is None:
+            return self._scratch.obs.copy()
+        obs = self._scratch.obs
+        if (out.dtype != obs.dtype or out.size != obs.size or out.shape[0] != obs.shape[0]
+                or not out.flags.c_contiguous or not out.flags.writeable):
+            raise ValueError(f"observations(out=...): expected float32 of shape "
+                             f"{list(obs.shape)}, got {out.dtype} of shape {list(out.shape)}")
+        np.copyto(out.reshape(obs.shape), obs)
+        return out
 
     def actions(self) -> np.ndarray:
         """float32 [N, 2]: each brain's (turn in [-1, 1], throttle in [0, 1]) now."""
@@ -255,3 +348,9 @@ class World:
         world = cls.__new__(cls)
         world._setup(scenario, int(meta["seed"]), arrays)
         return world
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
