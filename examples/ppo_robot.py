@@ -38,7 +38,7 @@ from evosim.evolve.batch import world_seeds
 from evosim.evolve.evaluate import evaluation_scenario
 from evosim.world import DEATH_MINE
 from evosim.world.brainfile import best_slot
-from evosim.world.world import load_checkpoint
+from evosim.world.checkpoint import load_checkpoint
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

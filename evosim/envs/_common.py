@@ -12,7 +12,7 @@ import numpy as np
 from evosim.errors import EvosimError
 from evosim.scenario import Scenario, load_scenario
 from evosim.world import ACTION_HIGH, ACTION_LOW, DEATH_AGE, DEATH_MINE, World
-from evosim.world.world import load_checkpoint
+from evosim.world.checkpoint import load_checkpoint
 
 MAX_STEPS_LIMIT = 10**9  # an episode length beyond this is surely a typo
 FRAME_MAX = 4096  # pixels per side of an rgb_array frame
