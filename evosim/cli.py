@@ -93,6 +93,8 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
         "evosim evolve classic --steps 20000",
         "evosim evolve classic --steps 200000 --worlds 8 --workers 4 --seed 3 --out runs/c8",
         "evosim evolve genesis --steps 200000 --worlds 4 --metrics-every 2000 --out runs/gen",
+        "evosim evolve classic --steps 200000 --worlds 8 --migrate-every 10000 --migrants 2",
+        "evosim evolve classic --steps 200000 --worlds 8 --backend ray --ray-address auto",
         "evosim evolve --resume runs/c8            # continue a stopped or killed run",
         "evosim evolve --resume runs/c8 --steps 400000   # extend a run to 400000 steps",
         "evosim evolve runs/c8/world-000/final.npz --steps 50000 --out runs/more",
@@ -115,9 +117,22 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
                    help="ticks between checkpoints (default 10000)")
     p.add_argument("--metrics-every", type=_int_at_least(1), default=None,
                    help="ticks per metrics row (default 1000)")
+    p.add_argument("--migrate-every", type=_int_at_least(0, limits.MAX_STEP), default=None,
+                   metavar="T", help="islands: ticks between migrations, 0 for none "
+                   "(overrides the scenario's migration.every)")
+    p.add_argument("--migrants", type=_int_at_least(0, limits.MAX_ROBOTS), default=None,
+                   metavar="K", help="islands: best robots each world sends to the next "
+                   "world of the ring per migration (overrides migration.count)")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="where worlds run: local worker processes (default) or Ray tasks "
+                        "(pip install 'evosim[ray]'); same results either way")
+    p.add_argument("--ray-address", type=_text, default=None, metavar="ADDR",
+                   help="with --backend ray: the cluster to join (as for ray.init; "
+                        "default: a new local Ray)")
     p.add_argument("--resume", type=_path, default=None, metavar="DIR",
                    help="continue the run in DIR from its last checkpoints (takes only "
-                        "--steps, --workers, --quiet and --json besides)")
+                        "--steps, --workers, --backend, --ray-address, --quiet and --json "
+                        "besides)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true",
                    help="print the run's summary as a JSON object (implies --quiet)")

@@ -37,7 +37,7 @@ from evosim.evolve.checkpoints import (
 from evosim.evolve.lock import LOCK_FILE, run_lock
 from evosim.evolve.runfile import check_metrics_rows
 from evosim.limits import MAX_STEP
-from evosim.scenario import Scenario, load_scenario
+from evosim.scenario import Scenario, load_scenario, scenario_from_dict
 
 DEFAULT_CHECKPOINT_EVERY = 10_000
 DEFAULT_METRICS_EVERY = 1_000
@@ -156,13 +156,15 @@ def _summary_text(s: dict[str, Any]) -> str:
 
 
 def _execute(run_dir: Path, plan: RunPlan, workers: int, quiet: bool,
-             as_json: bool = False) -> int:
+             as_json: bool = False, backend: str = "local",
+             ray_address: str | None = None) -> int:
     robots = plan.build_scenario().robots.count
     live = _Live(plan, robots, quiet)
     start = time.monotonic()
     try:
         with sigterm_as_interrupt(), live.progress:
-            run_batch(run_dir, plan, workers, listener=live)
+            run_batch(run_dir, plan, workers, listener=live, backend=backend,
+                      ray_address=ray_address)
     except KeyboardInterrupt:
         print(f"stopped; continue with: evosim evolve --resume {run_dir}", file=sys.stderr)
         raise
@@ -177,13 +179,17 @@ def check_evolve_args(args: argparse.Namespace) -> None:
         given = [flag for flag, value in (
             ("SCENARIO", args.scenario), ("--out", args.out),
             ("--checkpoint-every", args.checkpoint_every),
-            ("--metrics-every", args.metrics_every)) if value is not None]
+            ("--metrics-every", args.metrics_every),
+            ("--migrate-every", getattr(args, "migrate_every", None)),
+            ("--migrants", getattr(args, "migrants", None))) if value is not None]
         if args.worlds != 1 or args.seed != 0:
             given.append("--worlds/--seed")
         if given:
             raise EvosimError(f"--resume takes its settings from the run folder; "
                               f"drop {', '.join(given)}")
-    elif args.scenario is None or args.steps is None:
+    if getattr(args, "ray_address", None) is not None and _backend(args) != "ray":
+        raise EvosimError("--ray-address: only with --backend ray")
+    if args.resume is None and (args.scenario is None or args.steps is None):
         raise EvosimError("expected SCENARIO and --steps N (SCENARIO may be a checkpoint "
                           ".npz), or --resume DIR")
 
@@ -194,7 +200,8 @@ def evolve_command(args: argparse.Namespace) -> int:
     check_evolve_args(args)
     if args.resume is not None:
         return resume_command(args.resume, args.workers, args.quiet, steps=args.steps,
-                              as_json=getattr(args, "json", False))
+                              as_json=getattr(args, "json", False), backend=_backend(args),
+                              ray_address=getattr(args, "ray_address", None))
     quiet = args.quiet or getattr(args, "json", False)
     start_world = None
     if Path(args.scenario).suffix == ".npz":
@@ -208,8 +215,11 @@ def evolve_command(args: argparse.Namespace) -> int:
         seed = start_world.seed
         if args.worlds != 1:
             raise EvosimError("a checkpoint is one world: drop --worlds")
+        if _migration_flags(args):
+            raise EvosimError("a checkpoint is one world, with no neighbour to migrate to: "
+                              "drop --migrate-every/--migrants")
     else:
-        scenario = load_scenario(args.scenario)
+        scenario = _with_migration(load_scenario(args.scenario), args)
         default_out = Path("runs") / f"{scenario.name}-seed{args.seed}"
         seeds = world_seeds(args.seed, args.worlds)
         seed = args.seed
@@ -223,7 +233,7 @@ def evolve_command(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every or DEFAULT_CHECKPOINT_EVERY,
         metrics_every=args.metrics_every or DEFAULT_METRICS_EVERY,
         evosim_version=__version__,
-        command=["evosim", *sys.argv[1:]],
+        command=recorded_command(sys.argv[1:]),
         start=begin,
     )
     if plan.steps > MAX_STEP:
@@ -242,7 +252,8 @@ def evolve_command(args: argparse.Namespace) -> int:
             start_world.save(checkpoint_path(out, 0, begin), extra={
                 "world": 0, "run_steps": plan.steps,
                 "metrics_previous": metrics.counters_vector(start_world)})
-        return _execute(out, plan, workers, quiet, getattr(args, "json", False))
+        return _execute(out, plan, workers, quiet, getattr(args, "json", False),
+                        _backend(args), getattr(args, "ray_address", None))
 
 
 def _check_world_builds(scenario: Scenario, seed: int) -> None:
@@ -254,7 +265,8 @@ def _check_world_builds(scenario: Scenario, seed: int) -> None:
 
 
 def resume_command(run_dir: Path, workers: int | None, quiet: bool, steps: int | None = None,
-                   as_json: bool = False) -> int:
+                   as_json: bool = False, backend: str = "local",
+                   ray_address: str | None = None) -> int:
     """Continue a stopped run from its last checkpoints; with ``steps`` beyond the run's
     end, extend it. A finished run is left alone."""
     plan = RunPlan.load(run_dir)
@@ -265,7 +277,7 @@ def resume_command(run_dir: Path, workers: int | None, quiet: bool, steps: int |
                 raise RunDirError(f"{run_dir}: --steps {steps} is below the run's "
                                   f"{plan.steps} steps; a run cannot be shortened")
             check_metrics_rows(steps, plan.metrics_every, "--steps")
-            plan = replace(plan, steps=steps, command=["evosim", *sys.argv[1:]])
+            plan = replace(plan, steps=steps, command=recorded_command(sys.argv[1:]))
             plan.save(run_dir)
         _reopen_finals(run_dir, plan)
         finished = all(final_step(run_dir, plan, i) for i in range(plan.worlds))
@@ -281,7 +293,49 @@ def resume_command(run_dir: Path, workers: int | None, quiet: bool, steps: int |
         from evosim._compile import say_if_compiling
 
         say_if_compiling(quiet)
-        return _execute(run_dir, plan, _workers(workers, plan.worlds), quiet, as_json)
+        return _execute(run_dir, plan, _workers(workers, plan.worlds), quiet, as_json,
+                        backend, ray_address)
+
+
+def _backend(args: argparse.Namespace) -> str:
+    return getattr(args, "backend", None) or "local"
+
+
+def _migration_flags(args: argparse.Namespace) -> bool:
+    return (getattr(args, "migrate_every", None) is not None
+            or getattr(args, "migrants", None) is not None)
+
+
+def _with_migration(scenario: Scenario, args: argparse.Namespace) -> Scenario:
+    """``scenario`` with ``--migrate-every``/``--migrants`` in its ``[migration]`` table
+    (so run.json records them where the scenario's own values would be)."""
+    if not _migration_flags(args):
+        return scenario
+    data = scenario.model_dump(mode="json")
+    if args.migrate_every is not None:
+        data["migration"]["every"] = args.migrate_every
+    if args.migrants is not None:
+        data["migration"]["count"] = args.migrants
+    return scenario_from_dict(data, source="--migrate-every/--migrants")
+
+
+# Flags that choose where a run computes, never what: left out of run.json's command,
+# so that a run's folder is the same, byte for byte, on every backend.
+_PLACE_FLAGS = ("--backend", "--ray-address")
+
+
+def recorded_command(argv: list[str]) -> list[str]:
+    """``evosim`` and ``argv`` without the backend flags (and their values)."""
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _PLACE_FLAGS:
+            skip = True
+        elif not arg.startswith(tuple(f + "=" for f in _PLACE_FLAGS)):
+            out.append(arg)
+    return ["evosim", *out]
 
 
 def _workers(workers: int | None, worlds: int) -> int:

@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,6 +51,9 @@ from evosim.evolve.checkpoints import (
 from evosim.evolve.runfile import check_run_data
 from evosim.limits import MAX_JSON_BYTES
 from evosim.scenario import Scenario, scenario_from_dict
+
+if TYPE_CHECKING:
+    from evosim.world.migration import Migrants
 
 RUN_FORMAT = "evosim-run"
 RUN_SCHEMA = 1
@@ -110,6 +113,22 @@ class RunPlan:
         if not out or out[-1] != self.steps:
             out.append(self.steps)
         return out
+
+    def migration(self) -> tuple[int, int]:
+        """(every, count) of the scenario's ``[migration]``: ticks between migrations and
+        migrants per world; (0, 0) when the worlds never migrate (one world alone, too)."""
+        table = self.build_scenario().migration
+        if self.worlds < 2 or table.every == 0 or table.count == 0:
+            return 0, 0
+        return table.every, table.count
+
+    def epoch_ends(self) -> list[int]:
+        """Steps at which every world stops and waits for the others (migration
+        boundaries after ``start``, and the last step); just the last without migration."""
+        every, _ = self.migration()
+        if every == 0:
+            return [self.steps]
+        return [*range(_multiple_after(self.start, every), self.steps, every), self.steps]
 
     def save(self, run_dir: Path) -> None:
         data = asdict(self)
@@ -179,7 +198,8 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="evosim-parent-watchdog", daemon=True).start()
 
 
-def _worker_main(conn: Any, parent: int, run_dir: str, plan: dict, index: int) -> None:
+def _worker_main(conn: Any, parent: int, run_dir: str, plan: dict, index: int,
+                 until: int) -> None:
     """A worker process: evolve one world, report progress, then ("done"|"error", ...)."""
     global _progress
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
@@ -187,7 +207,7 @@ def _worker_main(conn: Any, parent: int, run_dir: str, plan: dict, index: int) -
     _die_with_parent(parent)
     _progress = conn
     try:
-        run_world(Path(run_dir), RunPlan(**plan), index)
+        run_world(Path(run_dir), RunPlan(**plan), index, until)
     except EvosimError as exc:
         _report(("error", index, exc))
         sys.exit(1)
@@ -272,16 +292,52 @@ def final_step(run_dir: Path, plan: RunPlan, index: int) -> bool:
     return True
 
 
-def run_world(run_dir: Path, plan: RunPlan, index: int) -> int:
-    """Evolve world ``index`` from its last checkpoint (or step 0) to the end; returns it."""
+def reached(run_dir: Path, plan: RunPlan, index: int) -> int:
+    """The step world ``index`` has saved: its final state's, else its last checkpoint's."""
+    if final_step(run_dir, plan, index):
+        return plan.steps
+    found = list_checkpoints(run_dir, index)
+    return found[-1][0] if found else plan.start
+
+
+def immigrants(run_dir: Path, plan: RunPlan, index: int, step: int) -> Migrants:
+    """The robots world ``index`` receives at migration boundary ``step``: the emigrants
+    of its ring neighbour (world index-1 mod K) in that world's checkpoint of ``step``,
+    saved before any migration of that boundary."""
+    from evosim.world import World
+    from evosim.world.migration import emigrants
+
+    _, count = plan.migration()
+    source = (index - 1) % plan.worlds
+    path = checkpoint_path(run_dir, source, step)
+    if not path.exists():
+        raise CheckpointError(f"{path}: missing; world {index} takes its migrants of step "
+                              f"{step} from it (continue with --resume, or start again)")
+    world = World.load(path)
+    _check_belongs(path, world, plan, source)
+    return emigrants(world.state, count)
+
+
+def run_world(run_dir: Path, plan: RunPlan, index: int, until: int | None = None) -> int:
+    """Evolve world ``index`` from its last checkpoint (or step 0) to step ``until``
+    (the end by default; a migration boundary with islands); returns ``index``.
+
+    A world starting from a migration boundary first takes in its neighbour's
+    migrants: its checkpoint there is the state before they came."""
+    until = plan.steps if until is None else until
     if final_step(run_dir, plan, index):
         return index
     world, rows, previous = _start(run_dir, plan, index)
     folder = world_dir(run_dir, index)
-    _report(("start", index, world.step_count, metrics.counters_vector(world)))
     step = world.step_count
-    while step < plan.steps:
-        target = min(plan.steps, step + CHUNK, _multiple_after(step, plan.metrics_every),
+    if step >= until:
+        return index
+    every, _ = plan.migration()
+    if every and 0 < step < plan.steps and step % every == 0:
+        world.receive_offspring(immigrants(run_dir, plan, index, step))
+    _report(("start", index, world.step_count, metrics.counters_vector(world)))
+    while step < until:
+        target = min(until, step + CHUNK, _multiple_after(step, plan.metrics_every),
                      _multiple_after(step, plan.checkpoint_every))
         world.step(target - step)
         step = target
@@ -292,7 +348,7 @@ def run_world(run_dir: Path, plan: RunPlan, index: int) -> int:
         if step == plan.steps:
             metrics.write_rows(folder / METRICS_FILE, rows)
             world.save(folder / FINAL_FILE, extra=extra)
-        elif step % plan.checkpoint_every == 0:
+        elif step % plan.checkpoint_every == 0 or (every and step % every == 0):
             metrics.write_rows(folder / METRICS_FILE, rows)  # before the checkpoint: see above
             world.save(checkpoint_path(run_dir, index, step), extra=extra)
         _report(("step", index, step, metrics.counters_vector(world)))
@@ -346,23 +402,46 @@ class _Worker:
     done: bool = False
 
 
+BACKENDS = ("local", "ray")
+
+
 def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | None = None,
-              poll: float = 0.2, warn: Callable[[str], None] = _warn) -> None:
-    """Run every unfinished world of ``plan`` in at most ``workers`` processes.
+              poll: float = 0.2, warn: Callable[[str], None] = _warn, backend: str = "local",
+              ray_address: str | None = None) -> None:
+    """Run every unfinished world of ``plan``, epoch by epoch (one epoch without
+    migration): locally in at most ``workers`` processes, or as Ray tasks.
 
     ``listener`` gets each progress message: ``("start"|"step", world, step, counters)``.
     A world whose worker dies without a word is rerun from its last checkpoint (``warn``
-    says so), up to ``RERUNS`` times; a worker's error is raised here.
+    says so), up to ``RERUNS`` times; a worker's error is raised here. Between epochs
+    every world waits for the others, so migrants come from the same step whatever
+    the number of workers or the backend.
     """
-    todo = deque(i for i in range(plan.worlds) if not final_step(run_dir, plan, i))
+    if backend == "ray":
+        from evosim.evolve.ray_backend import run_ray
+
+        run_ray(run_dir, plan, listener, ray_address)
+    elif backend == "local":
+        lost: dict[int, int] = {}
+        for until in plan.epoch_ends():
+            _run_local(run_dir, plan, workers, listener, poll, warn, until, lost)
+    else:
+        raise EvosimError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
+    write_metrics(run_dir, plan)
+
+
+def _run_local(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | None,
+               poll: float, warn: Callable[[str], None], until: int,
+               lost: dict[int, int]) -> None:
+    """Bring every world to step ``until`` in at most ``workers`` processes."""
+    todo = deque(i for i in range(plan.worlds) if reached(run_dir, plan, i) < until)
     ctx = mp.get_context("spawn")  # a local context: never the global start method
     running: list[_Worker] = []
-    lost: dict[int, int] = {}
     last_merge = time.monotonic()
     try:
         while todo or running:
             while todo and len(running) < workers:
-                running.append(_spawn(ctx, run_dir, plan, todo.popleft()))
+                running.append(_spawn(ctx, run_dir, plan, todo.popleft(), until))
             waitables = [w.conn for w in running] + [w.process.sentinel for w in running]
             ready = set(mp_connection.wait(waitables, timeout=poll))
             for w in list(running):
@@ -397,13 +476,12 @@ def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | N
         for w in running:
             w.process.join()
             w.conn.close()
-    write_metrics(run_dir, plan)
 
 
-def _spawn(ctx: Any, run_dir: Path, plan: RunPlan, index: int) -> _Worker:
+def _spawn(ctx: Any, run_dir: Path, plan: RunPlan, index: int, until: int) -> _Worker:
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_worker_main, name=f"evosim-world-{index:03d}", daemon=True,
-                          args=(sender, os.getpid(), str(run_dir), asdict(plan), index))
+                          args=(sender, os.getpid(), str(run_dir), asdict(plan), index, until))
     with _env(SINGLE_THREAD_ENV):
         process.start()
     sender.close()  # the worker holds the only writing end: EOF when it ends

@@ -134,6 +134,17 @@ class EvolutionTable(_Table):
         return value
 
 
+class MigrationTable(_Table):
+    """Islands: every ``every`` ticks (0: never) each world of an ``evolve --worlds K``
+    run sends copies of its ``count`` best robots (most fruit eaten in their life so
+    far, ties by lowest slot) to its neighbour on a ring (world i to world i+1 mod K),
+    where they wait in the nursery like offspring. One world alone never migrates."""
+
+    every: Annotated[int, Field(ge=0, le=limits.MAX_STEP)] = 0
+    count: Annotated[int, Field(ge=0, le=limits.MAX_ROBOTS)] = 2
+    topology: Literal["ring"] = "ring"
+
+
 class PhaseMines(_Table):
     count: Count | None = None
 
@@ -179,6 +190,7 @@ class Scenario(_Table):
     vision: VisionTable = VisionTable()
     brain: BrainTable = BrainTable()
     evolution: EvolutionTable = EvolutionTable()
+    migration: MigrationTable = MigrationTable()
     phases: tuple[Phase, ...] = ()
 
     @field_validator("name")
@@ -216,6 +228,11 @@ class Scenario(_Table):
             raise _InconsistentError(
                 "robots.lifespan",
                 f"expected at most robots.max_life ({r.max_life}), got {r.lifespan}",
+            )
+        if self.migration.count > r.count:
+            raise _InconsistentError(
+                "migration.count",
+                f"expected at most robots.count ({r.count}), got {self.migration.count}",
             )
         for i, phase in enumerate(self.phases):
             if phase.robots.lifespan is not None and phase.robots.lifespan > r.max_life:

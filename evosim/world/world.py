@@ -22,6 +22,7 @@ from evosim.scenario import CHANNELS, OBJECT_KINDS, Scenario
 from evosim.world import checkpoint
 from evosim.world.brainfile import seed_genomes
 from evosim.world.checks import check_seed
+from evosim.world.migration import Migrants, receive
 from evosim.world.state import WorldState
 
 MAX_CELLS = limits.MAX_GRID_CELLS  # grid cells at most (memory), the cell side grows beyond
@@ -274,6 +275,11 @@ class World:
         limit = self.scenario.settings_at(self.step_count)["speed_limit"]
         speed = self._arrays.genome[:, self.scenario.genome_layout.speed]
         np.clip(speed, 0.0, limit, out=speed)
+
+    def receive_offspring(self, migrants: Migrants) -> None:
+        """Robots from another world join the nursery as waiting offspring (exact copies;
+        see :mod:`evosim.world.migration`): they take slots freed by later deaths."""
+        receive(self._arrays, migrants)
 
     def writable_state(self) -> WorldState:
         """The live state arrays, writable: for tests and tools that set up a situation
