@@ -10,8 +10,10 @@ the nursery ring in the order given and take slots freed by later deaths, like
 any offspring; they never replace a living robot. When the nursery is full the
 oldest waiting offspring makes room, counted in ``offspring_dropped`` (as for
 offspring conceived in the world); a nursery of size 0 drops every arrival.
-Lineage ids and generations are kept as they were in the home world (lineage
-ids are per world, so two worlds' lineages may share an id).
+An arrival keeps its generation, and founds a new lineage in its new world
+(lineage ids are per world): it takes the next lineage id on arrival, and spends
+the next robot id with it, so that lineage ids stay below robot ids as for
+random robots (robot ids stay unique; they may have gaps).
 """
 
 from __future__ import annotations
@@ -20,17 +22,22 @@ from typing import NamedTuple
 
 import numpy as np
 
-from evosim.kernels.layout import NURSERY_HEAD, NURSERY_SIZE, OFFSPRING_DROPPED
+from evosim.kernels.layout import (
+    NEXT_ID,
+    NEXT_LINEAGE,
+    NURSERY_HEAD,
+    NURSERY_SIZE,
+    OFFSPRING_DROPPED,
+)
 from evosim.world.state import WorldState
 
 NO_PARENT = -1  # an arrival has no parent in its new world: it is placed at random
 
 
 class Migrants(NamedTuple):
-    """Robots leaving a world: genome float32 [M, G], lineage and generation int64 [M]."""
+    """Robots leaving a world: genome float32 [M, G] and generation int64 [M]."""
 
     genome: np.ndarray
-    lineage: np.ndarray
     generation: np.ndarray
 
 
@@ -41,8 +48,7 @@ def emigrants(state: WorldState, count: int) -> Migrants:
     # Stable sort on -fruit: equal fruit keeps slot order, so ties go to the lowest slot.
     order = np.argsort(-fruit, kind="stable")[:count]
     order = order[fruit[order] > 0]
-    return Migrants(np.array(state.genome[order]), np.array(state.robot_lineage[order]),
-                    np.array(state.robot_generation[order]))
+    return Migrants(np.array(state.genome[order]), np.array(state.robot_generation[order]))
 
 
 def receive(state: WorldState, migrants: Migrants) -> None:
@@ -66,7 +72,9 @@ def receive(state: WorldState, migrants: Migrants) -> None:
         state.nursery_genome[q] = migrants.genome[m]
         state.nursery_parent[q] = NO_PARENT
         state.nursery_parent_slot[q] = 0
-        state.nursery_lineage[q] = migrants.lineage[m]
+        state.nursery_lineage[q] = state.clock[NEXT_LINEAGE]
+        state.clock[NEXT_LINEAGE] += 1
+        state.clock[NEXT_ID] += 1
         state.nursery_generation[q] = migrants.generation[m]
         state.clock[NURSERY_HEAD] = head
         state.clock[NURSERY_SIZE] = size + 1

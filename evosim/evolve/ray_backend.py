@@ -1,0 +1,108 @@
+"""The Ray backend: each world's epoch (the ticks between two migration
+boundaries, or the whole run without migration) is one Ray task, on whatever
+cluster ``ray.init`` joins (a new local one when no address is given).
+
+A task runs :func:`evosim.evolve.batch.run_world`, which reads and writes the run
+folder itself: on a cluster the folder must be on a file system every node
+mounts at the same path. The driver waits for every world at each boundary, so
+the results are those of the local backend, byte for byte. A task whose worker
+process dies (``kill -9``, a lost node) is retried by Ray up to ``RERUNS`` times;
+the retry starts from the world's last checkpoint, which gives the same bytes.
+Ray is imported only here, and only when this backend is chosen.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from evosim.errors import EvosimError
+from evosim.evolve import metrics
+from evosim.evolve.batch import (
+    RERUNS,
+    SINGLE_THREAD_ENV,
+    Listener,
+    RunPlan,
+    reached,
+    run_world,
+)
+from evosim.evolve.checkpoints import remove_temp_files, world_dir
+
+
+def _world_epoch(run_dir: str, plan: dict, index: int, until: int) -> list[int]:
+    """A Ray task: bring world ``index`` to step ``until``; its counters at the end."""
+    from evosim.evolve.checkpoints import FINAL_FILE, checkpoint_path
+    from evosim.world import World
+
+    folder = world_dir(Path(run_dir), index)
+    if folder.is_dir():  # a retried task: what its killed attempt left half-written
+        remove_temp_files(folder)
+    run_plan = RunPlan(**plan)
+    run_world(Path(run_dir), run_plan, index, until)
+    path = (folder / FINAL_FILE if until == run_plan.steps
+            else checkpoint_path(Path(run_dir), index, until))
+    return metrics.counters_vector(World.load(path))
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise EvosimError("--backend ray: Ray is not installed; install it with: "
+                          "pip install 'evosim[ray]'") from None
+    return ray
+
+
+def run_ray(run_dir: Path, plan: RunPlan, listener: Listener | None,
+            address: str | None) -> None:
+    """Bring every world of ``plan`` to its end, epoch by epoch, as Ray tasks.
+
+    Uses the Ray already initialised in this process if there is one; otherwise
+    joins ``address`` (a new local Ray when None) and shuts it down at the end.
+    """
+    ray = _import_ray()
+    started = not ray.is_initialized()
+    if started:
+        try:
+            ray.init(address=address, runtime_env={"env_vars": SINGLE_THREAD_ENV},
+                     logging_level=logging.WARNING, log_to_driver=False,
+                     include_dashboard=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EvosimError(f"--ray-address {address}: cannot join Ray ({first})") from None
+    task = ray.remote(num_cpus=1, max_retries=RERUNS, retry_exceptions=False)(_world_epoch)
+    folder = str(run_dir.resolve())
+    pending: dict[Any, int] = {}
+    try:
+        for until in plan.epoch_ends():
+            for i in range(plan.worlds):
+                if reached(run_dir, plan, i) < until:
+                    pending[task.remote(folder, asdict(plan), i, until)] = i
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                index = pending.pop(ready[0])
+                counters = _result(ray, ready[0], index, run_dir)
+                if listener is not None:
+                    listener(("step", index, until, counters))
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        if started:
+            ray.shutdown()
+
+
+def _result(ray: Any, ref: Any, index: int, run_dir: Path) -> list[int]:
+    """The task's value; its error as an EvosimError (one line)."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, EvosimError):
+            raise EvosimError(str(cause)) from None
+        raise EvosimError(f"world {index}: Ray task failed: {cause!r}") from None
+    except ray.exceptions.RayError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise EvosimError(f"world {index}: its Ray worker died {RERUNS + 1} times (last: "
+                          f"{first}); continue with: evosim evolve --resume {run_dir}") from None
