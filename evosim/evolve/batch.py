@@ -198,24 +198,33 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="evosim-parent-watchdog", daemon=True).start()
 
 
-def _worker_main(conn: Any, parent: int, run_dir: str, plan: dict, index: int,
-                 until: int) -> None:
-    """A worker process: evolve one world, report progress, then ("done"|"error", ...)."""
+def _worker_main(conn: Any, jobs: Any, parent: int, run_dir: str, plan: dict) -> None:
+    """A worker process: take (world, until) jobs until told to stop (None); evolve the
+    world to ``until``, report progress, then ("done"|"error", world, ...)."""
     global _progress
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent(parent)
     _progress = conn
-    try:
-        run_world(Path(run_dir), RunPlan(**plan), index, until)
-    except EvosimError as exc:
-        _report(("error", index, exc))
-        sys.exit(1)
-    except BaseException:
-        _report(("error", index, RuntimeError(f"world {index}: worker failed:\n"
-                                              f"{traceback.format_exc()}")))
-        sys.exit(1)
-    _report(("done", index))
+    run_plan = RunPlan(**plan)
+    while True:
+        try:
+            job = jobs.recv()
+        except (EOFError, OSError):  # the main process is gone
+            os._exit(1)
+        if job is None:
+            return
+        index, until = job
+        try:
+            run_world(Path(run_dir), run_plan, index, until)
+        except EvosimError as exc:
+            _report(("error", index, exc))
+            sys.exit(1)
+        except BaseException:
+            _report(("error", index, RuntimeError(f"world {index}: worker failed:\n"
+                                                  f"{traceback.format_exc()}")))
+            sys.exit(1)
+        _report(("done", index))
 
 
 def _multiple_after(step: int, every: int) -> int:
@@ -393,16 +402,16 @@ def _warn(message: str) -> None:
     print(f"evosim evolve: {message}", file=sys.stderr)
 
 
+BACKENDS = ("local", "ray")
+
+
 @dataclass
 class _Worker:
-    index: int
     process: Any
-    conn: Any
+    conn: Any  # its reports
+    jobs: Any  # (world, until) to do next; None: stop
+    index: int | None = None  # the world it works on; None when idle
     error: BaseException | None = None
-    done: bool = False
-
-
-BACKENDS = ("local", "ray")
 
 
 def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | None = None,
@@ -415,16 +424,30 @@ def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | N
     A world whose worker dies without a word is rerun from its last checkpoint (``warn``
     says so), up to ``RERUNS`` times; a worker's error is raised here. Between epochs
     every world waits for the others, so migrants come from the same step whatever
-    the number of workers or the backend.
+    the number of workers or the backend. Local workers live for the whole run and
+    take one (world, epoch) job after another.
     """
     if backend == "ray":
         from evosim.evolve.ray_backend import run_ray
 
         run_ray(run_dir, plan, listener, ray_address)
     elif backend == "local":
+        pool: list[_Worker] = []
         lost: dict[int, int] = {}
-        for until in plan.epoch_ends():
-            _run_local(run_dir, plan, workers, listener, poll, warn, until, lost)
+        try:
+            for until in plan.epoch_ends():
+                _run_local(run_dir, plan, workers, listener, poll, warn, until, lost, pool)
+            for w in pool:
+                with contextlib.suppress(OSError):
+                    w.jobs.send(None)
+        finally:
+            for w in pool:
+                if w.index is not None:
+                    w.process.terminate()
+            for w in pool:
+                w.process.join()
+                w.conn.close()
+                w.jobs.close()
     else:
         raise EvosimError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
     write_metrics(run_dir, plan)
@@ -432,60 +455,64 @@ def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | N
 
 def _run_local(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | None,
                poll: float, warn: Callable[[str], None], until: int,
-               lost: dict[int, int]) -> None:
-    """Bring every world to step ``until`` in at most ``workers`` processes."""
+               lost: dict[int, int], pool: list[_Worker]) -> None:
+    """Bring every world to step ``until`` with at most ``workers`` processes in ``pool``."""
     todo = deque(i for i in range(plan.worlds) if reached(run_dir, plan, i) < until)
     ctx = mp.get_context("spawn")  # a local context: never the global start method
-    running: list[_Worker] = []
     last_merge = time.monotonic()
-    try:
-        while todo or running:
-            while todo and len(running) < workers:
-                running.append(_spawn(ctx, run_dir, plan, todo.popleft(), until))
-            waitables = [w.conn for w in running] + [w.process.sentinel for w in running]
-            ready = set(mp_connection.wait(waitables, timeout=poll))
-            for w in list(running):
-                if w.conn in ready or w.process.sentinel in ready:
-                    _receive(w, listener)
-                if w.process.sentinel not in ready:
-                    continue
-                w.process.join()
-                _receive(w, listener)  # what it sent just before it ended
-                running.remove(w)
-                w.conn.close()
-                if w.error is not None:
-                    raise w.error
-                if w.done and w.process.exitcode == 0:
-                    continue
-                lost[w.index] = lost.get(w.index, 0) + 1
-                how = _exit_text(w.process.exitcode)
-                if lost[w.index] > RERUNS:
-                    raise EvosimError(f"world {w.index}: its worker died {lost[w.index]} "
-                                      f"times (last: {how}); continue with: "
-                                      f"evosim evolve --resume {run_dir}")
-                remove_temp_files(world_dir(run_dir, w.index))
-                warn(f"world {w.index}: its worker died ({how}); rerunning it from its "
-                     f"last checkpoint")
-                todo.appendleft(w.index)
-            if time.monotonic() - last_merge > 5.0:  # keep RUN/metrics.csv fresh
-                write_metrics(run_dir, plan)
-                last_merge = time.monotonic()
-    finally:
-        for w in running:
-            w.process.terminate()
-        for w in running:
+    while todo or any(w.index is not None for w in pool):
+        for w in pool:
+            if todo and w.index is None:
+                w.index = todo.popleft()
+                w.jobs.send((w.index, until))
+        while todo and len(pool) < workers:
+            w = _spawn(ctx, run_dir, plan)
+            pool.append(w)
+            w.index = todo.popleft()
+            w.jobs.send((w.index, until))
+        waitables = [w.conn for w in pool] + [w.process.sentinel for w in pool]
+        ready = set(mp_connection.wait(waitables, timeout=poll))
+        for w in list(pool):
+            if w.conn in ready or w.process.sentinel in ready:
+                _receive(w, listener)
+            if w.error is not None:
+                raise w.error
+            if w.process.sentinel not in ready:
+                continue
             w.process.join()
+            _receive(w, listener)  # what it sent just before it ended
+            pool.remove(w)
             w.conn.close()
+            w.jobs.close()
+            if w.error is not None:
+                raise w.error
+            if w.index is None:  # it ended between jobs: nothing lost
+                continue
+            lost[w.index] = lost.get(w.index, 0) + 1
+            how = _exit_text(w.process.exitcode)
+            if lost[w.index] > RERUNS:
+                raise EvosimError(f"world {w.index}: its worker died {lost[w.index]} "
+                                  f"times (last: {how}); continue with: "
+                                  f"evosim evolve --resume {run_dir}")
+            remove_temp_files(world_dir(run_dir, w.index))
+            warn(f"world {w.index}: its worker died ({how}); rerunning it from its "
+                 f"last checkpoint")
+            todo.appendleft(w.index)
+        if time.monotonic() - last_merge > 5.0:  # keep RUN/metrics.csv fresh
+            write_metrics(run_dir, plan)
+            last_merge = time.monotonic()
 
 
-def _spawn(ctx: Any, run_dir: Path, plan: RunPlan, index: int, until: int) -> _Worker:
+def _spawn(ctx: Any, run_dir: Path, plan: RunPlan) -> _Worker:
     receiver, sender = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_worker_main, name=f"evosim-world-{index:03d}", daemon=True,
-                          args=(sender, os.getpid(), str(run_dir), asdict(plan), index, until))
+    jobs_in, jobs_out = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_worker_main, name="evosim-worker", daemon=True,
+                          args=(sender, jobs_in, os.getpid(), str(run_dir), asdict(plan)))
     with _env(SINGLE_THREAD_ENV):
         process.start()
     sender.close()  # the worker holds the only writing end: EOF when it ends
-    return _Worker(index, process, receiver)
+    jobs_in.close()
+    return _Worker(process, receiver, jobs_out)
 
 
 def _receive(w: _Worker, listener: Listener | None) -> None:
@@ -495,7 +522,7 @@ def _receive(w: _Worker, listener: Listener | None) -> None:
             if message[0] == "error":
                 w.error = message[2]
             elif message[0] == "done":
-                w.done = True
+                w.index = None
             elif listener is not None:
                 listener(message)
 
