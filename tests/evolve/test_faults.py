@@ -179,3 +179,33 @@ def test_extending_a_run_equals_running_it_that_long(tmp_path, first):
             world_dir(whole, i).joinpath(METRICS_FILE).read_bytes()
     with pytest.raises(RunDirError, match="cannot be shortened"):
         resume_command(short, workers=1, quiet=True, steps=800)
+
+
+ISLANDS = ["evolve", "classic", "--steps", "24000", "--worlds", "3", "--workers", "2",
+           "--migrate-every", "4000", "--migrants", "2", "--checkpoint-every", "2000",
+           "--metrics-every", "2000", "--quiet"]
+
+
+def test_kill_9_of_an_island_run_and_resume_give_the_same_bytes(tmp_path):
+    whole = tmp_path / "whole"
+    assert subprocess.run([sys.executable, "-m", "evosim", *ISLANDS, "--out", str(whole)],
+                          capture_output=True, timeout=300).returncode == 0
+    out = tmp_path / "broken"
+    main = start_cli(*ISLANDS, "--out", str(out))
+    try:  # killed mid-epoch, after the first migration: world 0 past step 4000
+        wait_for(lambda: any(s > 4000 for s, _ in list_checkpoints(out, 0)))
+        main.kill()
+        main.wait()
+    finally:
+        main.kill()
+        main.communicate()
+    assert not (world_dir(out, 2) / FINAL_FILE).exists()
+    resumed = subprocess.run([sys.executable, "-m", "evosim", "evolve", "--resume", str(out),
+                              "--quiet"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (out / METRICS_FILE).read_bytes() == (whole / METRICS_FILE).read_bytes()
+    for i in range(3):
+        a = World.load(world_dir(whole, i) / FINAL_FILE).state
+        b = World.load(world_dir(out, i) / FINAL_FILE).state
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+        assert [s for s, _ in list_checkpoints(out, i)] == list(range(2000, 24000, 2000))
