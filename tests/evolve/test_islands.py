@@ -11,7 +11,7 @@ import pytest
 
 from evosim import World
 from evosim.cli import main
-from evosim.errors import CheckpointError, ScenarioError
+from evosim.errors import CheckpointError, EvosimError, ScenarioError
 from evosim.evolve.batch import RunPlan, run_batch
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, RUN_FILE, checkpoint_path, world_dir
 from evosim.kernels.layout import (
@@ -185,3 +185,23 @@ def test_migration_flags_are_recorded_in_run_json(tmp_path, capsys, monkeypatch)
     assert "--backend" not in data["command"] and "--migrants" in data["command"]
     assert main(["evolve", "--resume", str(out), "--migrants", "1"]) == 2
     assert "drop --migrants" in capsys.readouterr().err
+
+
+def test_evosim_and_the_local_backend_never_import_ray():
+    import subprocess
+    import sys
+
+    code = ("import sys, evosim, evosim.evolve.batch, evosim.commands.evolve, evosim.cli; "
+            "assert 'ray' not in sys.modules, 'ray imported'")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_backend_ray_without_ray_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)  # as if not installed
+    plan = island_plan()
+    plan.save(tmp_path)
+    with pytest.raises(EvosimError, match=r"Ray is not installed; install it with: pip "
+                                          r"install 'evosim\[ray\]'"):
+        run_batch(tmp_path, plan, workers=1, backend="ray")
+    assert main(["evolve", "classic", "--steps", "10", "--ray-address", "auto"]) == 2
+    assert "--ray-address: only with --backend ray" in capsys.readouterr().err
