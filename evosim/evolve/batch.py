@@ -7,6 +7,10 @@ to step T) is written before its checkpoint at step T, and the checkpoint keeps
 the counters of the last metrics boundary. A resume truncates the rows beyond
 the checkpoint and recomputes them, so no row is lost or doubled.
 
+Each world's event log (:mod:`evosim.evolve.events`) follows the same rule: the
+events up to step T are written before the checkpoint at T, and a resume removes
+the files past its checkpoint.
+
 Faults: each world runs in a process of its own that dies with the main process
 (``PR_SET_PDEATHSIG`` on Linux, and a watchdog thread everywhere), and reports
 over a pipe (no semaphores, so nothing for ``resource_tracker`` to complain
@@ -38,7 +42,7 @@ import numpy as np
 
 from evosim._atomic import atomic_write_text
 from evosim.errors import CheckpointError, EvosimError, RunDirError
-from evosim.evolve import metrics
+from evosim.evolve import events, metrics
 from evosim.evolve.checkpoints import (
     FINAL_FILE,
     METRICS_FILE,
@@ -280,21 +284,28 @@ def run_world(run_dir: Path, plan: RunPlan, index: int) -> int:
     folder = world_dir(run_dir, index)
     _report(("start", index, world.step_count, metrics.counters_vector(world)))
     step = world.step_count
+    # The event log past this point is recomputed; the run's first file lists the
+    # robots it starts with.
+    events.drop_after(run_dir, index, step)
+    pending = [world.initial_events()] if step == plan.start else []
     while step < plan.steps:
         target = min(plan.steps, step + CHUNK, _multiple_after(step, plan.metrics_every),
                      _multiple_after(step, plan.checkpoint_every))
-        world.step(target - step)
+        world.step(target - step, events=True)
+        pending.append(world.drain_events())
         step = target
         if step % plan.metrics_every == 0 or step == plan.steps:
             rows.append(metrics.metrics_row(world, index, previous))
             previous = metrics.counters_vector(world)
         extra = {"world": index, "run_steps": plan.steps, "metrics_previous": previous}
-        if step == plan.steps:
+        if step == plan.steps or step % plan.checkpoint_every == 0:
+            # Rows and events up to ``step`` before the state of ``step``: see above.
+            events.write_events(events.events_path(run_dir, index, step),
+                                np.concatenate(pending))
+            pending = []
             metrics.write_rows(folder / METRICS_FILE, rows)
-            world.save(folder / FINAL_FILE, extra=extra)
-        elif step % plan.checkpoint_every == 0:
-            metrics.write_rows(folder / METRICS_FILE, rows)  # before the checkpoint: see above
-            world.save(checkpoint_path(run_dir, index, step), extra=extra)
+            world.save(folder / FINAL_FILE if step == plan.steps
+                       else checkpoint_path(run_dir, index, step), extra=extra)
         _report(("step", index, step, metrics.counters_vector(world)))
     return index
 

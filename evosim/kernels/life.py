@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,12 +26,65 @@ from evosim.kernels.layout import (
     S_MUTATE_NOISE,
     S_OFFSPRING_POS,
     S_SPAWN_HEADING,
+    STEP,
     TWO_PI,
 )
 from evosim.kernels.placement import grid_clear, random_robot_spot, robot_spot_free, spawn_robot
 from evosim.kernels.rng import base_normal_pair, base_uniform, stream_base, uniform
 
 OFFSPRING_TRIES = 8  # tries for a free place beside the parent before a random one
+
+# Event kinds in an EventBuffer (``EV_*``); evosim.evolve.events names them.
+EV_MINE = 1  # died touching a mine
+EV_AGE = 2  # died of age (life ran out or max_age reached)
+EV_BIRTH = 3  # an offspring from the nursery took a freed slot
+EV_SPAWN = 4  # a fresh random robot (or, with same-genome respawn, the slot's genome) took it
+EV_INITIAL = 5  # a robot of the initial world (written by Python, never by a kernel)
+# Columns of EventBuffer.rows: the step at which the event shows in the state (the
+# tick from t to t+1 logs t+1, like metrics rows), kind, slot, robot id, parent id
+# (-1 for none), lineage, generation.
+EVENT_COLUMNS = ("step", "kind", "slot", "id", "parent", "lineage", "generation")
+EVENTS_PER_ROBOT_STEP = 2  # at most one death and one refill per slot per tick
+
+
+class EventBuffer(NamedTuple):
+    """A bounded buffer that a tick appends its deaths, births and spawns to.
+
+    ``rows`` int64 [cap, len(EVENT_COLUMNS)], ``xy`` float64 [cap, 2] (where it
+    happened, world units), ``used`` int64 [1]. A buffer of capacity 0 records
+    nothing (no cost beyond one comparison per event): that is how a world steps
+    when nobody asks for events. ``run_steps`` stops early when fewer than
+    ``EVENTS_PER_ROBOT_STEP`` x robots rows are free, so nothing is ever lost.
+    """
+
+    rows: np.ndarray
+    xy: np.ndarray
+    used: np.ndarray
+
+
+def no_events() -> EventBuffer:
+    """The empty buffer: steps with it record nothing."""
+    return EventBuffer(np.zeros((0, len(EVENT_COLUMNS)), np.int64), np.zeros((0, 2)),
+                       np.zeros(1, np.int64))
+
+
+@inlined
+def log_event(ev, kind, i, step, s):
+    """Append robot i's event (its id, parent, lineage, generation and place now)."""
+    n = ev.used[0]
+    if n >= ev.rows.shape[0]:
+        return
+    r = ev.rows[n]
+    r[0] = step + 1
+    r[1] = kind
+    r[2] = i
+    r[3] = s.robot_id[i]
+    r[4] = s.robot_parent[i]
+    r[5] = s.robot_lineage[i]
+    r[6] = s.robot_generation[i]
+    ev.xy[n, 0] = s.robot_xy[i, 0]
+    ev.xy[n, 1] = s.robot_xy[i, 1]
+    ev.used[0] = n + 1
 
 
 @inlined
@@ -56,11 +110,13 @@ def _first_fruit(x, y, fruit_xy, start, items, taken, p):
 
 
 @inlined
-def contacts_all(bonus, ageing, max_age, s, p, work):
+def contacts_all(bonus, ageing, max_age, s, p, work, ev):
     """Life and contacts, in slot order: a mine kills; else the first fruit touched
     is eaten (life + bonus, capped at max_life). With ``ageing``, life runs down
     by one per tick and a robot dies of age when it reaches 0 or when its age
-    reaches ``max_age`` (0: no maximum). These are the only two ways to die."""
+    reaches ``max_age`` (0: no maximum). These are the only two ways to die.
+    Each death goes to the event buffer ``ev`` (when it has room)."""
+    step = s.clock[STEP]
     robot_xy = s.robot_xy
     life = s.robot_life
     age = s.robot_age
@@ -90,6 +146,7 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
             dead[i] = DIED_MINE
             life[i] = 0
             counters[MINE_DEATHS] += 1
+            log_event(ev, EV_MINE, i, step, s)
             continue
         f = _first_fruit(x, y, fruit_xy, fruit_start, fruit_items, taken, p)
         if f >= 0:
@@ -102,6 +159,7 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
             dead[i] = DIED_AGE
             life[i] = 0
             counters[AGE_DEATHS] += 1
+            log_event(ev, EV_AGE, i, step, s)
 
 
 @kernel
@@ -211,11 +269,12 @@ def reproduce_all(rate, sigma, limit, key, step, s, work):
 
 
 @inlined
-def refill_slots(lifespan, limit, key, step, s, p, work):
+def refill_slots(lifespan, limit, key, step, s, p, work, ev):
     """Every slot freed by a death this tick is refilled, in slot order: by the oldest
     waiting offspring, else by a fresh random robot (or, with same-genome respawn,
     the slot's own genome) at a random free place. No living robot is ever replaced.
-    Returns how many were placed (their slots in ``work.placed``)."""
+    Returns how many were placed (their slots in ``work.placed``); each refill goes to
+    the event buffer ``ev``."""
     dead = work.dead
     placed = work.placed
     counters = s.counters
@@ -226,9 +285,11 @@ def refill_slots(lifespan, limit, key, step, s, p, work):
         if s.clock[NURSERY_SIZE] > 0:
             give_birth(i, lifespan, key, step, s, p, work)
             counters[BIRTHS] += 1
+            log_event(ev, EV_BIRTH, i, step, s)
         else:
             spawn_robot(i, not p.respawn_same, key, step, lifespan, limit, s, p, work)
             counters[RANDOM_SPAWNS] += 1
+            log_event(ev, EV_SPAWN, i, step, s)
         placed[n_placed] = i
         n_placed += 1
     return n_placed
