@@ -185,6 +185,34 @@ def _run_plot(args: argparse.Namespace) -> int:
     return plot_command(args)
 
 
+# ---------------------------------------------------------------- brain
+
+
+def _add_brain(sub: argparse._SubParsersAction) -> None:
+    p = _sub(
+        sub, "brain",
+        "Draw one robot's brain from a checkpoint: the network (inputs by ray and channel, "
+        "edges coloured and sized by weight) and its turn and throttle with a single mine "
+        "or fruit anywhere in its field of view. Best = as for export.",
+        "evosim brain runs/classic-seed0/world-000/final.npz --best --out brain.png",
+        "evosim brain run.npz --slot 7 --out slot7.png --force",
+    )
+    p.add_argument("checkpoint", type=_path, help="a checkpoint file (.npz)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--slot", type=_int_at_least(0), help="robot slot to draw")
+    which.add_argument("--best", action="store_true",
+                       help="the robot whose lineage ate the most fruit")
+    p.add_argument("--out", type=_path, required=True, help="PNG file to write")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=_run_brain)
+
+
+def _run_brain(args: argparse.Namespace) -> int:
+    from evosim.commands.brain import brain_command
+
+    return brain_command(args)
+
+
 # ---------------------------------------------------------------- story
 
 
@@ -364,6 +392,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_plot,
     _add_story,
     _add_export,
+    _add_brain,
     _add_watch,
     _add_record,
     _add_bench,
