@@ -332,6 +332,9 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
                    help="video file, .mp4 (H.264) or .gif (default recordings/NAME.mp4)")
     p.add_argument("--fov", action="store_true",
                    help="draw each robot's field of view: its rays and what they hit")
+    p.add_argument("--colour", choices=["genome", "lineage", "speed"], default=None,
+                   help="colour robots by genome (relatives look alike), lineage (the "
+                   "default) or speed gene, with a key saying which")
     p.add_argument("--size", type=_video_size, default=None, metavar="WxH",
                    help="frame size in pixels (default 1280x720; with --vs, 1280 wide and "
                    "as tall as the arenas need)")
