@@ -115,6 +115,11 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
                    help="ticks between checkpoints (default 10000)")
     p.add_argument("--metrics-every", type=_int_at_least(1), default=None,
                    help="ticks per metrics row (default 1000)")
+    p.add_argument("--record-every", type=_int_at_least(1), default=None, metavar="T",
+                   help="write a short clip of each world every T ticks "
+                   "(RUN/world-NNN/clips/step-N.mp4); the run's results do not change")
+    p.add_argument("--record-steps", type=_int_at_least(1, 100_000), default=None,
+                   metavar="S", help="ticks per clip (default 600)")
     p.add_argument("--resume", type=_path, default=None, metavar="DIR",
                    help="continue the run in DIR from its last checkpoints (takes only "
                         "--steps, --workers, --quiet and --json besides)")

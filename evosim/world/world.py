@@ -271,6 +271,13 @@ class World:
         np.clip(self._arrays.genome[:, -1], 0.0, limit,
                 out=self._arrays.genome[:, -1])
 
+    def copy(self) -> World:
+        """An independent world in the same state: stepping one never touches the other
+        (a clip recorded during evolution steps a copy, never the evolving world)."""
+        twin = World.__new__(World)
+        twin._setup(self.scenario, self.seed, WorldState(*(a.copy() for a in self._arrays)))
+        return twin
+
     def writable_state(self) -> WorldState:
         """The live state arrays, writable: for tests and tools that set up a situation
         (a robot placed beside a mine, say). Writing them bypasses every check; the
