@@ -69,10 +69,10 @@ class Tree:
 
 
 def family_tree(events: np.ndarray, alive: np.ndarray) -> Tree:
-    """Ancestry of the robots ``alive`` (ids) from the log: every ancestor with one
-    child is collapsed into the branch below it, so the tree has fewer than
-    2 x len(alive) nodes however long the run. Robots whose birth the log lacks
-    (a run continued from a checkpoint) are roots."""
+    """Ancestry of the robots ``alive`` (ids) from the log: the founders (roots) and
+    the branch points; every other ancestor (one child) is collapsed into the branch
+    below it, so the tree has at most 2 x len(alive) nodes however long the run.
+    Robots whose birth the log lacks (a run continued from a checkpoint) are roots."""
     born = (events["kind"] == EV_BIRTH) | (events["kind"] == EV_SPAWN) | \
         (events["kind"] == EV_INITIAL)
     e = events[born]
@@ -99,8 +99,9 @@ def family_tree(events: np.ndarray, alive: np.ndarray) -> Tree:
     parent: list[int] = []
 
     def walk(node: int, up: int) -> None:
-        # Skip chains: a node with one child that is not itself a leaf.
-        while node not in leaves and len(children.get(node, [])) == 1:
+        # Below a root (kept: it is the founder), skip chains: a node with one child
+        # that is not itself a leaf.
+        while up >= 0 and node not in leaves and len(children.get(node, [])) == 1:
             node = children[node][0]
         me = len(ids)
         ids.append(node)

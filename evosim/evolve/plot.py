@@ -233,7 +233,18 @@ def _phylogeny(ax, tree: lineages.Tree, end: int) -> None:
             ax.plot([tree.step[k], end], [y[k], y[k]], color=c, lw=1.4, ls=":")
             ax.plot([end], [y[k]], marker="o", ms=4, color=c)
     roots = np.flatnonzero(tree.parent < 0)
-    ax.scatter(tree.step[roots], y[roots], marker="s", s=18, color="black", zorder=3)
+    inner = tree.parent >= 0
+    first = int(tree.step[inner].min()) if inner.any() else 0
+    root_min = int(tree.step[roots].min()) if len(roots) else 0
+    left = min(0, root_min)
+    if end - first < 0.3 * (end - root_min):  # founders long before any branching: zoom
+        left = first - 0.08 * (end - first)
+        for k in roots:
+            if tree.step[k] < left:
+                ax.annotate(f"founder, step {int(tree.step[k]):,}", (left, y[k]),
+                            xytext=(4, 4), textcoords="offset points", fontsize=7)
+    ax.scatter(np.maximum(tree.step[roots], left), y[roots], marker="s", s=18,
+               color="black", zorder=3, clip_on=False)
     handles = [matplotlib.lines.Line2D([], [], color=colour[li], lw=2,
                                        label=f"lineage {li}") for li in lins[:20]]
     handles.append(matplotlib.lines.Line2D([], [], color="black", marker="s", lw=0,
@@ -243,7 +254,8 @@ def _phylogeny(ax, tree: lineages.Tree, end: int) -> None:
     ax.set_xlabel("step of birth (chains of single descendants collapsed)")
     ax.set_yticks([])
     ax.set_ylim(-1, max(row, 1))
-    ax.set_xlim(min(0, int(tree.step.min()) if n else 0), end * 1.02 + 1)
+    ax.set_xlim(left, end + 0.02 * (end - left) + 1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
 def _deaths(fig, axes, ev: np.ndarray, mines: np.ndarray, scenario,

@@ -80,9 +80,11 @@ def test_family_tree_has_the_living_as_leaves_and_only_branch_points(logged_worl
     alive = world.state.robot_id
     tree = lineages.family_tree(ev, alive)
     assert sorted(tree.ids[tree.leaf].tolist()) == sorted(alive.tolist())
-    assert len(tree.ids) < 2 * len(alive)
-    for k in np.flatnonzero(~tree.leaf):  # every inner node is a branch point
+    assert len(tree.ids) <= 2 * len(alive)
+    for k in np.flatnonzero(~tree.leaf & (tree.parent >= 0)):  # inner nodes branch
         assert np.count_nonzero(tree.parent == k) >= 2
+    for k in np.flatnonzero(tree.parent < 0):  # roots are founders: random robots
+        assert ev["parent"][ev["id"] == tree.ids[k]][0] == -1
     roots = tree.parent < 0
     assert tree.size[roots].sum() == len(alive)
     for k in np.flatnonzero(tree.parent >= 0):  # a child is born after its ancestor
@@ -101,8 +103,9 @@ def test_family_tree_of_a_long_chain_collapses():
     ev["parent"][-1] = n - 1  # the last two are siblings
     ev["step"] = np.arange(n + 2)
     tree = lineages.family_tree(ev, np.array([n, n + 1]))
-    assert len(tree.ids) == 3 and tree.leaf.sum() == 2 and tree.parent[0] == -1
-    assert tree.step[0] == n - 1  # the common ancestor, chain above it collapsed
+    assert len(tree.ids) == 4 and tree.leaf.sum() == 2 and tree.parent[0] == -1
+    assert tree.ids[0] == 0 and tree.parent[1] == 0  # the founder, then ...
+    assert tree.step[1] == n - 1  # ... the common ancestor, the chain between collapsed
 
 
 def test_genome_diversity_is_the_rms_pairwise_distance():
