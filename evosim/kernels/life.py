@@ -26,7 +26,6 @@ from evosim.kernels.layout import (
     S_MUTATE_NOISE,
     S_OFFSPRING_POS,
     S_SPAWN_HEADING,
-    STEP,
     TWO_PI,
 )
 from evosim.kernels.placement import grid_clear, random_robot_spot, robot_spot_free, spawn_robot
@@ -52,9 +51,14 @@ class EventBuffer(NamedTuple):
 
     ``rows`` int64 [cap, len(EVENT_COLUMNS)], ``xy`` float64 [cap, 2] (where it
     happened, world units), ``used`` int64 [1]. A buffer of capacity 0 records
-    nothing (no cost beyond one comparison per event): that is how a world steps
+    nothing (no cost beyond one comparison per tick): that is how a world steps
     when nobody asks for events. ``run_steps`` stops early when fewer than
     ``EVENTS_PER_ROBOT_STEP`` x robots rows are free, so nothing is ever lost.
+
+    The tick's kernels do not know about events: :func:`log_deaths` reads the deaths
+    from ``work.dead`` after the contacts, :func:`log_refills` the refilled slots
+    from ``work.placed`` after the refills, so the per-robot loops stay as they are
+    and a world stepped without events runs the same code as before.
     """
 
     rows: np.ndarray
@@ -69,7 +73,7 @@ def no_events() -> EventBuffer:
 
 
 @inlined
-def log_event(ev, kind, i, step, s):
+def _log(ev, kind, i, step, s):
     """Append robot i's event (its id, parent, lineage, generation and place now)."""
     n = ev.used[0]
     if n >= ev.rows.shape[0]:
@@ -85,6 +89,29 @@ def log_event(ev, kind, i, step, s):
     ev.xy[n, 0] = s.robot_xy[i, 0]
     ev.xy[n, 1] = s.robot_xy[i, 1]
     ev.used[0] = n + 1
+
+
+@kernel
+def log_deaths(ev, step, s, work):
+    """After the contacts: every robot that died this tick, in slot order (EV_MINE or
+    EV_AGE), with its place of death."""
+    dead = work.dead
+    for i in range(dead.shape[0]):
+        if dead[i] == DIED_MINE:
+            _log(ev, EV_MINE, i, step, s)
+        elif dead[i] == DIED_AGE:
+            _log(ev, EV_AGE, i, step, s)
+
+
+@kernel
+def log_refills(ev, n_placed, first_new_id, step, s, work):
+    """After the refills: every slot refilled this tick, in slot order. A robot with an
+    id from this tick (``first_new_id`` on) and a parent is an offspring (EV_BIRTH);
+    any other (a fresh random robot, or a same-genome respawn) is EV_SPAWN."""
+    for q in range(n_placed):
+        j = work.placed[q]
+        born = s.robot_id[j] >= first_new_id and s.robot_parent[j] >= 0
+        _log(ev, EV_BIRTH if born else EV_SPAWN, j, step, s)
 
 
 @inlined
@@ -110,13 +137,11 @@ def _first_fruit(x, y, fruit_xy, start, items, taken, p):
 
 
 @inlined
-def contacts_all(bonus, ageing, max_age, s, p, work, ev):
+def contacts_all(bonus, ageing, max_age, s, p, work):
     """Life and contacts, in slot order: a mine kills; else the first fruit touched
     is eaten (life + bonus, capped at max_life). With ``ageing``, life runs down
     by one per tick and a robot dies of age when it reaches 0 or when its age
-    reaches ``max_age`` (0: no maximum). These are the only two ways to die.
-    Each death goes to the event buffer ``ev`` (when it has room)."""
-    step = s.clock[STEP]
+    reaches ``max_age`` (0: no maximum). These are the only two ways to die."""
     robot_xy = s.robot_xy
     life = s.robot_life
     age = s.robot_age
@@ -146,7 +171,6 @@ def contacts_all(bonus, ageing, max_age, s, p, work, ev):
             dead[i] = DIED_MINE
             life[i] = 0
             counters[MINE_DEATHS] += 1
-            log_event(ev, EV_MINE, i, step, s)
             continue
         f = _first_fruit(x, y, fruit_xy, fruit_start, fruit_items, taken, p)
         if f >= 0:
@@ -159,7 +183,6 @@ def contacts_all(bonus, ageing, max_age, s, p, work, ev):
             dead[i] = DIED_AGE
             life[i] = 0
             counters[AGE_DEATHS] += 1
-            log_event(ev, EV_AGE, i, step, s)
 
 
 @kernel
@@ -269,12 +292,11 @@ def reproduce_all(rate, sigma, limit, key, step, s, work):
 
 
 @inlined
-def refill_slots(lifespan, limit, key, step, s, p, work, ev):
+def refill_slots(lifespan, limit, key, step, s, p, work):
     """Every slot freed by a death this tick is refilled, in slot order: by the oldest
     waiting offspring, else by a fresh random robot (or, with same-genome respawn,
     the slot's own genome) at a random free place. No living robot is ever replaced.
-    Returns how many were placed (their slots in ``work.placed``); each refill goes to
-    the event buffer ``ev``."""
+    Returns how many were placed (their slots in ``work.placed``)."""
     dead = work.dead
     placed = work.placed
     counters = s.counters
@@ -285,11 +307,9 @@ def refill_slots(lifespan, limit, key, step, s, p, work, ev):
         if s.clock[NURSERY_SIZE] > 0:
             give_birth(i, lifespan, key, step, s, p, work)
             counters[BIRTHS] += 1
-            log_event(ev, EV_BIRTH, i, step, s)
         else:
             spawn_robot(i, not p.respawn_same, key, step, lifespan, limit, s, p, work)
             counters[RANDOM_SPAWNS] += 1
-            log_event(ev, EV_SPAWN, i, step, s)
         placed[n_placed] = i
         n_placed += 1
     return n_placed

@@ -14,10 +14,12 @@ from __future__ import annotations
 from evosim.kernels._jit import kernel
 from evosim.kernels.brain import think_all
 from evosim.kernels.grid import build_grids
-from evosim.kernels.layout import STEP
+from evosim.kernels.layout import NEXT_ID, STEP
 from evosim.kernels.life import (
     EVENTS_PER_ROBOT_STEP,
     contacts_all,
+    log_deaths,
+    log_refills,
     refill_slots,
     reproduce_all,
 )
@@ -42,10 +44,16 @@ def step_once(s, p, sch, work, ev):
     sense_all(s, p, work)
     think_all(s, p, work)
     move_all(limit, s, p, work)
-    contacts_all(sch.life_bonus[ph], sch.ageing[ph], sch.max_age[ph], s, p, work, ev)
+    contacts_all(sch.life_bonus[ph], sch.ageing[ph], sch.max_age[ph], s, p, work)
+    logging = ev.rows.shape[0] > 0  # someone asked for events (World.step(events=True))
+    if logging:
+        log_deaths(ev, step, s, work)
     if sch.reproduction[ph]:
         reproduce_all(sch.mutation_rate[ph], sch.mutation_sigma[ph], limit, key, step, s, work)
-    n_placed = refill_slots(sch.lifespan[ph], limit, key, step, s, p, work, ev)
+    first_new_id = s.clock[NEXT_ID]
+    n_placed = refill_slots(sch.lifespan[ph], limit, key, step, s, p, work)
+    if logging:
+        log_refills(ev, n_placed, first_new_id, step, s, work)
     regrow_fruit(n_placed, key, step, s, p, work)
 
     s.clock[STEP] = step + 1
