@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from evosim.scenario import CHANNELS, Scenario
+from evosim.scenario.kinds import EDGE, OBJECT_KINDS, SELF_SEEING
 
 
 def ray_circle(dx: float, dy: float, r: float, dirx: float, diry: float) -> float:
@@ -54,24 +55,25 @@ def observe(scenario: Scenario, state) -> np.ndarray:
     rng = scenario.vision.range
     N = state.robot_xy.shape[0]
     out = np.zeros((N, scenario.vision.rays, len(chans)), np.float32)
-    objects = {
-        "mine": (state.mine_xy[: state.mine_count], scenario.mines.radius),
-        "fruit": (state.fruit_xy[: state.fruit_count], scenario.fruit.radius),
-        "robot": (state.robot_xy, scenario.robots.radius),
-    }
+    objects = {}  # channel -> (active centres, radius, is the robots' own kind)
+    for kind in OBJECT_KINDS:
+        xy = getattr(state, f"{kind.name}_xy")
+        xy = xy[: getattr(state, f"{kind.name}_count", len(xy))]
+        objects[kind.channel] = (xy, getattr(scenario, kind.table).radius,
+                                 kind.name == SELF_SEEING)
     for i in range(N):
         x, y = (float(v) for v in state.robot_xy[i])
         for k, (dx_, dy_) in enumerate(ray_directions(scenario, float(state.robot_heading[i]))):
             best, best_c = math.inf, None
             for c in chans:
-                if c == "edge":
+                if c == EDGE:
                     t = ray_edge(x, y, dx_, dy_, scenario.world.width, scenario.world.height)
                     if t <= rng and t < best:
                         best, best_c = t, c
                     continue
-                xy, r = objects[c]
+                xy, r, own_kind = objects[c]
                 for j in range(len(xy)):
-                    if c == "robot" and j == i:
+                    if own_kind and j == i:
                         continue
                     t = ray_circle(float(xy[j, 0]) - x, float(xy[j, 1]) - y, r, dx_, dy_)
                     if t <= rng and t < best:
@@ -83,14 +85,14 @@ def observe(scenario: Scenario, state) -> np.ndarray:
 
 def brain(scenario: Scenario, genome: np.ndarray, obs: np.ndarray) -> np.ndarray:
     """float [N, 2] (turn, throttle) from the documented genome layout, with numpy."""
-    H = scenario.brain.hidden
-    n_in = scenario.n_inputs
+    L = scenario.genome_layout
+    H, n_in = L.hidden, L.inputs
     g = genome.astype(np.float64)
     x = obs.reshape(obs.shape[0], -1).astype(np.float64)
-    w1 = g[:, : H * n_in].reshape(-1, H, n_in)
-    b1 = g[:, H * n_in : H * n_in + H]
-    w2 = g[:, H * n_in + H : H * n_in + 3 * H].reshape(-1, 2, H)
-    b2 = g[:, H * n_in + 3 * H : H * n_in + 3 * H + 2]
+    w1 = g[:, L.w1 : L.b1].reshape(-1, H, n_in)
+    b1 = g[:, L.b1 : L.w2]
+    w2 = g[:, L.w2 : L.b2].reshape(-1, 2, H)
+    b2 = g[:, L.b2 : L.speed]
     hid = np.tanh(np.einsum("nhi,ni->nh", w1, x) + b1)
     z = np.einsum("noh,nh->no", w2, hid) + b2
     return np.stack([np.tanh(z[:, 0]), 1.0 / (1.0 + np.exp(-z[:, 1]))], axis=1)

@@ -29,6 +29,7 @@ from evosim.kernels.layout import (
     STEP,
 )
 from evosim.scenario import CHANNELS, Scenario
+from evosim.scenario.kinds import EDGE, OBJECT_KINDS, SELF_SEEING
 from evosim.world.state import WorldState
 from evosim.world.world import make_schedule, ray_offsets
 
@@ -63,17 +64,18 @@ class NumpyWorld:
         N, R = dirx.shape
         best = np.full((N, R), np.inf)
         best_c = np.full((N, R), -1)
-        objects = {
-            "mine": (s.mine_xy[: s.mine_count], sc.mines.radius),
-            "fruit": (s.fruit_xy[: s.fruit_count], sc.fruit.radius),
-            "robot": (xy, sc.robots.radius),
-        }
+        objects = {}  # channel -> (active centres, radius, is the robots' own kind)
+        for kind in OBJECT_KINDS:
+            pts = getattr(s, f"{kind.name}_xy")
+            pts = pts[: getattr(s, f"{kind.name}_count", len(pts))]
+            objects[kind.channel] = (pts, getattr(sc, kind.table).radius,
+                                     kind.name == SELF_SEEING)
         for c, name in enumerate(self._channels):
-            if name == "edge":
+            if name == EDGE:
                 t = self._edge_distance(xy, dirx, diry)
             else:
-                pts, rad = objects[name]
-                t = self._circle_distance(xy, dirx, diry, pts, rad, name == "robot")
+                pts, rad, own_kind = objects[name]
+                t = self._circle_distance(xy, dirx, diry, pts, rad, own_kind)
             better = (t <= rng_) & (t < best)
             best = np.where(better, t, best)
             best_c = np.where(better, c, best_c)
@@ -115,13 +117,14 @@ class NumpyWorld:
     def actions(self, obs: np.ndarray) -> np.ndarray:
         """float32 [N, 2]: (turn, throttle) for ``obs``, as ``World.actions()``."""
         sc = self.scenario
-        H, n_in = sc.brain.hidden, sc.n_inputs
+        L = sc.genome_layout
+        H, n_in = L.hidden, L.inputs
         g = self.state.genome.astype(np.float64)
         x = obs.reshape(len(obs), -1).astype(np.float64)
-        w1 = g[:, : H * n_in].reshape(-1, H, n_in)
-        b1 = g[:, H * n_in : H * n_in + H]
-        w2 = g[:, H * n_in + H : H * n_in + 3 * H].reshape(-1, 2, H)
-        b2 = g[:, H * n_in + 3 * H : H * n_in + 3 * H + 2]
+        w1 = g[:, L.w1 : L.b1].reshape(-1, H, n_in)
+        b1 = g[:, L.b1 : L.w2]
+        w2 = g[:, L.w2 : L.b2].reshape(-1, 2, H)
+        b2 = g[:, L.b2 : L.speed]
         hid = np.tanh(np.einsum("nhi,ni->nh", w1, x) + b1)
         z = np.einsum("noh,nh->no", w2, hid) + b2
         return np.stack([np.tanh(z[:, 0]), 1.0 / (1.0 + np.exp(-z[:, 1]))], 1).astype(np.float32)
@@ -147,7 +150,8 @@ class NumpyWorld:
         h = np.where(h >= math.pi, h - 2 * math.pi, np.where(h < -math.pi, h + 2 * math.pi, h))
         s.robot_heading[:] = h
         limit = float(self._schedule.speed_limit[ph])
-        vmax = np.clip(s.genome[:, -1].astype(np.float64), 0.0, limit)
+        speed_gene = s.genome[:, sc.genome_layout.speed].astype(np.float64)
+        vmax = np.clip(speed_gene, 0.0, limit)
         v = act[:, 1].astype(np.float64) * vmax
         r = sc.robots.radius
         s.robot_xy[:, 0] = np.clip(s.robot_xy[:, 0] + v * np.cos(h), r, sc.world.width - r)
@@ -241,7 +245,8 @@ class NumpyWorld:
         g = s.genome[parent].astype(np.float64)
         hit = self.rng.uniform(size=len(g)) < rate if rate < 1.0 else np.ones(len(g), bool)
         g = np.where(hit, g + sigma * self.rng.standard_normal(len(g)), g)
-        g[-1] = np.clip(g[-1], 0.0, limit)
+        speed = self.scenario.genome_layout.speed
+        g[speed] = np.clip(g[speed], 0.0, limit)
         self.nursery.append((g.astype(np.float32), int(s.robot_id[parent]), parent,
                              int(s.robot_lineage[parent]), int(s.robot_generation[parent]) + 1))
 
@@ -262,9 +267,10 @@ class NumpyWorld:
     def _spawn(self, i: int, lifespan: int, limit: float) -> None:
         s, sc = self.state, self.scenario
         s.robot_xy[i] = self._free_place(sc.robots.radius)
-        s.genome[i, :-1] = (sc.brain.init_std * self.rng.standard_normal(
-            s.genome.shape[1] - 1)).astype(np.float32)
-        s.genome[i, -1] = min(self.rng.uniform(sc.robots.speed_init_min,
+        speed = sc.genome_layout.speed
+        s.genome[i, :speed] = (sc.brain.init_std * self.rng.standard_normal(
+            speed)).astype(np.float32)
+        s.genome[i, speed] = min(self.rng.uniform(sc.robots.speed_init_min,
                                                sc.robots.speed_init_max), limit)
         self._reset(i, lifespan)
         s.robot_generation[i] = 0

@@ -314,7 +314,7 @@ def _reopen_finals(run_dir: Path, plan: RunPlan) -> None:
     dropped, and the world reruns from its last checkpoint, so that the extended
     run's metrics and states equal those of a run made that long from the start.
     """
-    from evosim.world.world import read_checkpoint
+    from evosim.world.checkpoint import read_checkpoint
 
     for i in range(plan.worlds):
         path = world_dir(run_dir, i) / FINAL_FILE

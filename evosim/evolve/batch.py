@@ -269,7 +269,7 @@ def _start(run_dir: Path, plan: RunPlan, index: int) -> tuple[Any, list[dict], l
 
 
 def _extra(path: Path) -> dict:
-    from evosim.world.world import read_checkpoint
+    from evosim.world.checkpoint import read_checkpoint
 
     meta, _ = read_checkpoint(path)
     extra = meta.get("extra")

@@ -17,7 +17,7 @@ import numpy as np
 from evosim.evolve.batch import world_seeds
 from evosim.scenario import Scenario
 from evosim.world import World
-from evosim.world.world import load_checkpoint
+from evosim.world.checkpoint import load_checkpoint
 
 KEYS = ("fruit_per_robot_per_1k", "mine_deaths_per_robot_per_1k", "mean_speed")
 SAMPLE_EVERY = 10  # ticks between samples of the realised speed

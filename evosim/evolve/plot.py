@@ -117,7 +117,7 @@ def plot_run(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
 
 def diversity_series(run_dir: Path, plan: RunPlan) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Per world: (steps, genome diversity) at each checkpoint and the final state."""
-    from evosim.world.world import read_checkpoint
+    from evosim.world.checkpoint import read_checkpoint
 
     out = {}
     for w in range(plan.worlds):
@@ -170,7 +170,7 @@ def _pictures(plt, run_dir: Path, plan: RunPlan, scenario, data, phases, stages,
     last = list_checkpoints(run_dir, w0)
     state_path = final_path if final_path.exists() else (last[-1][1] if last else None)
     if state_path is not None:
-        from evosim.world.world import read_checkpoint
+        from evosim.world.checkpoint import read_checkpoint
 
         meta, arrays = read_checkpoint(state_path)
         step = int(meta["step"])

@@ -30,30 +30,39 @@ def tanh(x):
 def think_all(s, p, work):
     """Every robot's brain on ``work.obs`` into ``work.actions`` = (turn, throttle).
 
-    Genome layout (float32): W1 [H, R*C] row-major, b1 [H], W2 [2, H], b2 [2],
-    then the max-speed gene. Hidden = tanh(W1 x + b1); turn = tanh(z0) in
-    [-1, 1]; throttle = sigmoid(z1) in [0, 1]. Sums run in float64 in input
+    Genome offsets come from ``p`` (``p.w1``, ``p.b1``, ``p.w2``, ``p.b2``, set
+    from :class:`evosim.scenario.genome.GenomeLayout`). Hidden = tanh(W1 x + b1);
+    turn = tanh(z0) in [-1, 1]; throttle = sigmoid(z1) in [0, 1]. Sums run in float64 in input
     order; zero inputs are skipped, which changes nothing but the work.
+    A robot marked in ``work.control`` skips its brain and takes its row of
+    ``work.control_actions`` instead (external control: Gymnasium, PettingZoo).
     """
     genome = s.genome
     obs = work.obs
     hid = work.hid
     actions = work.actions
+    control = work.control
+    control_actions = work.control_actions
     H = p.hidden
     C = p.n_channels
     R = p.rays
     n_in = R * C
-    b1 = H * n_in
-    w2 = b1 + H
-    b2 = w2 + 2 * H
+    w1 = p.w1
+    b1 = p.b1
+    w2 = p.w2
+    b2 = p.b2
     for i in range(genome.shape[0]):
+        if control[i]:
+            actions[i, 0] = control_actions[i, 0]
+            actions[i, 1] = control_actions[i, 1]
+            continue
         for h in range(H):
             hid[h] = np.float64(genome[i, b1 + h])
         for k in range(R):
             for c in range(C):
                 v = np.float64(obs[i, k, c])
                 if v != 0.0:
-                    j = k * C + c
+                    j = w1 + k * C + c  # W1[h, k*C + c] lies at j + h*n_in
                     for h in range(H):
                         hid[h] += np.float64(genome[i, h * n_in + j]) * v
         z0 = np.float64(genome[i, b2])
@@ -78,13 +87,14 @@ def random_genome(i, key, step, limit, s, p):
     clipped to the speed ``limit`` in force."""
     g = s.genome[i]
     G = g.shape[0]
+    speed = p.speed_gene  # the last gene
     base = stream_base(key, step, S_SPAWN_GENOME, i)
     d = 1  # draw 0 is the speed gene's
     for m in range(G // 2):
         z0, z1, d = base_normal_pair(base, d)
         g[2 * m] = np.float32(p.init_std * z0)
-        if 2 * m + 1 < G - 1:
+        if 2 * m + 1 < speed:
             g[2 * m + 1] = np.float32(p.init_std * z1)
     u = base_uniform(base, 0)
-    g[G - 1] = np.float32(min(p.speed_init_min + u * (p.speed_init_max - p.speed_init_min),
+    g[speed] = np.float32(min(p.speed_init_min + u * (p.speed_init_max - p.speed_init_min),
                               limit))

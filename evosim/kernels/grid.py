@@ -26,10 +26,26 @@ def cell_coord(v, cell, n):
 def cell_box(x0, x1, y0, y1, cell, ncx, ncy):
     """The cells (cx0, cx1, cy0, cy1), inclusive and clamped, that cover the box
     [x0, x1] x [y0, y1]: the one definition of which cells a search walks. The
-    walk itself is ``for cy in range(cy0, cy1 + 1): for cx in range(cx0, cx1 + 1):``
-    over cell ``cy * ncx + cx``, with its objects ``items[start[c]:start[c + 1]]``."""
+    walk is one loop over rows and one over each row's items::
+
+        for cy in range(cy0, cy1 + 1):
+            q_lo, q_hi = row_items(start, cy, cx0, cx1, ncx)
+            for q in range(q_lo, q_hi):
+                j = items[q]
+    """
     return (cell_coord(x0, cell, ncx), cell_coord(x1, cell, ncx),
             cell_coord(y0, cell, ncy), cell_coord(y1, cell, ncy))
+
+
+@inlined
+def row_items(start, cy, cx0, cx1, ncx):
+    """(q_lo, q_hi): the objects of cells cx0..cx1 of row cy are ``items[q_lo:q_hi]``.
+
+    A row's cells are consecutive cell indices, and binning stores cells in index
+    order, so their objects form one run, in the order a cell-by-cell walk meets
+    them (which keeps every search's result, ties included, the same)."""
+    row = cy * ncx
+    return start[row + cx0], start[row + cx1 + 1]
 
 
 @kernel

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from evosim.kernels._jit import inlined, kernel
-from evosim.kernels.grid import cell_box
+from evosim.kernels.grid import cell_box, row_items
 from evosim.kernels.layout import (
     AGE_DEATHS,
     ALIVE,
@@ -123,16 +123,15 @@ def _first_fruit(x, y, fruit_xy, start, items, taken, p):
     cx0, cx1, cy0, cy1 = cell_box(x - reach, x + reach, y - reach,
                                   y + reach, p.cell, p.ncx, p.ncy)
     for cy in range(cy0, cy1 + 1):
-        for cx in range(cx0, cx1 + 1):
-            c = cy * p.ncx + cx
-            for q in range(start[c], start[c + 1]):
-                f = items[q]
-                if taken[f] or (best >= 0 and f > best):
-                    continue
-                dx = fruit_xy[f, 0] - x
-                dy = fruit_xy[f, 1] - y
-                if dx * dx + dy * dy < r2:
-                    best = f
+        q_lo, q_hi = row_items(start, cy, cx0, cx1, p.ncx)
+        for q in range(q_lo, q_hi):
+            f = items[q]
+            if taken[f] or (best >= 0 and f > best):
+                continue
+            dx = fruit_xy[f, 0] - x
+            dy = fruit_xy[f, 1] - y
+            if dx * dx + dy * dy < r2:
+                best = f
     return best
 
 

@@ -40,7 +40,7 @@ def move_all(limit, s, p, work):
     heading = s.robot_heading
     genome = s.genome
     actions = work.actions
-    speed_gene = genome.shape[1] - 1
+    speed_gene = p.speed_gene
     r = p.robot_radius
     for i in range(robot_xy.shape[0]):
         h = heading[i] + np.float64(actions[i, 0]) * p.max_turn

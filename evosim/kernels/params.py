@@ -30,6 +30,13 @@ class Params(NamedTuple):
     obs_edge: int
     n_channels: int
     hidden: int
+    # Genome offsets (in genes), from evosim.scenario.genome.GenomeLayout, the one
+    # place that lays a genome out; the kernels read them here and derive none.
+    w1: int  # W1 [H, R*C] row-major
+    b1: int  # b1 [H]
+    w2: int  # W2 [2, H] row-major
+    b2: int  # b2 [2]
+    speed_gene: int  # the max-speed gene, the last one
     init_std: float
     respawn_same: bool
     offspring_distance: float
@@ -78,3 +85,5 @@ class Scratch(NamedTuple):
     taken: np.ndarray  # uint8 [F]  fruit eaten this step
     placed: np.ndarray  # int64 [N]  robots placed this step, in order
     moved: np.ndarray  # int64 [F]  fruit moved this step, in order
+    control: np.ndarray  # bool [N]  robots driven from outside: they skip their brain
+    control_actions: np.ndarray  # float32 [N, 2]  their (turn, throttle), already clipped

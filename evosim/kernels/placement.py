@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from evosim.kernels._jit import inlined, kernel
 from evosim.kernels.brain import random_genome
-from evosim.kernels.grid import build_grids, cell_box
+from evosim.kernels.grid import build_grids, cell_box, row_items
 from evosim.kernels.layout import (
     FRUIT_COUNT,
     INIT_STEP,
@@ -25,7 +25,12 @@ from evosim.kernels.layout import (
 )
 from evosim.kernels.rng import uniform
 
-PLACE_TRIES = 256  # random tries for a free place before relaxing the condition
+PLACE_TRIES = 256  # random tries for a place clear of everything, before relaxing
+RELAXED_TRIES = 256  # then tries that need only be clear of mines, so that a
+# crowded arena still gets a place that does not kill
+ALL_TRIES = PLACE_TRIES + RELAXED_TRIES  # after these the last try is taken as it is:
+# placement always ends (the draws are numbered 2a, 2a+1, so these counts are part of
+# every trajectory and may not change without a new golden file)
 
 
 @kernel
@@ -53,16 +58,15 @@ def grid_clear(x, y, reach, search, xy, start, items, skip, p):
     cx0, cx1, cy0, cy1 = cell_box(x - search, x + search, y - search,
                                   y + search, p.cell, p.ncx, p.ncy)
     for cy in range(cy0, cy1 + 1):
-        for cx in range(cx0, cx1 + 1):
-            c = cy * p.ncx + cx
-            for q in range(start[c], start[c + 1]):
-                j = items[q]
-                if j == skip:
-                    continue
-                dx = xy[j, 0] - x
-                dy = xy[j, 1] - y
-                if dx * dx + dy * dy < r2:
-                    return False
+        q_lo, q_hi = row_items(start, cy, cx0, cx1, p.ncx)
+        for q in range(q_lo, q_hi):
+            j = items[q]
+            if j == skip:
+                continue
+            dx = xy[j, 0] - x
+            dy = xy[j, 1] - y
+            if dx * dx + dy * dy < r2:
+                return False
     return True
 
 
@@ -85,7 +89,7 @@ def random_robot_spot(i, key, step, s, p, work):
     r = p.robot_radius
     x = 0.0
     y = 0.0
-    for a in range(2 * PLACE_TRIES):
+    for a in range(ALL_TRIES):
         x = r + uniform(key, step, S_SPAWN_POS, i, 2 * a) * (p.width - 2.0 * r)
         y = r + uniform(key, step, S_SPAWN_POS, i, 2 * a + 1) * (p.height - 2.0 * r)
         if robot_spot_free(x, y, a < PLACE_TRIES, s, p, work):
@@ -119,7 +123,7 @@ def _place_object(j, stream, xy, rad, key, step, s, p, avoid_mines, mine_skip, a
     """Random place for a mine or fruit, clear of mines, fruit and robots (brute force)."""
     x = 0.0
     y = 0.0
-    for a in range(2 * PLACE_TRIES):
+    for a in range(ALL_TRIES):
         x = rad + uniform(key, step, stream, j, 2 * a) * (p.width - 2.0 * rad)
         y = rad + uniform(key, step, stream, j, 2 * a + 1) * (p.height - 2.0 * rad)
         if avoid_mines and not brute_clear(x, y, rad + p.mine_radius, s.mine_xy,

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from evosim.kernels._jit import inlined, kernel
-from evosim.kernels.grid import build_grids, cell_box
+from evosim.kernels.grid import build_grids, cell_box, row_items
 from evosim.kernels.layout import (
     CH_EDGE,
     CH_FRUIT,
@@ -137,42 +137,41 @@ def _scan_circles(x, y, ch, sh, xy, rad, start, items, channel, skip, rays, fov,
     lnx, lny, rnx, rny = normals
     narrow = fov < math.pi
     for cy in range(cy0, cy1 + 1):
-        for cx in range(cx0, cx1 + 1):
-            c = cy * ncx + cx
-            for q in range(start[c], start[c + 1]):
-                j = items[q]
-                if j == skip:
+        q_lo, q_hi = row_items(start, cy, cx0, cx1, ncx)
+        for q in range(q_lo, q_hi):
+            j = items[q]
+            if j == skip:
+                continue
+            dx = xy[j, 0] - x
+            dy = xy[j, 1] - y
+            d2 = dx * dx + dy * dy
+            if d2 > reach2:
+                continue
+            if d2 <= r2 or R == 1:
+                lo0, hi0, lo1, hi1, lo2, hi2 = 0, R - 1, 1, 0, 1, 0
+            else:
+                if narrow and (dx * lnx + dy * lny > rad or dx * rnx + dy * rny > rad):
                     continue
-                dx = xy[j, 0] - x
-                dy = xy[j, 1] - y
-                d2 = dx * dx + dy * dy
-                if d2 > reach2:
-                    continue
-                if d2 <= r2 or R == 1:
-                    lo0, hi0, lo1, hi1, lo2, hi2 = 0, R - 1, 1, 0, 1, 0
-                else:
-                    if narrow and (dx * lnx + dy * lny > rad or dx * rnx + dy * rny > rad):
-                        continue
-                    # Bearing from the heading, (forward, left) in the robot's frame, and
-                    # an upper bound of the half-width: asin(r/d) <= atan(r/sqrt(d²-r²)).
-                    # They only choose which rays to test; the exact test decides.
-                    fwd = dx * ch + dy * sh
-                    left = dy * ch - dx * sh
-                    b = fast_atan2(left, fwd)
-                    hw = rad / math.sqrt(d2 - r2) + ATAN_ERR
-                    lo = b - hw + half
-                    hi = b + hw + half
-                    lo0, hi0 = _span_rays(lo, hi, dstep, fov, R)
-                    # A span that crosses the back of the robot also wraps round.
-                    lo1, hi1 = _span_rays(lo - TWO_PI, hi - TWO_PI, dstep, fov, R)
-                    lo2, hi2 = _span_rays(lo + TWO_PI, hi + TWO_PI, dstep, fov, R)
-                # Three spans: the direct one and its copies shifted by -2pi and +2pi.
-                for k_lo, k_hi in ((lo0, hi0), (lo1, hi1), (lo2, hi2)):
-                    for k in range(k_lo, k_hi + 1):
-                        t = ray_circle(dx, dy, d2, r2, ray_dx[k], ray_dy[k])
-                        if t <= vrange and t < best_t[k]:
-                            best_t[k] = t
-                            best_c[k] = channel
+                # Bearing from the heading, (forward, left) in the robot's frame, and
+                # an upper bound of the half-width: asin(r/d) <= atan(r/sqrt(d²-r²)).
+                # They only choose which rays to test; the exact test decides.
+                fwd = dx * ch + dy * sh
+                left = dy * ch - dx * sh
+                b = fast_atan2(left, fwd)
+                hw = rad / math.sqrt(d2 - r2) + ATAN_ERR
+                lo = b - hw + half
+                hi = b + hw + half
+                lo0, hi0 = _span_rays(lo, hi, dstep, fov, R)
+                # A span that crosses the back of the robot also wraps round.
+                lo1, hi1 = _span_rays(lo - TWO_PI, hi - TWO_PI, dstep, fov, R)
+                lo2, hi2 = _span_rays(lo + TWO_PI, hi + TWO_PI, dstep, fov, R)
+            # Three spans: the direct one and its copies shifted by -2pi and +2pi.
+            for k_lo, k_hi in ((lo0, hi0), (lo1, hi1), (lo2, hi2)):
+                for k in range(k_lo, k_hi + 1):
+                    t = ray_circle(dx, dy, d2, r2, ray_dx[k], ray_dy[k])
+                    if t <= vrange and t < best_t[k]:
+                        best_t[k] = t
+                        best_c[k] = channel
 
 
 @kernel

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import pygame
 
-from evosim.scenario import Scenario
+from evosim.scenario import EDGE, OBJECT_KINDS, Scenario
 from evosim.world.state import WorldState
 from evosim.world.world import ray_offsets
 
@@ -37,19 +37,31 @@ FRUIT_CORE: Colour = (170, 255, 170)
 RAY_MISS: Colour = (48, 51, 64)
 SELECTED: Colour = (255, 255, 255)
 TEXT: Colour = (230, 232, 240)
+
+
+class SeenColours(NamedTuple):
+    """How a ray that hit something is drawn: the line (dimmed) and the hit dot."""
+
+    ray: Colour
+    dot: Colour
+
+
+# One entry per object kind of the registry (evosim.scenario.kinds.OBJECT_KINDS),
+# keyed by kind name; a test checks that every kind has one.
+KIND_COLOURS: dict[str, SeenColours] = {
+    "mine": SeenColours(ray=(150, 45, 45), dot=(255, 80, 70)),
+    "fruit": SeenColours(ray=(40, 140, 60), dot=(110, 255, 130)),
+    "robot": SeenColours(ray=(70, 110, 170), dot=(120, 180, 255)),
+}
+EDGE_COLOURS = SeenColours(ray=(120, 120, 130), dot=(200, 200, 210))
+
 # Colour of a ray that hit something, by channel (dimmed), and of its hit dot.
-RAY_HIT: dict[str, Colour] = {
-    "mine": (150, 45, 45),
-    "fruit": (40, 140, 60),
-    "robot": (70, 110, 170),
-    "edge": (120, 120, 130),
+_SEEN: dict[str, SeenColours] = {
+    **{kind.channel: KIND_COLOURS[kind.name] for kind in OBJECT_KINDS},
+    EDGE: EDGE_COLOURS,
 }
-HIT_DOT: dict[str, Colour] = {
-    "mine": (255, 80, 70),
-    "fruit": (110, 255, 130),
-    "robot": (120, 180, 255),
-    "edge": (200, 200, 210),
-}
+RAY_HIT: dict[str, Colour] = {channel: c.ray for channel, c in _SEEN.items()}
+HIT_DOT: dict[str, Colour] = {channel: c.dot for channel, c in _SEEN.items()}
 
 
 class Transform(NamedTuple):

@@ -38,17 +38,17 @@ class Source:
     name: str
     scenario: Scenario
     seed: int
-    checkpoint: World | None = None
+    loaded_world: World | None = None  # the world a checkpoint held, else None
 
     @property
     def is_checkpoint(self) -> bool:
-        return self.checkpoint is not None
+        return self.loaded_world is not None
 
     def world(self) -> World:
         """The checkpoint's world (continuing from its step), else a fresh world of the
         scenario. Call once: a checkpoint's world is the one loaded."""
-        if self.checkpoint is not None:
-            return self.checkpoint
+        if self.loaded_world is not None:
+            return self.loaded_world
         return World(self.scenario, seed=self.seed)
 
 

@@ -12,7 +12,13 @@ from typing import NamedTuple
 
 
 class ObjectKind(NamedTuple):
-    """A kind of thing in the arena: its name, its scenario table, its vision channel."""
+    """A kind of thing in the arena: its name, its scenario table, its vision channel.
+
+    Its state arrays are named for it: ``<name>_xy`` (centres) and, for a kind whose
+    number varies, a ``<name>_count`` of the active ones; its radius is
+    ``scenario.<table>.radius``. The references (``tests/naive.py``, the NumPy
+    baseline) find each kind's objects by these names.
+    """
 
     name: str  # singular, as in "mine"
     table: str  # the scenario table holding its count and radius
@@ -26,9 +32,15 @@ OBJECT_KINDS: tuple[ObjectKind, ...] = (
 )
 """Every kind of object, in the order vision tries them (an exact tie goes to the earlier)."""
 
-CHANNELS: tuple[str, ...] = (*(k.channel for k in OBJECT_KINDS), "edge")
+EDGE = "edge"
+"""The channel that sees the arena's boundary (no object kind)."""
+
+SELF_SEEING = "robot"
+"""The kind a robot belongs to: its own body is not seen by its rays."""
+
+CHANNELS: tuple[str, ...] = (*(k.channel for k in OBJECT_KINDS), EDGE)
 """Every vision channel, in the fixed order observations use; ``edge`` is the arena's
 boundary. Index i is the kernels' ``CH_*`` value i."""
 
-RENAMED_CHANNELS: dict[str, str] = {"wall": "edge"}
+RENAMED_CHANNELS: dict[str, str] = {"wall": EDGE}
 """Old channel names still accepted in scenario files (with a warning), and their new names."""

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from evosim import limits
-from evosim.errors import CheckpointError
+from evosim.errors import CheckpointError, EvosimError
 from evosim.kernels.layout import (
     CLOCK_SIZE,
     COUNTER_NAMES,
@@ -246,3 +246,12 @@ def check_values(path: Any, scenario: Scenario, state: WorldState) -> None:
 def _show(x: Any) -> str:
     x = x.item() if hasattr(x, "item") else x
     return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def check_seed(seed: object) -> int:
+    """A seed must be an integer from 0 to 2**64 - 1."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise EvosimError(f"seed: expected an integer from 0 to 2**64-1, got {seed!r}")
+    if not 0 <= int(seed) < 2**64:
+        raise EvosimError(f"seed: expected an integer from 0 to 2**64-1, got {seed}")
+    return int(seed)

@@ -1,21 +1,19 @@
-"""World: owns a WorldState and its RNG key, and steps it with the kernels."""
+"""World: owns a WorldState and its RNG key, and steps it with the kernels.
+
+Checkpoint files are read and written in :mod:`evosim.world.checkpoint`."""
 
 from __future__ import annotations
 
-import json
 import math
-import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from evosim import limits
-from evosim._atomic import atomic_write_with
-from evosim._version import __version__
-from evosim.errors import CheckpointError, EvosimError
+from evosim.errors import EvosimError
 from evosim.kernels.brain import decide_all
-from evosim.kernels.layout import COUNTER_NAMES, STEP
+from evosim.kernels.layout import ALIVE, COUNTER_NAMES, DIED_AGE, DIED_MINE
 from evosim.kernels.life import (
     EV_INITIAL,
     EVENT_COLUMNS,
@@ -27,32 +25,46 @@ from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.placement import init_world
 from evosim.kernels.step import run_steps
 from evosim.kernels.vision import observe_all
-from evosim.scenario import CHANNELS, Scenario, scenario_from_dict
-from evosim.world import checks
+from evosim.scenario import CHANNELS, OBJECT_KINDS, Scenario
+from evosim.world import checkpoint
 from evosim.world.brainfile import seed_genomes
+from evosim.world.checks import check_seed
 from evosim.world.state import WorldState
 
-CHECKPOINT_FORMAT = "evosim-checkpoint"
-CHECKPOINT_SCHEMA = 2  # 2: the nursery (no birth replaces a living robot)
 MAX_CELLS = limits.MAX_GRID_CELLS  # grid cells at most (memory), the cell side grows beyond
 EVENT_BUFFER_ROWS = 16_384  # rows of the event buffer (at least 2 per robot); about 1.1 MB
 # One row per death, birth or random spawn: see evosim.kernels.life.EVENT_COLUMNS.
 EVENT_DTYPE = np.dtype([*((c, np.int64) for c in EVENT_COLUMNS), ("x", np.float64),
                         ("y", np.float64)])
 
+# Causes of death in :attr:`World.last_tick` ``.death`` (the kernels' codes).
+DEATH_NONE = ALIVE
+DEATH_MINE = DIED_MINE
+DEATH_AGE = DIED_AGE
+
+# Bounds of an action (turn, throttle): external actions are clipped to them.
+ACTION_LOW = np.array([-1.0, 0.0], np.float32)
+ACTION_HIGH = np.array([1.0, 1.0], np.float32)
+ACTION_LOW.flags.writeable = False
+ACTION_HIGH.flags.writeable = False
+
+
+class TickEvents(NamedTuple):
+    """What happened to each slot in the last tick stepped (read-only uint8 [N] views).
+
+    ``ate[i]`` is 1 when the robot in slot i ate a fruit. ``death[i]`` is
+    ``DEATH_MINE`` or ``DEATH_AGE`` when the robot in slot i died (the slot then
+    holds a new robot, with a new ``robot_id``), ``DEATH_NONE`` (0) otherwise.
+    Both describe only the last tick of the last :meth:`World.step` call.
+    """
+
+    ate: np.ndarray
+    death: np.ndarray
+
 
 def seed_key(seed: int) -> np.uint64:
     """The 64-bit RNG key of a world seed (through SeedSequence, so near seeds differ)."""
     return np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]
-
-
-def check_seed(seed: object) -> int:
-    """A seed must be an integer from 0 to 2**64 - 1."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise EvosimError(f"seed: expected an integer from 0 to 2**64-1, got {seed!r}")
-    if not 0 <= int(seed) < 2**64:
-        raise EvosimError(f"seed: expected an integer from 0 to 2**64-1, got {seed}")
-    return int(seed)
 
 
 def make_params(scenario: Scenario) -> Params:
@@ -64,7 +76,8 @@ def make_params(scenario: Scenario) -> Params:
         return chans.index(name) if name in chans else -1
 
     w, h = sc.world.width, sc.world.height
-    biggest = max(sc.robots.radius, sc.mines.radius, sc.fruit.radius)
+    biggest = max(getattr(sc, kind.table).radius for kind in OBJECT_KINDS)
+    layout = sc.genome_layout
     cell = max(sc.vision.range / 2.0, 2.0 * biggest)
     while math.ceil(w / cell) * math.ceil(h / cell) > MAX_CELLS:
         cell *= 2.0
@@ -89,6 +102,11 @@ def make_params(scenario: Scenario) -> Params:
         obs_edge=slot("edge"),
         n_channels=len(chans),
         hidden=int(sc.brain.hidden),
+        w1=layout.w1,
+        b1=layout.b1,
+        w2=layout.w2,
+        b2=layout.b2,
+        speed_gene=layout.speed,
         init_std=float(sc.brain.init_std),
         respawn_same=sc.evolution.respawn == "same_genome",
         offspring_distance=float(sc.evolution.offspring_distance),
@@ -156,6 +174,8 @@ def make_scratch(scenario: Scenario, params: Params) -> Scratch:
         taken=np.zeros(max(F, 1), np.uint8),
         placed=np.zeros(N, np.int64),
         moved=np.zeros(max(F, 1), np.int64),
+        control=np.zeros(N, np.bool_),
+        control_actions=np.zeros((N, 2), np.float32),
     )
 
 
@@ -188,11 +208,22 @@ class World:
         self._no_events = no_events()
         self._event_buffer: EventBuffer | None = None  # allocated when events are first asked
         self._events: list[np.ndarray] = []  # drained, not yet handed out
+        self._last_tick = TickEvents(*(_read_only(a) for a in (self._scratch.ate,
+                                                               self._scratch.dead)))
 
     # ------------------------------------------------------------ stepping
 
-    def step(self, n: int = 1, events: bool = False) -> None:
+    def step(self, n: int = 1, *, actions: np.ndarray | None = None,
+             controlled: np.ndarray | None = None, events: bool = False) -> None:
         """Advance the world by ``n`` ticks (one kernel call, no Python per tick).
+
+        External control: with ``actions`` (float [N, 2]: turn in [-1, 1], throttle
+        in [0, 1], clipped to those ranges), the robots marked in ``controlled``
+        (bool [N]; all of them when omitted) skip their brain and take their row of
+        ``actions`` in each of these ``n`` ticks; every other rule is unchanged.
+        The marks hold for this call only. The same actions give bit-identical
+        worlds; a slot whose robot dies gets a new robot (a new ``robot_id``),
+        which the next call controls if it is still marked.
 
         With ``events=True`` every death, birth and random spawn of these ticks is
         kept for :meth:`drain_events` (the kernel fills a fixed buffer; a call that
@@ -201,7 +232,20 @@ class World:
         """
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ValueError(f"step(n): expected a non-negative integer, got {n!r}")
-        n = int(n)
+        work = self._scratch
+        if actions is None:
+            if controlled is not None:
+                raise ValueError("step(controlled=...): controlled robots need actions=")
+            self._run(int(n), events)
+            return
+        self._set_control(actions, controlled)
+        try:
+            self._run(int(n), events)
+        finally:
+            work.control[:] = False
+
+    def _run(self, n: int, events: bool) -> None:
+        """n ticks through the kernels, with the event buffer when events are asked."""
         if not events:
             if n:
                 run_steps(self._arrays, self._params, self._schedule, self._scratch,
@@ -218,6 +262,38 @@ class World:
             n -= int(run_steps(self._arrays, self._params, self._schedule, self._scratch,
                                ev, n))
             self._take_events(ev)
+
+    def _set_control(self, actions: object, controlled: object) -> None:
+        work = self._scratch
+        N = work.control.shape[0]
+        a = np.asarray(actions)
+        if a.shape != (N, 2) or a.dtype.kind not in "fiu":
+            raise ValueError(f"step(actions=...): expected numbers of shape [{N}, 2], got "
+                             f"{a.dtype} of shape {list(a.shape)}")
+        if controlled is None:
+            mask = None
+        else:
+            mask = np.asarray(controlled)
+            if mask.shape != (N,) or mask.dtype != np.bool_:
+                raise ValueError(f"step(controlled=...): expected bool of shape [{N}], got "
+                                 f"{mask.dtype} of shape {list(mask.shape)}")
+        np.clip(a, ACTION_LOW, ACTION_HIGH, out=work.control_actions, casting="unsafe")
+        finite = np.isfinite(work.control_actions).all(axis=1)
+        bad = ~finite if mask is None else mask & ~finite
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"step(actions=...): expected finite numbers, got "
+                             f"{a[i].tolist()} in row {i}")
+        if mask is None:
+            work.control[:] = True
+        else:
+            work.control[:] = mask
+
+    @property
+    def last_tick(self) -> TickEvents:
+        """Who ate and who died (and of what) in the last tick stepped: read-only
+        uint8 [N] views, valid until the next :meth:`step`."""
+        return self._last_tick
 
     def _take_events(self, ev: EventBuffer) -> None:
         used = int(ev.used[0])
@@ -268,8 +344,8 @@ class World:
             raise EvosimError("genomes: expected finite numbers")
         self._arrays.genome[:] = g.astype(self._arrays.genome.dtype)
         limit = self.scenario.settings_at(self.step_count)["speed_limit"]
-        np.clip(self._arrays.genome[:, -1], 0.0, limit,
-                out=self._arrays.genome[:, -1])
+        speed = self._arrays.genome[:, self.scenario.genome_layout.speed]
+        np.clip(speed, 0.0, limit, out=speed)
 
     def copy(self) -> World:
         """An independent world in the same state: stepping one never touches the other
@@ -300,10 +376,22 @@ class World:
         """Channel names of the observations' last axis, in order."""
         return tuple(c for c in CHANNELS if c in self.scenario.vision.channels)
 
-    def observations(self) -> np.ndarray:
-        """float32 [N, rays, channels]: what each robot sees in the current state."""
+    def observations(self, out: np.ndarray | None = None) -> np.ndarray:
+        """float32 [N, rays, channels]: what each robot sees in the current state.
+
+        ``out``: a float32 array of that shape (or [N, rays*channels]) to write into
+        instead of allocating a new one; it is returned.
+        """
         observe_all(self._arrays, self._params, self._scratch)
-        return self._scratch.obs.copy()
+        if out is None:
+            return self._scratch.obs.copy()
+        obs = self._scratch.obs
+        if (out.dtype != obs.dtype or out.size != obs.size or out.shape[0] != obs.shape[0]
+                or not out.flags.c_contiguous or not out.flags.writeable):
+            raise ValueError(f"observations(out=...): expected float32 of shape "
+                             f"{list(obs.shape)}, got {out.dtype} of shape {list(out.shape)}")
+        np.copyto(out.reshape(obs.shape), obs)
+        return out
 
     def actions(self) -> np.ndarray:
         """float32 [N, 2]: each brain's (turn in [-1, 1], throttle in [0, 1]) now."""
@@ -326,103 +414,22 @@ class World:
 
     def metadata(self) -> dict[str, Any]:
         """What a checkpoint records beside the arrays."""
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "schema": CHECKPOINT_SCHEMA,
-            "evosim_version": __version__,
-            "scenario": self.scenario.model_dump(mode="json"),
-            "seed": self.seed,
-            "step": self.step_count,
-            "counters": self.counters,
-        }
+        return checkpoint.metadata(self)
 
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
         """Write a checkpoint (``.npz``, no pickle, metadata as JSON), atomically."""
-        path = Path(path)
-        meta = self.metadata()
-        if extra:
-            meta["extra"] = extra
-        arrays = {name: np.asarray(a) for name, a in zip(WorldState._fields, self._arrays,
-                                                          strict=True)}
-        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
-        atomic_write_with(path, lambda handle: np.savez(handle, **arrays))
-        return path
+        return checkpoint.save(self, path, extra)
 
     @classmethod
     def load(cls, path: str | Path) -> World:
         """Rebuild a world from a checkpoint; it continues bit-identically."""
-        meta, scenario, arrays = load_checkpoint(path)
+        meta, scenario, arrays = checkpoint.load_checkpoint(path)
         world = cls.__new__(cls)
         world._setup(scenario, int(meta["seed"]), arrays)
         return world
 
 
-def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], WorldState]:
-    """Metadata and arrays of a checkpoint file; CheckpointError if it is not one."""
-    meta, _, arrays = load_checkpoint(path)
-    return meta, arrays
-
-
-def load_checkpoint(path: str | Path) -> tuple[dict[str, Any], Scenario, WorldState]:
-    """Metadata, scenario and arrays of a checkpoint, every one checked before use.
-
-    Order: metadata (size, JSON, types), the scenario (full validation), each
-    array's ``.npy`` header against the shape and dtype the scenario implies
-    (before decompressing it), then every value (:mod:`evosim.world.checks`).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            meta = checks.read_metadata(zf, path)
-            checks.check_metadata_types(meta, path)
-            _check_metadata(path, meta)
-            scenario = _checkpoint_scenario(path, meta)
-            expected = WorldState.empty(scenario)  # zero pages: nothing touched until read
-            names = set(zf.namelist())
-            missing = [f for f in WorldState._fields if f"{f}.npy" not in names]
-            if missing:
-                raise CheckpointError(f"{path}: checkpoint lacks arrays: {', '.join(missing)}")
-            arrays = WorldState(*(
-                checks.read_member(zf, f"{name}.npy", want.shape, want.dtype, f"{path}: {name}")
-                for name, want in zip(WorldState._fields, expected, strict=True)))
-    except CheckpointError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError,
-            NotImplementedError, RuntimeError) as exc:
-        # zipfile raises NotImplementedError for unknown compression, RuntimeError for
-        # encrypted members; numpy ValueError for bad headers.
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise CheckpointError(f"{path}: not a readable checkpoint ({reason})") from None
-    if meta["step"] != int(arrays.clock[STEP]):
-        raise CheckpointError(f"{path}: metadata step {meta['step']!r} does not match the "
-                              f"state's step {int(arrays.clock[STEP])}")
-    checks.check_values(path, scenario, arrays)
-    return meta, scenario, arrays
-
-
-def _check_metadata(path: Path, meta: dict[str, Any]) -> None:
-    if meta.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: not an evosim checkpoint (format is not "
-                              f"{CHECKPOINT_FORMAT!r})")
-    if meta.get("schema") != CHECKPOINT_SCHEMA:
-        raise CheckpointError(f"{path}: schema: expected {CHECKPOINT_SCHEMA}, got "
-                              f"{meta.get('schema')!r}")
-    for key in ("seed", "step", "scenario"):
-        if key not in meta:
-            raise CheckpointError(f"{path}: metadata lacks {key!r}")
-    try:
-        check_seed(meta["seed"])
-    except EvosimError as exc:
-        raise CheckpointError(f"{path}: metadata {exc}") from None
-    if not 0 <= meta["step"] <= limits.MAX_STEP:
-        raise CheckpointError(f"{path}: metadata step: expected an integer from 0 to "
-                              f"{limits.MAX_STEP}, got {meta['step']}")
-
-
-def _checkpoint_scenario(path: str | Path, meta: dict[str, Any]) -> Scenario:
-    try:
-        return scenario_from_dict(meta["scenario"], source=f"{path} (scenario)")
-    except EvosimError as exc:
-        raise CheckpointError(str(exc)) from None
+def _read_only(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v

@@ -118,3 +118,11 @@ def test_lineage_colours_are_stable_and_never_red_or_green() -> None:
 def test_bench_draw_reports_frames_per_second() -> None:
     fps = bench_draw(frames=5, size=(320, 240))
     assert fps > 0
+
+
+def test_every_object_kind_and_channel_has_colours():
+    from evosim.render.drawing import HIT_DOT, KIND_COLOURS, RAY_HIT
+    from evosim.scenario import CHANNELS, OBJECT_KINDS
+
+    assert set(KIND_COLOURS) == {kind.name for kind in OBJECT_KINDS}
+    assert set(RAY_HIT) == set(HIT_DOT) == set(CHANNELS)
