@@ -41,6 +41,7 @@ from evosim.scenario import Scenario, load_scenario, scenario_from_dict
 
 DEFAULT_CHECKPOINT_EVERY = 10_000
 DEFAULT_METRICS_EVERY = 1_000
+DEFAULT_RECORD_STEPS = 600  # ticks per clip of --record-every (300 frames, 10 s)
 PLAIN_EVERY = 10.0  # seconds between progress lines where stderr is not a terminal
 WIDE = 110  # columns from which the bar also shows recent fruit and mine-death rates
 
@@ -162,9 +163,14 @@ def _execute(run_dir: Path, plan: RunPlan, workers: int, quiet: bool,
     live = _Live(plan, robots, quiet)
     start = time.monotonic()
     try:
+        clipper = None
+        if plan.record_every:
+            from evosim.record.clips import record_clip  # pygame: only for clips
+
+            clipper = record_clip
         with sigterm_as_interrupt(), live.progress:
-            run_batch(run_dir, plan, workers, listener=live, backend=backend,
-                      ray_address=ray_address)
+            run_batch(run_dir, plan, workers, listener=live, clipper=clipper,
+                      backend=backend, ray_address=ray_address)
     except KeyboardInterrupt:
         print(f"stopped; continue with: evosim evolve --resume {run_dir}", file=sys.stderr)
         raise
@@ -181,7 +187,9 @@ def check_evolve_args(args: argparse.Namespace) -> None:
             ("--checkpoint-every", args.checkpoint_every),
             ("--metrics-every", args.metrics_every),
             ("--migrate-every", getattr(args, "migrate_every", None)),
-            ("--migrants", getattr(args, "migrants", None))) if value is not None]
+            ("--migrants", getattr(args, "migrants", None)),
+            ("--record-every", getattr(args, "record_every", None)),
+            ("--record-steps", getattr(args, "record_steps", None))) if value is not None]
         if args.worlds != 1 or args.seed != 0:
             given.append("--worlds/--seed")
         if given:
@@ -192,6 +200,9 @@ def check_evolve_args(args: argparse.Namespace) -> None:
     if args.resume is None and (args.scenario is None or args.steps is None):
         raise EvosimError("expected SCENARIO and --steps N (SCENARIO may be a checkpoint "
                           ".npz), or --resume DIR")
+    if args.resume is None and getattr(args, "record_steps", None) is not None and \
+            getattr(args, "record_every", None) is None:
+        raise EvosimError("--record-steps: needs --record-every T (how often to record)")
 
 
 def evolve_command(args: argparse.Namespace) -> int:
@@ -232,6 +243,9 @@ def evolve_command(args: argparse.Namespace) -> int:
         steps=begin + args.steps,
         checkpoint_every=args.checkpoint_every or DEFAULT_CHECKPOINT_EVERY,
         metrics_every=args.metrics_every or DEFAULT_METRICS_EVERY,
+        record_every=getattr(args, "record_every", None) or 0,
+        record_steps=(getattr(args, "record_steps", None) or DEFAULT_RECORD_STEPS)
+        if getattr(args, "record_every", None) else 0,
         evosim_version=__version__,
         command=recorded_command(sys.argv[1:]),
         start=begin,

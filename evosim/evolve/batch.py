@@ -7,6 +7,10 @@ to step T) is written before its checkpoint at step T, and the checkpoint keeps
 the counters of the last metrics boundary. A resume truncates the rows beyond
 the checkpoint and recomputes them, so no row is lost or doubled.
 
+Each world's event log (:mod:`evosim.evolve.events`) follows the same rule: the
+events up to step T are written before the checkpoint at T, and a resume removes
+the files past its checkpoint.
+
 Faults: each world runs in a process of its own that dies with the main process
 (``PR_SET_PDEATHSIG`` on Linux, and a watchdog thread everywhere), and reports
 over a pipe (no semaphores, so nothing for ``resource_tracker`` to complain
@@ -38,7 +42,7 @@ import numpy as np
 
 from evosim._atomic import atomic_write_text
 from evosim.errors import CheckpointError, EvosimError, RunDirError
-from evosim.evolve import metrics
+from evosim.evolve import events, metrics
 from evosim.evolve.checkpoints import (
     FINAL_FILE,
     METRICS_FILE,
@@ -93,6 +97,8 @@ class RunPlan:
     format: str = RUN_FORMAT
     schema: int = RUN_SCHEMA
     start: int = 0  # the step the worlds start from (a run continuing a checkpoint)
+    record_every: int = 0  # a clip of each world every this many ticks (0: none)
+    record_steps: int = 0  # ticks per clip
 
     @property
     def worlds(self) -> int:
@@ -198,7 +204,20 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="evosim-parent-watchdog", daemon=True).start()
 
 
-def _worker_main(conn: Any, jobs: Any, parent: int, run_dir: str, plan: dict) -> None:
+Clipper = Callable[[Any, Path, int], Any]
+"""``clipper(world, path, steps)`` records ``steps`` ticks of a copy of ``world`` to a
+video at ``path`` (``evosim.record.clips.record_clip``; injected, since evolve does not
+import the recorder). It must leave ``world`` as it was."""
+CLIPS_DIR = "clips"
+
+
+def clip_path(run_dir: Path, index: int, step: int) -> Path:
+    """``RUN/world-NNN/clips/step-NNNNNNNNN.mp4``."""
+    return world_dir(run_dir, index) / CLIPS_DIR / f"step-{step:09d}.mp4"
+
+
+def _worker_main(conn: Any, jobs: Any, parent: int, run_dir: str, plan: dict,
+                 clipper: Clipper | None = None) -> None:
     """A worker process: take (world, until) jobs until told to stop (None); evolve the
     world to ``until``, report progress, then ("done"|"error", world, ...)."""
     global _progress
@@ -216,7 +235,7 @@ def _worker_main(conn: Any, jobs: Any, parent: int, run_dir: str, plan: dict) ->
             return
         index, until = job
         try:
-            run_world(Path(run_dir), run_plan, index, until)
+            run_world(Path(run_dir), run_plan, index, until, clipper)
         except EvosimError as exc:
             _report(("error", index, exc))
             sys.exit(1)
@@ -327,15 +346,66 @@ def immigrants(run_dir: Path, plan: RunPlan, index: int, step: int) -> Migrants:
     return emigrants(world.state, count)
 
 
-def run_world(run_dir: Path, plan: RunPlan, index: int, until: int | None = None) -> int:
+def run_world(run_dir: Path, plan: RunPlan, index: int, until: int | None = None,
+              clipper: Clipper | None = None) -> int:
     """Evolve world ``index`` from its last checkpoint (or step 0) to step ``until``
     (the end by default; a migration boundary with islands); returns ``index``.
 
     A world starting from a migration boundary first takes in its neighbour's
-    migrants: its checkpoint there is the state before they came."""
+    migrants: its checkpoint there is the state before they came.
+
+    With ``plan.record_every`` and a ``clipper``, a clip of ``plan.record_steps`` ticks
+    is recorded from a copy of the world at every multiple of ``record_every`` (from
+    the start), unless its file exists already (a resumed run).
+    """
     until = plan.steps if until is None else until
     if final_step(run_dir, plan, index):
         return index
+    world, rows, previous = _start(run_dir, plan, index)
+    folder = world_dir(run_dir, index)
+    step = world.step_count
+    if step >= until:
+        return index
+    _report(("start", index, world.step_count, metrics.counters_vector(world)))
+    # The event log past this point is recomputed; the run's first file lists the
+    # robots it starts with.
+    events.drop_after(run_dir, index, step)
+    pending = [world.initial_events()] if step == plan.start else []
+    clips = clipper is not None and plan.record_every > 0 and plan.record_steps > 0
+
+    def clip() -> None:
+        path = clip_path(run_dir, index, step)
+        if clips and step % plan.record_every == 0 and not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            clipper(world, path, plan.record_steps)
+
+    clip()
+    every, _ = plan.migration()
+    if every and 0 < step < plan.steps and step % every == 0:
+        world.receive_offspring(immigrants(run_dir, plan, index, step))
+    while step < until:
+        target = min(until, step + CHUNK, _multiple_after(step, plan.metrics_every),
+                     _multiple_after(step, plan.checkpoint_every),
+                     _multiple_after(step, plan.record_every) if clips else plan.steps)
+        world.step(target - step, events=True)
+        pending.append(world.drain_events())
+        step = target
+        clip()
+        if step % plan.metrics_every == 0 or step == plan.steps:
+            rows.append(metrics.metrics_row(world, index, previous))
+            previous = metrics.counters_vector(world)
+        extra = {"world": index, "run_steps": plan.steps, "metrics_previous": previous}
+        if (step == plan.steps or step % plan.checkpoint_every == 0
+                or (every and step % every == 0)):
+            # Rows and events up to ``step`` before the state of ``step``: see above.
+            events.write_events(events.events_path(run_dir, index, step),
+                                np.concatenate(pending))
+            pending = []
+            metrics.write_rows(folder / METRICS_FILE, rows)
+            world.save(folder / FINAL_FILE if step == plan.steps
+                       else checkpoint_path(run_dir, index, step), extra=extra)
+        _report(("step", index, step, metrics.counters_vector(world)))
+    return index
     world, rows, previous = _start(run_dir, plan, index)
     folder = world_dir(run_dir, index)
     step = world.step_count
@@ -350,11 +420,16 @@ def run_world(run_dir: Path, plan: RunPlan, index: int, until: int | None = None
                      _multiple_after(step, plan.checkpoint_every))
         world.step(target - step)
         step = target
+        clip()
         if step % plan.metrics_every == 0 or step == plan.steps:
             rows.append(metrics.metrics_row(world, index, previous))
             previous = metrics.counters_vector(world)
         extra = {"world": index, "run_steps": plan.steps, "metrics_previous": previous}
-        if step == plan.steps:
+        if step == plan.steps or step % plan.checkpoint_every == 0:
+            # Rows and events up to ``step`` before the state of ``step``: see above.
+            events.write_events(events.events_path(run_dir, index, step),
+                                np.concatenate(pending))
+            pending = []
             metrics.write_rows(folder / METRICS_FILE, rows)
             world.save(folder / FINAL_FILE, extra=extra)
         elif step % plan.checkpoint_every == 0 or (every and step % every == 0):
@@ -416,7 +491,7 @@ class _Worker:
 
 def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | None = None,
               poll: float = 0.2, warn: Callable[[str], None] = _warn, backend: str = "local",
-              ray_address: str | None = None) -> None:
+              ray_address: str | None = None, clipper: Clipper | None = None) -> None:
     """Run every unfinished world of ``plan``, epoch by epoch (one epoch without
     migration): locally in at most ``workers`` processes, or as Ray tasks.
 
@@ -425,18 +500,20 @@ def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | N
     says so), up to ``RERUNS`` times; a worker's error is raised here. Between epochs
     every world waits for the others, so migrants come from the same step whatever
     the number of workers or the backend. Local workers live for the whole run and
-    take one (world, epoch) job after another.
+    take one (world, epoch) job after another. ``clipper`` (a module-level function:
+    workers are spawned) records the clips of ``plan.record_every``.
     """
     if backend == "ray":
         from evosim.evolve.ray_backend import run_ray
 
-        run_ray(run_dir, plan, listener, ray_address)
+        run_ray(run_dir, plan, listener, ray_address, clipper)
     elif backend == "local":
         pool: list[_Worker] = []
         lost: dict[int, int] = {}
         try:
             for until in plan.epoch_ends():
-                _run_local(run_dir, plan, workers, listener, poll, warn, until, lost, pool)
+                _run_local(run_dir, plan, workers, listener, poll, warn, until, lost, pool,
+                           clipper)
             for w in pool:
                 with contextlib.suppress(OSError):
                     w.jobs.send(None)
@@ -455,7 +532,8 @@ def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | N
 
 def _run_local(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | None,
                poll: float, warn: Callable[[str], None], until: int,
-               lost: dict[int, int], pool: list[_Worker]) -> None:
+               lost: dict[int, int], pool: list[_Worker],
+               clipper: Clipper | None = None) -> None:
     """Bring every world to step ``until`` with at most ``workers`` processes in ``pool``."""
     todo = deque(i for i in range(plan.worlds) if reached(run_dir, plan, i) < until)
     ctx = mp.get_context("spawn")  # a local context: never the global start method
@@ -466,7 +544,7 @@ def _run_local(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | 
                 w.index = todo.popleft()
                 w.jobs.send((w.index, until))
         while todo and len(pool) < workers:
-            w = _spawn(ctx, run_dir, plan)
+            w = _spawn(ctx, run_dir, plan, clipper)
             pool.append(w)
             w.index = todo.popleft()
             w.jobs.send((w.index, until))
@@ -503,11 +581,12 @@ def _run_local(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | 
             last_merge = time.monotonic()
 
 
-def _spawn(ctx: Any, run_dir: Path, plan: RunPlan) -> _Worker:
+def _spawn(ctx: Any, run_dir: Path, plan: RunPlan, clipper: Clipper | None = None) -> _Worker:
     receiver, sender = ctx.Pipe(duplex=False)
     jobs_in, jobs_out = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_worker_main, name="evosim-worker", daemon=True,
-                          args=(sender, jobs_in, os.getpid(), str(run_dir), asdict(plan)))
+                          args=(sender, jobs_in, os.getpid(), str(run_dir), asdict(plan),
+                                clipper))
     with _env(SINGLE_THREAD_ENV):
         process.start()
     sender.close()  # the worker holds the only writing end: EOF when it ends

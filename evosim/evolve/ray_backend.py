@@ -23,6 +23,7 @@ from evosim.evolve import metrics
 from evosim.evolve.batch import (
     RERUNS,
     SINGLE_THREAD_ENV,
+    Clipper,
     Listener,
     RunPlan,
     reached,
@@ -31,7 +32,8 @@ from evosim.evolve.batch import (
 from evosim.evolve.checkpoints import remove_temp_files, world_dir
 
 
-def _world_epoch(run_dir: str, plan: dict, index: int, until: int) -> list[int]:
+def _world_epoch(run_dir: str, plan: dict, index: int, until: int,
+                 clipper: Clipper | None = None) -> list[int]:
     """A Ray task: bring world ``index`` to step ``until``; its counters at the end."""
     from evosim.evolve.checkpoints import FINAL_FILE, checkpoint_path
     from evosim.world import World
@@ -40,7 +42,7 @@ def _world_epoch(run_dir: str, plan: dict, index: int, until: int) -> list[int]:
     if folder.is_dir():  # a retried task: what its killed attempt left half-written
         remove_temp_files(folder)
     run_plan = RunPlan(**plan)
-    run_world(Path(run_dir), run_plan, index, until)
+    run_world(Path(run_dir), run_plan, index, until, clipper)
     path = (folder / FINAL_FILE if until == run_plan.steps
             else checkpoint_path(Path(run_dir), index, until))
     return metrics.counters_vector(World.load(path))
@@ -56,7 +58,7 @@ def _import_ray() -> Any:
 
 
 def run_ray(run_dir: Path, plan: RunPlan, listener: Listener | None,
-            address: str | None) -> None:
+            address: str | None, clipper: Clipper | None = None) -> None:
     """Bring every world of ``plan`` to its end, epoch by epoch, as Ray tasks.
 
     Uses the Ray already initialised in this process if there is one; otherwise
@@ -79,7 +81,7 @@ def run_ray(run_dir: Path, plan: RunPlan, listener: Listener | None,
         for until in plan.epoch_ends():
             for i in range(plan.worlds):
                 if reached(run_dir, plan, i) < until:
-                    pending[task.remote(folder, asdict(plan), i, until)] = i
+                    pending[task.remote(folder, asdict(plan), i, until, clipper)] = i
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 index = pending.pop(ready[0])
