@@ -69,7 +69,7 @@ def run_ray(run_dir: Path, plan: RunPlan, listener: Listener | None,
     if started:
         try:
             ray.init(address=address, runtime_env={"env_vars": SINGLE_THREAD_ENV},
-                     logging_level=logging.WARNING, log_to_driver=False,
+                     logging_level=logging.ERROR, log_to_driver=False,
                      include_dashboard=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
