@@ -1,7 +1,11 @@
-"""Many independent worlds evolved in worker processes, with checkpoints and resume.
+"""Many worlds evolved in worker processes, with checkpoints, resume and migration.
 
-Each world runs start to end in one worker (a spawned process, single-threaded),
-so a run's results never depend on how many workers it had. Crash safety comes
+Worlds advance epoch by epoch: the whole run without migration, else the ticks
+between two migration boundaries, after which every world waits for the others
+and then takes its ring neighbour's emigrants (from the neighbour's checkpoint
+of that boundary). A worker (a spawned process, single-threaded, alive for the
+whole run) takes one (world, epoch) job after another, so a run's results never
+depend on how many workers it had, nor on the backend (``ray_backend``). Crash safety comes
 from the order of writes, each atomic: a world's ``metrics.csv`` (every row up
 to step T) is written before its checkpoint at step T, and the checkpoint keeps
 the counters of the last metrics boundary. A resume truncates the rows beyond
