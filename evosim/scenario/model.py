@@ -229,7 +229,7 @@ class Scenario(_Table):
                 "robots.lifespan",
                 f"expected at most robots.max_life ({r.max_life}), got {r.lifespan}",
             )
-        if self.migration.count > r.count:
+        if self.migration.every > 0 and self.migration.count > r.count:
             raise _InconsistentError(
                 "migration.count",
                 f"expected at most robots.count ({r.count}), got {self.migration.count}",
