@@ -222,6 +222,9 @@ def compress_checkpoint(path: str | Path, qualities: Sequence[int], steps: int, 
     for q in qualities:
         check_quality(q)
     meta, checked, arrays = load_checkpoint(path)
+    if checked.brain.encoding != "direct":
+        raise EvosimError(f"{path}: compress takes direct-encoded brains, this checkpoint's "
+                          f"scenario has [brain] encoding = {checked.brain.encoding!r}")
     scenario = evaluation_scenario(checked, int(meta["step"]))
     genomes = np.asarray(arrays.genome)
     populations = compress_all(genomes, scenario, qualities)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from evosim.kernels._jit import kernel
 from evosim.kernels.brain import think_all
+from evosim.kernels.dct import decode_slots
 from evosim.kernels.grid import build_grids
 from evosim.kernels.layout import STEP
 from evosim.kernels.life import contacts_all, refill_slots, reproduce_all
@@ -41,6 +42,7 @@ def step_once(s, p, sch, work):
     if sch.reproduction[ph]:
         reproduce_all(sch.mutation_rate[ph], sch.mutation_sigma[ph], limit, key, step, s, work)
     n_placed = refill_slots(sch.lifespan[ph], limit, key, step, s, p, work)
+    decode_slots(work.placed, n_placed, s, p, work)  # dct: new genomes, decoded once
     regrow_fruit(n_placed, key, step, s, p, work)
 
     s.clock[STEP] = step + 1
