@@ -13,7 +13,7 @@ TORCH := torch==2.13.0
 TORCH_INDEX ?=
 export SDL_AUDIODRIVER ?= dummy
 
-.PHONY: run test test-all lint bench clean showcase story
+.PHONY: run test test-all lint bench clean showcase story pictures
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,16 @@ story: $(RUN_STAMP)
 			--steps 400 --steps-per-frame 2 --size 480x360 --fps 25 --quiet \
 			--out docs/stage-$$name.gif || exit 1; \
 	done
+
+# The README's pictures of classic (docs/summary.png, docs/brain.png): 4 worlds x
+# 100,000 steps, seed 1 (~1 min), then evosim plot and evosim brain. Deterministic.
+PICTURES_RUN := runs/pictures-classic
+pictures: $(RUN_STAMP)
+	rm -rf $(PICTURES_RUN)
+	$(VENV)/bin/evosim evolve classic --steps 100000 --worlds 4 --seed 1 --out $(PICTURES_RUN) --quiet
+	$(VENV)/bin/evosim plot $(PICTURES_RUN) --out $(PICTURES_RUN)/plots
+	cp $(PICTURES_RUN)/plots/summary.png docs/summary.png
+	$(VENV)/bin/evosim brain $(PICTURES_RUN)/world-000/final.npz --best --out docs/brain.png --force
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -15,16 +15,23 @@ from evosim.kernels._jit import kernel
 from evosim.kernels.brain import think_all
 from evosim.kernels.dct import decode_slots
 from evosim.kernels.grid import build_grids
-from evosim.kernels.layout import STEP
-from evosim.kernels.life import contacts_all, refill_slots, reproduce_all
+from evosim.kernels.layout import NEXT_ID, STEP
+from evosim.kernels.life import (
+    EVENTS_PER_ROBOT_STEP,
+    contacts_all,
+    log_deaths,
+    log_refills,
+    refill_slots,
+    reproduce_all,
+)
 from evosim.kernels.motion import move_all, move_mines
 from evosim.kernels.placement import apply_phase, phase_index, regrow_fruit
 from evosim.kernels.vision import sense_all
 
 
 @kernel
-def step_once(s, p, sch, work):
-    """Advance the world by one tick."""
+def step_once(s, p, sch, work, ev):
+    """Advance the world by one tick; its deaths and refills go to ``ev``."""
     key = s.rng_key[0]
     step = s.clock[STEP]
     ph = phase_index(sch, step)
@@ -39,17 +46,34 @@ def step_once(s, p, sch, work):
     think_all(s, p, work)
     move_all(limit, s, p, work)
     contacts_all(sch.life_bonus[ph], sch.ageing[ph], sch.max_age[ph], s, p, work)
+    logging = ev.rows.shape[0] > 0  # someone asked for events (World.step(events=True))
+    if logging:
+        log_deaths(ev, step, s, work)
     if sch.reproduction[ph]:
         reproduce_all(sch.mutation_rate[ph], sch.mutation_sigma[ph], limit, key, step, s, work)
+    first_new_id = s.clock[NEXT_ID]
     n_placed = refill_slots(sch.lifespan[ph], limit, key, step, s, p, work)
     decode_slots(work.placed, n_placed, s, p, work)  # dct: new genomes, decoded once
+    if logging:
+        log_refills(ev, n_placed, first_new_id, step, s, work)
     regrow_fruit(n_placed, key, step, s, p, work)
 
     s.clock[STEP] = step + 1
 
 
 @kernel
-def run_steps(s, p, sch, work, n):
-    """Advance the world by n ticks."""
-    for _ in range(n):
-        step_once(s, p, sch, work)
+def run_steps(s, p, sch, work, ev, n):
+    """Advance the world by up to n ticks; returns how many it ran.
+
+    With an event buffer of capacity 0 it runs all n. Otherwise it stops before a
+    tick that might not fit (fewer than EVENTS_PER_ROBOT_STEP x robots rows free),
+    so the caller drains the buffer and calls again; the results do not depend on
+    where the calls split.
+    """
+    room = EVENTS_PER_ROBOT_STEP * s.robot_xy.shape[0]
+    cap = ev.rows.shape[0]
+    for done in range(n):
+        if cap > 0 and cap - ev.used[0] < room:
+            return done
+        step_once(s, p, sch, work, ev)
+    return n

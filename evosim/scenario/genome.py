@@ -86,10 +86,10 @@ class GenomeLayout(NamedTuple):
         return {"0.weight": (H, n_in), "0.bias": (H,), "2.weight": (2, H), "2.bias": (2,)}
 
     def split(self, genome):
-        """(W1 [H, I], b1 [H], W2 [2, H], b2 [2], speed gene) views of one direct genome."""
+        """(W1 [H, I], b1 [H], W2 [2, H], b2 [2], speed gene) of one genome: views of a
+        direct genome; of a dct genome, parts of a float32 copy of its decoding."""
         if self.dct:
-            raise ValueError("GenomeLayout.split: a dct genome holds coefficients; "
-                             "split decode(genome) instead")
+            return self.decoded.split(self.decode(genome))
         H, n_in = self.hidden, self.inputs
         return (genome[self.w1:self.b1].reshape(H, n_in), genome[self.b1:self.w2],
                 genome[self.w2:self.b2].reshape(2, H), genome[self.b2:self.speed],

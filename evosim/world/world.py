@@ -15,6 +15,13 @@ from evosim.errors import EvosimError
 from evosim.kernels.brain import decide_all
 from evosim.kernels.dct import decode_all
 from evosim.kernels.layout import ALIVE, COUNTER_NAMES, DIED_AGE, DIED_MINE
+from evosim.kernels.life import (
+    EV_INITIAL,
+    EVENT_COLUMNS,
+    EVENTS_PER_ROBOT_STEP,
+    EventBuffer,
+    no_events,
+)
 from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.placement import init_world
 from evosim.kernels.step import run_steps
@@ -27,6 +34,10 @@ from evosim.world.checks import check_seed
 from evosim.world.state import WorldState
 
 MAX_CELLS = limits.MAX_GRID_CELLS  # grid cells at most (memory), the cell side grows beyond
+EVENT_BUFFER_ROWS = 16_384  # rows of the event buffer (at least 2 per robot); about 1.1 MB
+# One row per death, birth or random spawn: see evosim.kernels.life.EVENT_COLUMNS.
+EVENT_DTYPE = np.dtype([*((c, np.int64) for c in EVENT_COLUMNS), ("x", np.float64),
+                        ("y", np.float64)])
 
 # Causes of death in :attr:`World.last_tick` ``.death`` (the kernels' codes).
 DEATH_NONE = ALIVE
@@ -202,6 +213,9 @@ class World:
         self._params = make_params(scenario)
         self._schedule = make_schedule(scenario)
         self._scratch = make_scratch(scenario, self._params)
+        self._no_events = no_events()
+        self._event_buffer: EventBuffer | None = None  # allocated when events are first asked
+        self._events: list[np.ndarray] = []  # drained, not yet handed out
         self._last_tick = TickEvents(*(_read_only(a) for a in (self._scratch.ate,
                                                                self._scratch.dead)))
         decode_all(arrays, self._params, self._scratch)  # dct: the brains the genomes encode
@@ -209,7 +223,7 @@ class World:
     # ------------------------------------------------------------ stepping
 
     def step(self, n: int = 1, *, actions: np.ndarray | None = None,
-             controlled: np.ndarray | None = None) -> None:
+             controlled: np.ndarray | None = None, events: bool = False) -> None:
         """Advance the world by ``n`` ticks (one kernel call, no Python per tick).
 
         External control: with ``actions`` (float [N, 2]: turn in [-1, 1], throttle
@@ -219,6 +233,11 @@ class World:
         The marks hold for this call only. The same actions give bit-identical
         worlds; a slot whose robot dies gets a new robot (a new ``robot_id``),
         which the next call controls if it is still marked.
+
+        With ``events=True`` every death, birth and random spawn of these ticks is
+        kept for :meth:`drain_events` (the kernel fills a fixed buffer; a call that
+        would overflow it is split, which changes no result). Without it the
+        kernel records nothing.
         """
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ValueError(f"step(n): expected a non-negative integer, got {n!r}")
@@ -226,15 +245,32 @@ class World:
         if actions is None:
             if controlled is not None:
                 raise ValueError("step(controlled=...): controlled robots need actions=")
-            if n:
-                run_steps(self._arrays, self._params, self._schedule, work, int(n))
+            self._run(int(n), events)
             return
         self._set_control(actions, controlled)
         try:
-            if n:
-                run_steps(self._arrays, self._params, self._schedule, work, int(n))
+            self._run(int(n), events)
         finally:
             work.control[:] = False
+
+    def _run(self, n: int, events: bool) -> None:
+        """n ticks through the kernels, with the event buffer when events are asked."""
+        if not events:
+            if n:
+                run_steps(self._arrays, self._params, self._schedule, self._scratch,
+                          self._no_events, n)
+            return
+        ev = self._event_buffer
+        if ev is None:
+            rows = max(EVENT_BUFFER_ROWS,
+                       2 * EVENTS_PER_ROBOT_STEP * self.scenario.robots.count)
+            ev = self._event_buffer = EventBuffer(
+                np.zeros((rows, len(EVENT_COLUMNS)), np.int64), np.zeros((rows, 2)),
+                np.zeros(1, np.int64))
+        while n:
+            n -= int(run_steps(self._arrays, self._params, self._schedule, self._scratch,
+                               ev, n))
+            self._take_events(ev)
 
     def _set_control(self, actions: object, controlled: object) -> None:
         work = self._scratch
@@ -268,6 +304,42 @@ class World:
         uint8 [N] views, valid until the next :meth:`step`."""
         return self._last_tick
 
+    def _take_events(self, ev: EventBuffer) -> None:
+        used = int(ev.used[0])
+        if used:
+            out = np.empty(used, EVENT_DTYPE)
+            for k, name in enumerate(EVENT_COLUMNS):
+                out[name] = ev.rows[:used, k]
+            out["x"] = ev.xy[:used, 0]
+            out["y"] = ev.xy[:used, 1]
+            self._events.append(out)
+            ev.used[0] = 0
+
+    def drain_events(self) -> np.ndarray:
+        """The events recorded by ``step(..., events=True)`` since the last drain, oldest
+        first, as a structured array of ``EVENT_DTYPE`` (fields step, kind, slot, id,
+        parent, lineage, generation, x, y; kind is one of ``evosim.kernels.life.EV_*``)."""
+        out = np.concatenate(self._events) if self._events else np.empty(0, EVENT_DTYPE)
+        self._events = []
+        return out
+
+    def initial_events(self) -> np.ndarray:
+        """The robots alive now as events of kind EV_INITIAL at the current step, in slot
+        order: the roots of a world's event log."""
+        s = self._view
+        N = s.robot_id.shape[0]
+        out = np.empty(N, EVENT_DTYPE)
+        out["step"] = s.step
+        out["kind"] = EV_INITIAL
+        out["slot"] = np.arange(N)
+        out["id"] = s.robot_id
+        out["parent"] = s.robot_parent
+        out["lineage"] = s.robot_lineage
+        out["generation"] = s.robot_generation
+        out["x"] = s.robot_xy[:, 0]
+        out["y"] = s.robot_xy[:, 1]
+        return out
+
     def set_genomes(self, genomes: np.ndarray) -> None:
         """Replace every robot's genome (float32 [N, G]); positions and life stay.
 
@@ -284,6 +356,13 @@ class World:
         speed = self._arrays.genome[:, self.scenario.genome_layout.speed]
         np.clip(speed, 0.0, limit, out=speed)
         decode_all(self._arrays, self._params, self._scratch)
+
+    def copy(self) -> World:
+        """An independent world in the same state: stepping one never touches the other
+        (a clip recorded during evolution steps a copy, never the evolving world)."""
+        twin = World.__new__(World)
+        twin._setup(self.scenario, self.seed, WorldState(*(a.copy() for a in self._arrays)))
+        return twin
 
     def writable_state(self) -> WorldState:
         """The live state arrays, writable: for tests and tools that set up a situation

@@ -48,8 +48,11 @@ def test_layout_lengths_and_offsets():
     assert sc.genome_length == 115 and sc.genome_length <= small_scenario().genome_length / 4
     assert lay.decoded == GenomeLayout(R * C, H)
     assert small_scenario().genome_layout.dct == 0
-    with pytest.raises(ValueError, match="dct genome"):
-        lay.split(np.zeros(lay.length, np.float32))
+    g = np.random.default_rng(3).normal(size=lay.length).astype(np.float32)
+    parts = lay.split(g)  # the decoded brain's parts
+    assert parts[0].shape == (H, R * C)
+    assert np.array_equal(np.concatenate([parts[0].ravel(), *parts[1:4], [parts[4]]]),
+                          lay.decode(g))
 
 
 def test_decode_matches_reference_math():
