@@ -347,6 +347,10 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the figures as a JSON object")
     p.add_argument("--quick", action="store_true", help="fewer, shorter repeats (about 10 s)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--compare-shared", metavar="DIR", default=None,
+                   help="time the engine beside DIR/numba_limit.py and DIR/numpy_baseline.py "
+                   "in one interleaved run (default: ../shared/bench when it exists; "
+                   "'none' to skip)")
     p.set_defaults(func=_run_bench)
 
 

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from evosim.bench.baseline import NumpyWorld
@@ -149,8 +150,8 @@ def _draw_record(quick: bool) -> dict[str, float | None]:
     }
 
 
-def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None
-              ) -> dict[str, Any]:
+def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None,
+              shared_dir: Path | None = None) -> dict[str, Any]:
     """Every figure of ``evosim bench`` as a JSON-ready dict."""
     say = progress or (lambda _msg: None)
     classic = load_scenario("classic")
@@ -167,6 +168,13 @@ def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None
     par = parallel(2 * cores, 2_000 if quick else 10_000, cores)
     say("drawing and recording")
     frames = _draw_record(quick)
+    shared = None
+    if shared_dir is not None:
+        say(f"side by side with {shared_dir}")
+        from evosim.bench.shared import compare_shared
+
+        shared = compare_shared(shared_dir, rounds=3 if quick else 5,
+                                seconds=0.5 if quick else 2.0)
     say("compile time")
     compile_ = compile_times(cold=not quick)
     return {
@@ -187,6 +195,7 @@ def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None
         "parallel": par,
         **frames,
         "compile": compile_,
+        "shared": shared,
     }
 
 
@@ -227,6 +236,11 @@ def print_table(r: dict[str, Any]) -> None:
               f"{p['speedup']:.2f}x 1 worker, efficiency {p['efficiency']:.0%}")
     t.add_row("draw fps (1280x720, rays)", _fmt(r["draw_fps"]), "", "off-screen")
     t.add_row("record fps (mp4)", _fmt(r["record_fps"]), "", "step + draw + encode")
+    sh = r.get("shared")
+    if sh:
+        for label in ("evosim", "numba_limit", "numpy_baseline"):
+            note = "" if label == "evosim" else f"evosim is {sh['evosim_vs_' + label]:.2f}x"
+            row(f"side by side: {label}", sh[label], note)
     comp = r["compile"]
     t.add_row("first step, cold cache", _fmt(comp["cold_s"], " s"), "", "import + compile")
     t.add_row("first step, cached", _fmt(comp["cached_s"], " s"), "", "import + load")
