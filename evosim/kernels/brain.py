@@ -67,7 +67,7 @@ def think_all(s, p, work):
         actions[i, 1] = np.float32(1.0 / (1.0 + math.exp(-z1)))
 
 
-@kernel
+@inlined
 def decide_all(s, p, work):
     """Actions of every robot for work.obs into work.actions."""
     think_all(s, p, work)

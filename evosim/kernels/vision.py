@@ -227,6 +227,13 @@ def sense_all(s, p, work):
     R = p.rays
     C = p.n_channels
     vrange = p.vision_range
+    # The kinds a ray can hit, in the order rays try them.
+    xys = (mine_xy, fruit_xy, robot_xy)
+    starts = (mine_start, fruit_start, robot_start)
+    items = (mine_items, fruit_items, robot_items)
+    rads = (p.mine_radius, p.fruit_radius, p.robot_radius)
+    chans = (CH_MINE, CH_FRUIT, CH_ROBOT)
+    obs_slots = (p.obs_mine, p.obs_fruit, p.obs_robot)
     half_cos = math.cos(0.5 * p.fov)
     half_sin = math.sin(0.5 * p.fov)
     for i in range(robot_xy.shape[0]):
@@ -240,18 +247,12 @@ def sense_all(s, p, work):
         for k in range(R):
             best_t[k] = np.inf
             best_c[k] = -1
-        if p.obs_mine >= 0:
-            _scan_circles(x, y, ch, sh, mine_xy, p.mine_radius, mine_start, mine_items, CH_MINE, -1,
-                          R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy, best_t, best_c,
-                          box, normals)
-        if p.obs_fruit >= 0:
-            _scan_circles(x, y, ch, sh, fruit_xy, p.fruit_radius, fruit_start, fruit_items,
-                          CH_FRUIT, -1, R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy,
-                          best_t, best_c, box, normals)
-        if p.obs_robot >= 0:
-            _scan_circles(x, y, ch, sh, robot_xy, p.robot_radius, robot_start, robot_items,
-                          CH_ROBOT, i, R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy,
-                          best_t, best_c, box, normals)
+        for kind in range(3):  # mine, fruit, robot: one copy of the scan, not three
+            if obs_slots[kind] < 0:
+                continue
+            _scan_circles(x, y, ch, sh, xys[kind], rads[kind], starts[kind], items[kind],
+                          chans[kind], i if chans[kind] == CH_ROBOT else -1, R, p.fov, vrange,
+                          p.cell, p.ncx, p.ncy, ray_dx, ray_dy, best_t, best_c, box, normals)
         if p.obs_edge >= 0:
             for k in range(R):
                 t = ray_edge(x, y, ray_dx[k], ray_dy[k], p.width, p.height)
@@ -265,7 +266,7 @@ def sense_all(s, p, work):
                 obs[i, k, obs_slot(p, best_c[k])] = np.float32(1.0 - best_t[k] / vrange)
 
 
-@kernel
+@inlined
 def observe_all(s, p, work):
     """Observations of every robot in the current state into work.obs."""
     build_grids(s, p, work)

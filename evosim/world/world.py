@@ -12,12 +12,11 @@ import numpy as np
 
 from evosim import limits
 from evosim.errors import EvosimError
-from evosim.kernels.brain import decide_all
 from evosim.kernels.layout import COUNTER_NAMES
+from evosim.kernels.observe import look
 from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.placement import init_world
 from evosim.kernels.step import run_steps
-from evosim.kernels.vision import observe_all
 from evosim.scenario import CHANNELS, OBJECT_KINDS, Scenario
 from evosim.world import checkpoint
 from evosim.world.brainfile import seed_genomes
@@ -218,13 +217,12 @@ class World:
 
     def observations(self) -> np.ndarray:
         """float32 [N, rays, channels]: what each robot sees in the current state."""
-        observe_all(self._arrays, self._params, self._scratch)
+        look(self._arrays, self._params, self._scratch, False)
         return self._scratch.obs.copy()
 
     def actions(self) -> np.ndarray:
         """float32 [N, 2]: each brain's (turn in [-1, 1], throttle in [0, 1]) now."""
-        observe_all(self._arrays, self._params, self._scratch)
-        decide_all(self._arrays, self._params, self._scratch)
+        look(self._arrays, self._params, self._scratch, True)
         return self._scratch.actions.copy()
 
     @property
