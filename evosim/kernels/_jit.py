@@ -37,6 +37,12 @@ def kernel(fn: Any) -> Any:
     return _one_specialisation(njit(**JIT_OPTIONS)(fn))
 
 
+def threaded_kernel(fn: Any) -> Any:
+    """Decorator for the few entry kernels that run ``prange`` loops on several
+    threads (compiled apart from, and never instead of, the serial ones)."""
+    return _one_specialisation(njit(**JIT_OPTIONS, parallel=True)(fn))
+
+
 inlined = njit(**JIT_OPTIONS, inline="always")
 """For small helpers that take arrays and run per robot or per object: Numba
 inlines them into the caller, where the arrays' reference-count pairs can be

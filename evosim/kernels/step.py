@@ -11,7 +11,7 @@ depend on anything but the state. What each stage does lives in its own file:
 
 from __future__ import annotations
 
-from evosim.kernels._jit import kernel
+from evosim.kernels._jit import inlined, kernel, threaded_kernel
 from evosim.kernels.brain import think_all
 from evosim.kernels.grid import build_grids
 from evosim.kernels.layout import STEP
@@ -21,9 +21,11 @@ from evosim.kernels.placement import apply_phase, phase_index, regrow_fruit
 from evosim.kernels.vision import sense_all
 
 
-@kernel
-def step_once(s, p, sch, work):
-    """Advance the world by one tick."""
+@inlined
+def _tick(s, p, sch, work):
+    """Advance the world by one tick. Vision and brains run over
+    ``work.hid.shape[0]`` chunks of robots (in parallel in the threaded kernels);
+    everything else runs in slot order on one thread."""
     key = s.rng_key[0]
     step = s.clock[STEP]
     ph = phase_index(sch, step)
@@ -47,7 +49,27 @@ def step_once(s, p, sch, work):
 
 
 @kernel
+def step_once(s, p, sch, work):
+    """Advance the world by one tick, on one thread."""
+    _tick(s, p, sch, work)
+
+
+@kernel
 def run_steps(s, p, sch, work, n):
-    """Advance the world by n ticks."""
+    """Advance the world by n ticks, on one thread."""
     for _ in range(n):
         step_once(s, p, sch, work)
+
+
+@threaded_kernel
+def step_once_threaded(s, p, sch, work):
+    """One tick with vision and brains on Numba's threads (``numba.set_num_threads``);
+    bit-identical to :func:`step_once` (each robot's row is computed alone)."""
+    _tick(s, p, sch, work)
+
+
+@kernel
+def run_steps_threaded(s, p, sch, work, n):
+    """Advance the world by n ticks, vision and brains on several threads."""
+    for _ in range(n):
+        step_once_threaded(s, p, sch, work)

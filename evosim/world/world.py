@@ -16,7 +16,7 @@ from evosim.kernels.layout import COUNTER_NAMES
 from evosim.kernels.observe import look
 from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.placement import init_world
-from evosim.kernels.step import run_steps
+from evosim.kernels.step import run_steps, run_steps_threaded
 from evosim.scenario import CHANNELS, OBJECT_KINDS, Scenario
 from evosim.world import checkpoint
 from evosim.world.brainfile import seed_genomes
@@ -110,8 +110,10 @@ def ray_offsets(scenario: Scenario) -> np.ndarray:
     return np.array([fov * (k / (R - 1) - 0.5) for k in range(R)])
 
 
-def make_scratch(scenario: Scenario, params: Params) -> Scratch:
+def make_scratch(scenario: Scenario, params: Params, threads: int = 1) -> Scratch:
+    """Work arrays of one world; ``threads`` rows of per-thread scratch."""
     N = scenario.robots.count
+    T = threads
     R = scenario.vision.rays
     cells = params.ncx * params.ncy
     off = ray_offsets(scenario)
@@ -119,11 +121,11 @@ def make_scratch(scenario: Scenario, params: Params) -> Scratch:
     return Scratch(
         ray_cos=np.cos(off),
         ray_sin=np.sin(off),
-        ray_dx=np.zeros(R),
-        ray_dy=np.zeros(R),
-        best_t=np.zeros(R),
-        best_c=np.zeros(R, np.int64),
-        hid=np.zeros(scenario.brain.hidden),
+        ray_dx=np.zeros((T, R)),
+        ray_dy=np.zeros((T, R)),
+        best_t=np.zeros((T, R)),
+        best_c=np.zeros((T, R), np.int64),
+        hid=np.zeros((T, scenario.brain.hidden)),
         obs=np.zeros((N, R, len(scenario.vision.channels)), np.float32),
         actions=np.zeros((N, 2), np.float32),
         mine_start=np.zeros(cells + 1, np.int64),
@@ -141,32 +143,44 @@ def make_scratch(scenario: Scenario, params: Params) -> Scratch:
     )
 
 
+def check_threads(threads: int) -> int:
+    """Threads one world steps on: an integer from 1 to limits.MAX_THREADS."""
+    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or not (
+            1 <= threads <= limits.MAX_THREADS):
+        raise ValueError(f"threads: expected an integer from 1 to {limits.MAX_THREADS}, "
+                         f"got {threads!r}")
+    return int(threads)
+
+
 class World:
     """One simulated world: a scenario, a seed, and the state they evolve.
 
     ``World(scenario, seed)`` builds step 0; :meth:`step` advances it. Same
     scenario and seed give bit-identical states however the steps are split,
-    and after :meth:`save` / :meth:`load`.
+    after :meth:`save` / :meth:`load`, and on any number of ``threads`` (vision
+    and brains of one world split over that many; the rest stays in slot order).
     """
 
-    def __init__(self, scenario: Scenario, seed: int = 0) -> None:
+    def __init__(self, scenario: Scenario, seed: int = 0, threads: int = 1) -> None:
         if not isinstance(scenario, Scenario):
             raise TypeError("World(scenario, seed): scenario must come from load_scenario()")
-        self._setup(scenario, check_seed(seed), WorldState.empty(scenario))
+        self._setup(scenario, check_seed(seed), WorldState.empty(scenario), threads)
         self._arrays.rng_key[0] = seed_key(self.seed)
         init_world(self._arrays, self._params, self._schedule, self._scratch)
         # [evolution] seed_brain: the population starts as mutated copies of a brain file.
         if scenario.evolution.seed_brain is not None:
             self.set_genomes(seed_genomes(scenario, self._arrays.rng_key[0]))
 
-    def _setup(self, scenario: Scenario, seed: int, arrays: WorldState) -> None:
+    def _setup(self, scenario: Scenario, seed: int, arrays: WorldState, threads: int = 1
+               ) -> None:
+        self.threads = check_threads(threads)
         self.scenario = scenario
         self.seed = seed
         self._arrays = arrays
         self._view = arrays.read_only()
         self._params = make_params(scenario)
         self._schedule = make_schedule(scenario)
-        self._scratch = make_scratch(scenario, self._params)
+        self._scratch = make_scratch(scenario, self._params, self.threads)
 
     # ------------------------------------------------------------ stepping
 
@@ -174,8 +188,20 @@ class World:
         """Advance the world by ``n`` ticks (one kernel call, no Python per tick)."""
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ValueError(f"step(n): expected a non-negative integer, got {n!r}")
-        if n:
+        if not n:
+            return
+        if self.threads == 1:
             run_steps(self._arrays, self._params, self._schedule, self._scratch, int(n))
+            return
+        import numba
+
+        before = numba.get_num_threads()
+        numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            run_steps_threaded(self._arrays, self._params, self._schedule, self._scratch,
+                               int(n))
+        finally:
+            numba.set_num_threads(before)
 
     def set_genomes(self, genomes: np.ndarray) -> None:
         """Replace every robot's genome (float32 [N, G]); positions and life stay.
@@ -247,9 +273,10 @@ class World:
         return checkpoint.save(self, path, extra)
 
     @classmethod
-    def load(cls, path: str | Path) -> World:
-        """Rebuild a world from a checkpoint; it continues bit-identically."""
+    def load(cls, path: str | Path, threads: int = 1) -> World:
+        """Rebuild a world from a checkpoint; it continues bit-identically (on any
+        number of ``threads``)."""
         meta, scenario, arrays = checkpoint.load_checkpoint(path)
         world = cls.__new__(cls)
-        world._setup(scenario, int(meta["seed"]), arrays)
+        world._setup(scenario, int(meta["seed"]), arrays, threads)
         return world
