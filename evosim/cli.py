@@ -108,6 +108,9 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
                         "(default 1)")
     p.add_argument("--workers", type=_int_at_least(1), default=None,
                    help="worker processes, one thread each (default: all cores)")
+    p.add_argument("--threads", type=_int_at_least(1, limits.MAX_THREADS), default=1,
+                   help="threads per world, for fewer worlds than cores: vision and brains "
+                   "of each world split over them, the same results (default 1)")
     p.add_argument("--seed", type=_seed, default=0, help="run seed (default 0)")
     p.add_argument("--out", type=_path, default=None,
                    help="output folder (default runs/SCENARIO-seedS); must be new or empty")
@@ -117,7 +120,7 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
                    help="ticks per metrics row (default 1000)")
     p.add_argument("--resume", type=_path, default=None, metavar="DIR",
                    help="continue the run in DIR from its last checkpoints (takes only "
-                        "--steps, --workers, --quiet and --json besides)")
+                        "--steps, --workers, --threads, --quiet and --json besides)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true",
                    help="print the run's summary as a JSON object (implies --quiet)")

@@ -156,13 +156,13 @@ def _summary_text(s: dict[str, Any]) -> str:
 
 
 def _execute(run_dir: Path, plan: RunPlan, workers: int, quiet: bool,
-             as_json: bool = False) -> int:
+             as_json: bool = False, threads: int = 1) -> int:
     robots = plan.build_scenario().robots.count
     live = _Live(plan, robots, quiet)
     start = time.monotonic()
     try:
         with sigterm_as_interrupt(), live.progress:
-            run_batch(run_dir, plan, workers, listener=live)
+            run_batch(run_dir, plan, workers, listener=live, threads=threads)
     except KeyboardInterrupt:
         print(f"stopped; continue with: evosim evolve --resume {run_dir}", file=sys.stderr)
         raise
@@ -194,6 +194,7 @@ def evolve_command(args: argparse.Namespace) -> int:
     check_evolve_args(args)
     if args.resume is not None:
         return resume_command(args.resume, args.workers, args.quiet, steps=args.steps,
+                              threads=getattr(args, "threads", 1),
                               as_json=getattr(args, "json", False))
     quiet = args.quiet or getattr(args, "json", False)
     start_world = None
@@ -242,7 +243,8 @@ def evolve_command(args: argparse.Namespace) -> int:
             start_world.save(checkpoint_path(out, 0, begin), extra={
                 "world": 0, "run_steps": plan.steps,
                 "metrics_previous": metrics.counters_vector(start_world)})
-        return _execute(out, plan, workers, quiet, getattr(args, "json", False))
+        return _execute(out, plan, workers, quiet, getattr(args, "json", False),
+                        getattr(args, "threads", 1))
 
 
 def _check_world_builds(scenario: Scenario, seed: int) -> None:
@@ -254,7 +256,7 @@ def _check_world_builds(scenario: Scenario, seed: int) -> None:
 
 
 def resume_command(run_dir: Path, workers: int | None, quiet: bool, steps: int | None = None,
-                   as_json: bool = False) -> int:
+                   as_json: bool = False, threads: int = 1) -> int:
     """Continue a stopped run from its last checkpoints; with ``steps`` beyond the run's
     end, extend it. A finished run is left alone."""
     plan = RunPlan.load(run_dir)
@@ -281,7 +283,8 @@ def resume_command(run_dir: Path, workers: int | None, quiet: bool, steps: int |
         from evosim._compile import say_if_compiling
 
         say_if_compiling(quiet)
-        return _execute(run_dir, plan, _workers(workers, plan.worlds), quiet, as_json)
+        return _execute(run_dir, plan, _workers(workers, plan.worlds), quiet, as_json,
+                        threads)
 
 
 def _workers(workers: int | None, worlds: int) -> int:

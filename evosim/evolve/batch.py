@@ -179,7 +179,8 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="evosim-parent-watchdog", daemon=True).start()
 
 
-def _worker_main(conn: Any, parent: int, run_dir: str, plan: dict, index: int) -> None:
+def _worker_main(conn: Any, parent: int, run_dir: str, plan: dict, index: int,
+                 threads: int = 1) -> None:
     """A worker process: evolve one world, report progress, then ("done"|"error", ...)."""
     global _progress
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
@@ -187,7 +188,7 @@ def _worker_main(conn: Any, parent: int, run_dir: str, plan: dict, index: int) -
     _die_with_parent(parent)
     _progress = conn
     try:
-        run_world(Path(run_dir), RunPlan(**plan), index)
+        run_world(Path(run_dir), RunPlan(**plan), index, threads)
     except EvosimError as exc:
         _report(("error", index, exc))
         sys.exit(1)
@@ -228,16 +229,18 @@ def _kept_rows(run_dir: Path, plan: RunPlan, index: int, upto: int) -> list[dict
     return rows
 
 
-def _start(run_dir: Path, plan: RunPlan, index: int) -> tuple[Any, list[dict], list[int]]:
-    """The world to continue, its metrics rows so far, and the counters of the last boundary."""
+def _start(run_dir: Path, plan: RunPlan, index: int, threads: int = 1
+           ) -> tuple[Any, list[dict], list[int]]:
+    """The world to continue (stepping on ``threads`` threads), its metrics rows so far,
+    and the counters of the last boundary."""
     from evosim.world import World
 
     found = list_checkpoints(run_dir, index)
     if not found:
-        world = World(plan.build_scenario(), seed=plan.seeds[index])
+        world = World(plan.build_scenario(), seed=plan.seeds[index], threads=threads)
         return world, [], metrics.counters_vector(world)
     step, path = found[-1]
-    world = World.load(path)
+    world = World.load(path, threads=threads)
     _check_belongs(path, world, plan, index)
     if world.step_count != step:
         raise CheckpointError(f"{path}: holds step {world.step_count}, its name says {step}")
@@ -272,11 +275,12 @@ def final_step(run_dir: Path, plan: RunPlan, index: int) -> bool:
     return True
 
 
-def run_world(run_dir: Path, plan: RunPlan, index: int) -> int:
-    """Evolve world ``index`` from its last checkpoint (or step 0) to the end; returns it."""
+def run_world(run_dir: Path, plan: RunPlan, index: int, threads: int = 1) -> int:
+    """Evolve world ``index`` from its last checkpoint (or step 0) to the end, on
+    ``threads`` threads (the same results on any number); returns it."""
     if final_step(run_dir, plan, index):
         return index
-    world, rows, previous = _start(run_dir, plan, index)
+    world, rows, previous = _start(run_dir, plan, index, threads)
     folder = world_dir(run_dir, index)
     _report(("start", index, world.step_count, metrics.counters_vector(world)))
     step = world.step_count
@@ -347,8 +351,9 @@ class _Worker:
 
 
 def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | None = None,
-              poll: float = 0.2, warn: Callable[[str], None] = _warn) -> None:
-    """Run every unfinished world of ``plan`` in at most ``workers`` processes.
+              poll: float = 0.2, warn: Callable[[str], None] = _warn, threads: int = 1) -> None:
+    """Run every unfinished world of ``plan`` in at most ``workers`` processes, each
+    stepping its world on ``threads`` threads (for fewer worlds than cores).
 
     ``listener`` gets each progress message: ``("start"|"step", world, step, counters)``.
     A world whose worker dies without a word is rerun from its last checkpoint (``warn``
@@ -362,7 +367,7 @@ def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | N
     try:
         while todo or running:
             while todo and len(running) < workers:
-                running.append(_spawn(ctx, run_dir, plan, todo.popleft()))
+                running.append(_spawn(ctx, run_dir, plan, todo.popleft(), threads))
             waitables = [w.conn for w in running] + [w.process.sentinel for w in running]
             ready = set(mp_connection.wait(waitables, timeout=poll))
             for w in list(running):
@@ -400,11 +405,13 @@ def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | N
     write_metrics(run_dir, plan)
 
 
-def _spawn(ctx: Any, run_dir: Path, plan: RunPlan, index: int) -> _Worker:
+def _spawn(ctx: Any, run_dir: Path, plan: RunPlan, index: int, threads: int = 1) -> _Worker:
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_worker_main, name=f"evosim-world-{index:03d}", daemon=True,
-                          args=(sender, os.getpid(), str(run_dir), asdict(plan), index))
-    with _env(SINGLE_THREAD_ENV):
+                          args=(sender, os.getpid(), str(run_dir), asdict(plan), index, threads))
+    env = dict(SINGLE_THREAD_ENV)
+    env["NUMBA_NUM_THREADS"] = str(threads)  # numba's pool for World(threads=...)
+    with _env(env):
         process.start()
     sender.close()  # the worker holds the only writing end: EOF when it ends
     return _Worker(index, process, receiver)
