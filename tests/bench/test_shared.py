@@ -18,3 +18,11 @@ def test_compare_shared_keys():
         assert 0 < d["min"] <= d["median"] <= d["max"] and d["repeats"] == 1
     assert r["evosim_vs_numba_limit"] == r["evosim"]["median"] / r["numba_limit"]["median"]
     assert r["evosim_vs_numpy_baseline"] == r["evosim"]["median"] / r["numpy_baseline"]["median"]
+
+
+def test_compare_shared_names_a_missing_reference(tmp_path, capsys):
+    from evosim.cli import main
+
+    assert main(["bench", "--quick", "--compare-shared", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--compare-shared" in err and "numba_limit.py" in err
