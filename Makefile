@@ -13,13 +13,13 @@ TORCH := torch==2.13.0
 TORCH_INDEX ?=
 export SDL_AUDIODRIVER ?= dummy
 
-.PHONY: run test test-all lint bench clean showcase story
+.PHONY: run test test-all lint bench clean showcase story pictures
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH_INDEX) $(TORCH)
-	$(PY) -m pip install --quiet -e '.[dev,torch]'
+	$(PY) -m pip install --quiet -e '.[dev,torch,rl]'
 	touch $(STAMP) $(RUN_STAMP)
 
 $(RUN_STAMP): pyproject.toml setup.py
@@ -50,8 +50,8 @@ showcase: $(RUN_STAMP)
 
 # The README's story figures: genesis, 8 worlds x 400,000 steps (~3.5 min on 2 cores),
 # its marked plot (docs/genesis.png), the detected stages (docs/genesis-story.txt)
-# and one short GIF per stage from world 2's checkpoints (docs/stage-*.gif; world 2
-# of seed 0 shows all four stages: caution 7k, fruit 37k, speed 138k, balance 187k).
+# and one short GIF per stage from world 0's checkpoints (docs/stage-*.gif; world 0
+# of seed 0 shows all four stages: caution 7k, fruit 38k, speed 141k, balance 161k).
 # Deterministic: the same files every time.
 STORY_RUN := runs/story-genesis
 story: $(RUN_STAMP)
@@ -64,10 +64,20 @@ story: $(RUN_STAMP)
 	cat docs/genesis-story.txt
 	for stage in caution:020000 fruit:070000 speed:150000 balance:300000; do \
 		name=$${stage%%:*}; step=$${stage##*:}; rm -f docs/stage-$$name.gif; \
-		$(VENV)/bin/evosim record $(STORY_RUN)/world-002/checkpoints/step-000$$step.npz \
+		$(VENV)/bin/evosim record $(STORY_RUN)/world-000/checkpoints/step-000$$step.npz \
 			--steps 400 --steps-per-frame 2 --size 480x360 --fps 25 --quiet \
 			--out docs/stage-$$name.gif || exit 1; \
 	done
+
+# The README's pictures of classic (docs/summary.png, docs/brain.png): 4 worlds x
+# 100,000 steps, seed 1 (~1 min), then evosim plot and evosim brain. Deterministic.
+PICTURES_RUN := runs/pictures-classic
+pictures: $(RUN_STAMP)
+	rm -rf $(PICTURES_RUN)
+	$(VENV)/bin/evosim evolve classic --steps 100000 --worlds 4 --seed 1 --out $(PICTURES_RUN) --quiet
+	$(VENV)/bin/evosim plot $(PICTURES_RUN) --out $(PICTURES_RUN)/plots
+	cp $(PICTURES_RUN)/plots/summary.png docs/summary.png
+	$(VENV)/bin/evosim brain $(PICTURES_RUN)/world-000/final.npz --best --out docs/brain.png --force
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -76,7 +86,7 @@ test-all: $(STAMP)
 	$(PY) -m pytest -q -m "slow or not slow"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check evosim tests
+	$(VENV)/bin/ruff check evosim tests examples
 	$(VENV)/bin/lint-imports
 
 bench: $(RUN_STAMP)

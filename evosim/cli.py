@@ -118,6 +118,11 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
                    help="ticks between checkpoints (default 10000)")
     p.add_argument("--metrics-every", type=_int_at_least(1), default=None,
                    help="ticks per metrics row (default 1000)")
+    p.add_argument("--record-every", type=_int_at_least(1), default=None, metavar="T",
+                   help="write a short clip of each world every T ticks "
+                   "(RUN/world-NNN/clips/step-N.mp4); the run's results do not change")
+    p.add_argument("--record-steps", type=_int_at_least(1, 100_000), default=None,
+                   metavar="S", help="ticks per clip (default 600)")
     p.add_argument("--resume", type=_path, default=None, metavar="DIR",
                    help="continue the run in DIR from its last checkpoints (takes only "
                         "--steps, --workers, --threads, --quiet and --json besides)")
@@ -186,6 +191,34 @@ def _run_plot(args: argparse.Namespace) -> int:
     from evosim.commands.plot import plot_command
 
     return plot_command(args)
+
+
+# ---------------------------------------------------------------- brain
+
+
+def _add_brain(sub: argparse._SubParsersAction) -> None:
+    p = _sub(
+        sub, "brain",
+        "Draw one robot's brain from a checkpoint: the network (inputs by ray and channel, "
+        "edges coloured and sized by weight) and its turn and throttle with a single mine "
+        "or fruit anywhere in its field of view. Best = as for export.",
+        "evosim brain runs/classic-seed0/world-000/final.npz --best --out brain.png",
+        "evosim brain run.npz --slot 7 --out slot7.png --force",
+    )
+    p.add_argument("checkpoint", type=_path, help="a checkpoint file (.npz)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--slot", type=_int_at_least(0), help="robot slot to draw")
+    which.add_argument("--best", action="store_true",
+                       help="the robot whose lineage ate the most fruit")
+    p.add_argument("--out", type=_path, required=True, help="PNG file to write")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=_run_brain)
+
+
+def _run_brain(args: argparse.Namespace) -> int:
+    from evosim.commands.brain import brain_command
+
+    return brain_command(args)
 
 
 # ---------------------------------------------------------------- story
@@ -307,6 +340,9 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
                    help="video file, .mp4 (H.264) or .gif (default recordings/NAME.mp4)")
     p.add_argument("--fov", action="store_true",
                    help="draw each robot's field of view: its rays and what they hit")
+    p.add_argument("--colour", choices=["genome", "lineage", "speed"], default=None,
+                   help="colour robots by genome (relatives look alike), lineage (the "
+                   "default) or speed gene, with a key saying which")
     p.add_argument("--size", type=_video_size, default=None, metavar="WxH",
                    help="frame size in pixels (default 1280x720; with --vs, 1280 wide and "
                    "as tall as the arenas need)")
@@ -371,6 +407,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_plot,
     _add_story,
     _add_export,
+    _add_brain,
     _add_watch,
     _add_record,
     _add_bench,

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from evosim.bench.baseline import NumpyWorld
 from evosim.evolve.batch import default_workers
 from evosim.scenario import Scenario, load_scenario, scenario_from_dict
@@ -177,6 +179,46 @@ def _draw_record(quick: bool) -> dict[str, float | None]:
     }
 
 
+def env_rates(steps: int, repeats: int) -> dict[str, dict[str, Any] | None]:
+    """RobotEnv steps/s and ParallelEnv agent-steps/s on classic (random actions drawn
+    beforehand; resets included), or None without the ``rl`` extra."""
+    try:
+        from evosim.envs import RobotEnv, parallel_env
+    except ImportError:
+        return {"robot_env": None, "parallel_env": None}
+    rng = np.random.default_rng(0)
+    single = RobotEnv(scenario="classic")
+    single.reset(seed=0)
+    acts = rng.uniform([-1, 0], [1, 1], (steps, 2)).astype(np.float32)
+
+    def run_single() -> None:
+        for a in acts:
+            _, _, term, trunc, _ = single.step(a)
+            if term or trunc:
+                single.reset()
+
+    par = parallel_env(scenario="classic")
+    par.reset(seed=0)
+    agents = par.possible_agents
+    table = [dict(zip(agents, rng.uniform([-1, 0], [1, 1], (len(agents), 2)).astype(np.float32),
+                      strict=True)) for _ in range(16)]
+    par_steps = max(steps // 5, 1)
+
+    def run_parallel() -> None:
+        for k in range(par_steps):
+            par.step(table[k % 16])
+            if not par.agents:
+                par.reset()
+
+    run_single()  # warm: kernels loaded, first world built
+    out: dict[str, dict[str, Any] | None] = {}
+    out["robot_env"] = _spread([steps / _timed(run_single) for _ in range(repeats)])
+    run_parallel()
+    out["parallel_env"] = _spread([len(agents) * par_steps / _timed(run_parallel)
+                                   for _ in range(repeats)])
+    return out
+
+
 def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None,
               shared_dir: Path | None = None) -> dict[str, Any]:
     """Every figure of ``evosim bench`` as a JSON-ready dict."""
@@ -195,6 +237,8 @@ def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None
     thr = threaded(big, max(2, min(cores, 2)), 10 if quick else 40, 3 if quick else 5)
     say(f"{2 * cores} worlds over {cores} workers")
     par = parallel(2 * cores, 2_000 if quick else 10_000, cores)
+    say("Gymnasium and PettingZoo envs")
+    envs = env_rates(2_000 if quick else 10_000, reps)
     say("drawing and recording")
     frames = _draw_record(quick)
     shared = None
@@ -223,6 +267,9 @@ def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None
         "speedup_vs_numpy": small["median"] / numpy_small["median"],
         "threaded": thr,
         "parallel": par,
+        "robot_env_steps_per_s": envs["robot_env"] and envs["robot_env"]["median"],
+        "parallel_env_agent_steps_per_s": envs["parallel_env"] and envs["parallel_env"]["median"],
+        **envs,
         **frames,
         "compile": compile_,
         "shared": shared,
@@ -267,6 +314,9 @@ def print_table(r: dict[str, Any]) -> None:
     p = r["parallel"]
     t.add_row(f"{p['worlds']} worlds, {p['workers']} workers", _fmt(p["robot_steps_per_s"]), "",
               f"{p['speedup']:.2f}x 1 worker, efficiency {p['efficiency']:.0%}")
+    if r.get("robot_env"):
+        row("RobotEnv steps/s (classic)", r["robot_env"], "Gymnasium, one learner")
+        row("ParallelEnv agent-steps/s", r["parallel_env"], "PettingZoo, 50 agents")
     t.add_row("draw fps (1280x720, rays)", _fmt(r["draw_fps"]), "", "off-screen")
     t.add_row("record fps (mp4)", _fmt(r["record_fps"]), "", "step + draw + encode")
     sh = r.get("shared")

@@ -41,6 +41,7 @@ from evosim.scenario import Scenario, load_scenario
 
 DEFAULT_CHECKPOINT_EVERY = 10_000
 DEFAULT_METRICS_EVERY = 1_000
+DEFAULT_RECORD_STEPS = 600  # ticks per clip of --record-every (300 frames, 10 s)
 PLAIN_EVERY = 10.0  # seconds between progress lines where stderr is not a terminal
 WIDE = 110  # columns from which the bar also shows recent fruit and mine-death rates
 
@@ -161,8 +162,14 @@ def _execute(run_dir: Path, plan: RunPlan, workers: int, quiet: bool,
     live = _Live(plan, robots, quiet)
     start = time.monotonic()
     try:
+        clipper = None
+        if plan.record_every:
+            from evosim.record.clips import record_clip  # pygame: only for clips
+
+            clipper = record_clip
         with sigterm_as_interrupt(), live.progress:
-            run_batch(run_dir, plan, workers, listener=live, threads=threads)
+            run_batch(run_dir, plan, workers, listener=live, clipper=clipper,
+                      threads=threads)
     except KeyboardInterrupt:
         print(f"stopped; continue with: evosim evolve --resume {run_dir}", file=sys.stderr)
         raise
@@ -177,7 +184,9 @@ def check_evolve_args(args: argparse.Namespace) -> None:
         given = [flag for flag, value in (
             ("SCENARIO", args.scenario), ("--out", args.out),
             ("--checkpoint-every", args.checkpoint_every),
-            ("--metrics-every", args.metrics_every)) if value is not None]
+            ("--metrics-every", args.metrics_every),
+            ("--record-every", getattr(args, "record_every", None)),
+            ("--record-steps", getattr(args, "record_steps", None))) if value is not None]
         if args.worlds != 1 or args.seed != 0:
             given.append("--worlds/--seed")
         if given:
@@ -186,6 +195,9 @@ def check_evolve_args(args: argparse.Namespace) -> None:
     elif args.scenario is None or args.steps is None:
         raise EvosimError("expected SCENARIO and --steps N (SCENARIO may be a checkpoint "
                           ".npz), or --resume DIR")
+    elif getattr(args, "record_steps", None) is not None and \
+            getattr(args, "record_every", None) is None:
+        raise EvosimError("--record-steps: needs --record-every T (how often to record)")
 
 
 def evolve_command(args: argparse.Namespace) -> int:
@@ -223,6 +235,9 @@ def evolve_command(args: argparse.Namespace) -> int:
         steps=begin + args.steps,
         checkpoint_every=args.checkpoint_every or DEFAULT_CHECKPOINT_EVERY,
         metrics_every=args.metrics_every or DEFAULT_METRICS_EVERY,
+        record_every=getattr(args, "record_every", None) or 0,
+        record_steps=(getattr(args, "record_steps", None) or DEFAULT_RECORD_STEPS)
+        if getattr(args, "record_every", None) else 0,
         evosim_version=__version__,
         command=["evosim", *sys.argv[1:]],
         start=begin,

@@ -59,7 +59,7 @@ def record_command(args: argparse.Namespace) -> int:
     with sigterm_as_interrupt():
         path = record(worlds, out, steps=args.steps, steps_per_frame=args.steps_per_frame,
                       size=args.size, fps=args.fps, fov=args.fov, labels=labels,
-                      progress=not args.quiet)
+                      progress=not args.quiet, colour=getattr(args, "colour", None))
     frames = math.ceil(args.steps / args.steps_per_frame)
     for label, wd, since in zip(labels, worlds, start, strict=True):
         c = clip_counts(wd, since)

@@ -7,6 +7,10 @@ to step T) is written before its checkpoint at step T, and the checkpoint keeps
 the counters of the last metrics boundary. A resume truncates the rows beyond
 the checkpoint and recomputes them, so no row is lost or doubled.
 
+Each world's event log (:mod:`evosim.evolve.events`) follows the same rule: the
+events up to step T are written before the checkpoint at T, and a resume removes
+the files past its checkpoint.
+
 Faults: each world runs in a process of its own that dies with the main process
 (``PR_SET_PDEATHSIG`` on Linux, and a watchdog thread everywhere), and reports
 over a pipe (no semaphores, so nothing for ``resource_tracker`` to complain
@@ -38,7 +42,7 @@ import numpy as np
 
 from evosim._atomic import atomic_write_text
 from evosim.errors import CheckpointError, EvosimError, RunDirError
-from evosim.evolve import metrics
+from evosim.evolve import events, metrics
 from evosim.evolve.checkpoints import (
     FINAL_FILE,
     METRICS_FILE,
@@ -90,6 +94,8 @@ class RunPlan:
     format: str = RUN_FORMAT
     schema: int = RUN_SCHEMA
     start: int = 0  # the step the worlds start from (a run continuing a checkpoint)
+    record_every: int = 0  # a clip of each world every this many ticks (0: none)
+    record_steps: int = 0  # ticks per clip
 
     @property
     def worlds(self) -> int:
@@ -179,8 +185,20 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="evosim-parent-watchdog", daemon=True).start()
 
 
+Clipper = Callable[[Any, Path, int], Any]
+"""``clipper(world, path, steps)`` records ``steps`` ticks of a copy of ``world`` to a
+video at ``path`` (``evosim.record.clips.record_clip``; injected, since evolve does not
+import the recorder). It must leave ``world`` as it was."""
+CLIPS_DIR = "clips"
+
+
+def clip_path(run_dir: Path, index: int, step: int) -> Path:
+    """``RUN/world-NNN/clips/step-NNNNNNNNN.mp4``."""
+    return world_dir(run_dir, index) / CLIPS_DIR / f"step-{step:09d}.mp4"
+
+
 def _worker_main(conn: Any, parent: int, run_dir: str, plan: dict, index: int,
-                 threads: int = 1) -> None:
+                 clipper: Clipper | None = None, threads: int = 1) -> None:
     """A worker process: evolve one world, report progress, then ("done"|"error", ...)."""
     global _progress
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
@@ -188,7 +206,7 @@ def _worker_main(conn: Any, parent: int, run_dir: str, plan: dict, index: int,
     _die_with_parent(parent)
     _progress = conn
     try:
-        run_world(Path(run_dir), RunPlan(**plan), index, threads)
+        run_world(Path(run_dir), RunPlan(**plan), index, clipper, threads)
     except EvosimError as exc:
         _report(("error", index, exc))
         sys.exit(1)
@@ -275,30 +293,54 @@ def final_step(run_dir: Path, plan: RunPlan, index: int) -> bool:
     return True
 
 
-def run_world(run_dir: Path, plan: RunPlan, index: int, threads: int = 1) -> int:
+def run_world(run_dir: Path, plan: RunPlan, index: int, clipper: Clipper | None = None,
+              threads: int = 1) -> int:
     """Evolve world ``index`` from its last checkpoint (or step 0) to the end, on
-    ``threads`` threads (the same results on any number); returns it."""
+    ``threads`` threads (the same results on any number); returns it.
+
+    With ``plan.record_every`` and a ``clipper``, a clip of ``plan.record_steps`` ticks
+    is recorded from a copy of the world at every multiple of ``record_every`` (from
+    the start), unless its file exists already (a resumed run).
+    """
     if final_step(run_dir, plan, index):
         return index
     world, rows, previous = _start(run_dir, plan, index, threads)
     folder = world_dir(run_dir, index)
     _report(("start", index, world.step_count, metrics.counters_vector(world)))
     step = world.step_count
+    # The event log past this point is recomputed; the run's first file lists the
+    # robots it starts with.
+    events.drop_after(run_dir, index, step)
+    pending = [world.initial_events()] if step == plan.start else []
+    clips = clipper is not None and plan.record_every > 0 and plan.record_steps > 0
+
+    def clip() -> None:
+        path = clip_path(run_dir, index, step)
+        if clips and step % plan.record_every == 0 and not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            clipper(world, path, plan.record_steps)
+
+    clip()
     while step < plan.steps:
         target = min(plan.steps, step + CHUNK, _multiple_after(step, plan.metrics_every),
-                     _multiple_after(step, plan.checkpoint_every))
-        world.step(target - step)
+                     _multiple_after(step, plan.checkpoint_every),
+                     _multiple_after(step, plan.record_every) if clips else plan.steps)
+        world.step(target - step, events=True)
+        pending.append(world.drain_events())
         step = target
+        clip()
         if step % plan.metrics_every == 0 or step == plan.steps:
             rows.append(metrics.metrics_row(world, index, previous))
             previous = metrics.counters_vector(world)
         extra = {"world": index, "run_steps": plan.steps, "metrics_previous": previous}
-        if step == plan.steps:
+        if step == plan.steps or step % plan.checkpoint_every == 0:
+            # Rows and events up to ``step`` before the state of ``step``: see above.
+            events.write_events(events.events_path(run_dir, index, step),
+                                np.concatenate(pending))
+            pending = []
             metrics.write_rows(folder / METRICS_FILE, rows)
-            world.save(folder / FINAL_FILE, extra=extra)
-        elif step % plan.checkpoint_every == 0:
-            metrics.write_rows(folder / METRICS_FILE, rows)  # before the checkpoint: see above
-            world.save(checkpoint_path(run_dir, index, step), extra=extra)
+            world.save(folder / FINAL_FILE if step == plan.steps
+                       else checkpoint_path(run_dir, index, step), extra=extra)
         _report(("step", index, step, metrics.counters_vector(world)))
     return index
 
@@ -351,13 +393,16 @@ class _Worker:
 
 
 def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | None = None,
-              poll: float = 0.2, warn: Callable[[str], None] = _warn, threads: int = 1) -> None:
+              poll: float = 0.2, warn: Callable[[str], None] = _warn,
+              clipper: Clipper | None = None, threads: int = 1) -> None:
     """Run every unfinished world of ``plan`` in at most ``workers`` processes, each
     stepping its world on ``threads`` threads (for fewer worlds than cores).
 
     ``listener`` gets each progress message: ``("start"|"step", world, step, counters)``.
     A world whose worker dies without a word is rerun from its last checkpoint (``warn``
-    says so), up to ``RERUNS`` times; a worker's error is raised here.
+    says so), up to ``RERUNS`` times; a worker's error is raised here. ``clipper``
+    (a module-level function: workers are spawned) records the clips of
+    ``plan.record_every``.
     """
     todo = deque(i for i in range(plan.worlds) if not final_step(run_dir, plan, i))
     ctx = mp.get_context("spawn")  # a local context: never the global start method
@@ -367,7 +412,7 @@ def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | N
     try:
         while todo or running:
             while todo and len(running) < workers:
-                running.append(_spawn(ctx, run_dir, plan, todo.popleft(), threads))
+                running.append(_spawn(ctx, run_dir, plan, todo.popleft(), clipper, threads))
             waitables = [w.conn for w in running] + [w.process.sentinel for w in running]
             ready = set(mp_connection.wait(waitables, timeout=poll))
             for w in list(running):
@@ -405,10 +450,12 @@ def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | N
     write_metrics(run_dir, plan)
 
 
-def _spawn(ctx: Any, run_dir: Path, plan: RunPlan, index: int, threads: int = 1) -> _Worker:
+def _spawn(ctx: Any, run_dir: Path, plan: RunPlan, index: int,
+           clipper: Clipper | None = None, threads: int = 1) -> _Worker:
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_worker_main, name=f"evosim-world-{index:03d}", daemon=True,
-                          args=(sender, os.getpid(), str(run_dir), asdict(plan), index, threads))
+                          args=(sender, os.getpid(), str(run_dir), asdict(plan), index,
+                                clipper, threads))
     env = dict(SINGLE_THREAD_ENV)
     env["NUMBA_NUM_THREADS"] = str(threads)  # numba's pool for World(threads=...)
     with _env(env):

@@ -37,6 +37,11 @@ def check_run_data(path: Path, data: dict[str, Any]) -> None:
     if not _is_int(start) or not 0 <= start <= limits.MAX_STEP:
         raise RunDirError(f"{path}: start: expected an integer from 0 to {limits.MAX_STEP:,}, "
                           f"got {_short(start)}")
+    for key in ("record_every", "record_steps"):  # absent in runs without clips
+        value = data.get(key, 0)
+        if not _is_int(value) or not 0 <= value <= limits.MAX_STEP:
+            raise RunDirError(f"{path}: {key}: expected an integer from 0 to "
+                              f"{limits.MAX_STEP:,}, got {_short(value)}")
     seeds = data.get("seeds")
     if (not isinstance(seeds, list) or not 1 <= len(seeds) <= limits.MAX_WORLDS
             or not all(_is_int(s) and 0 <= s < 2**64 for s in seeds)):

@@ -35,11 +35,15 @@ def think_all(s, p, work):
     from :class:`evosim.scenario.genome.GenomeLayout`). Hidden = tanh(W1 x + b1);
     turn = tanh(z0) in [-1, 1]; throttle = sigmoid(z1) in [0, 1]. Sums run in float64 in input
     order; zero inputs are skipped, which changes nothing but the work.
+    A robot marked in ``work.control`` skips its brain and takes its row of
+    ``work.control_actions`` instead (external control: Gymnasium, PettingZoo).
     """
     genome = s.genome
     obs = work.obs
     hid = work.hid
     actions = work.actions
+    control = work.control
+    control_actions = work.control_actions
     H = p.hidden
     C = p.n_channels
     R = p.rays
@@ -54,6 +58,10 @@ def think_all(s, p, work):
     # ``hid`` (see sense_all).
     for row in prange(T):
         for i in range(row * N // T, (row + 1) * N // T):
+            if control[i]:
+                actions[i, 0] = control_actions[i, 0]
+                actions[i, 1] = control_actions[i, 1]
+                continue
             for h in range(H):
                 hid[row, h] = np.float64(genome[i, b1 + h])
             for k in range(R):

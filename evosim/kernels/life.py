@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,6 +32,86 @@ from evosim.kernels.placement import grid_clear, random_robot_spot, robot_spot_f
 from evosim.kernels.rng import base_normal_pair, base_uniform, stream_base, uniform
 
 OFFSPRING_TRIES = 8  # tries for a free place beside the parent before a random one
+
+# Event kinds in an EventBuffer (``EV_*``); evosim.evolve.events names them.
+EV_MINE = 1  # died touching a mine
+EV_AGE = 2  # died of age (life ran out or max_age reached)
+EV_BIRTH = 3  # an offspring from the nursery took a freed slot
+EV_SPAWN = 4  # a fresh random robot (or, with same-genome respawn, the slot's genome) took it
+EV_INITIAL = 5  # a robot of the initial world (written by Python, never by a kernel)
+# Columns of EventBuffer.rows: the step at which the event shows in the state (the
+# tick from t to t+1 logs t+1, like metrics rows), kind, slot, robot id, parent id
+# (-1 for none), lineage, generation.
+EVENT_COLUMNS = ("step", "kind", "slot", "id", "parent", "lineage", "generation")
+EVENTS_PER_ROBOT_STEP = 2  # at most one death and one refill per slot per tick
+
+
+class EventBuffer(NamedTuple):
+    """A bounded buffer that a tick appends its deaths, births and spawns to.
+
+    ``rows`` int64 [cap, len(EVENT_COLUMNS)], ``xy`` float64 [cap, 2] (where it
+    happened, world units), ``used`` int64 [1]. A buffer of capacity 0 records
+    nothing (no cost beyond one comparison per tick): that is how a world steps
+    when nobody asks for events. ``run_steps`` stops early when fewer than
+    ``EVENTS_PER_ROBOT_STEP`` x robots rows are free, so nothing is ever lost.
+
+    The tick's kernels do not know about events: :func:`log_deaths` reads the deaths
+    from ``work.dead`` after the contacts, :func:`log_refills` the refilled slots
+    from ``work.placed`` after the refills, so the per-robot loops stay as they are
+    and a world stepped without events runs the same code as before.
+    """
+
+    rows: np.ndarray
+    xy: np.ndarray
+    used: np.ndarray
+
+
+def no_events() -> EventBuffer:
+    """The empty buffer: steps with it record nothing."""
+    return EventBuffer(np.zeros((0, len(EVENT_COLUMNS)), np.int64), np.zeros((0, 2)),
+                       np.zeros(1, np.int64))
+
+
+@inlined
+def _log(ev, kind, i, step, s):
+    """Append robot i's event (its id, parent, lineage, generation and place now)."""
+    n = ev.used[0]
+    if n >= ev.rows.shape[0]:
+        return
+    r = ev.rows[n]
+    r[0] = step + 1
+    r[1] = kind
+    r[2] = i
+    r[3] = s.robot_id[i]
+    r[4] = s.robot_parent[i]
+    r[5] = s.robot_lineage[i]
+    r[6] = s.robot_generation[i]
+    ev.xy[n, 0] = s.robot_xy[i, 0]
+    ev.xy[n, 1] = s.robot_xy[i, 1]
+    ev.used[0] = n + 1
+
+
+@kernel
+def log_deaths(ev, step, s, work):
+    """After the contacts: every robot that died this tick, in slot order (EV_MINE or
+    EV_AGE), with its place of death."""
+    dead = work.dead
+    for i in range(dead.shape[0]):
+        if dead[i] == DIED_MINE:
+            _log(ev, EV_MINE, i, step, s)
+        elif dead[i] == DIED_AGE:
+            _log(ev, EV_AGE, i, step, s)
+
+
+@kernel
+def log_refills(ev, n_placed, first_new_id, step, s, work):
+    """After the refills: every slot refilled this tick, in slot order. A robot with an
+    id from this tick (``first_new_id`` on) and a parent is an offspring (EV_BIRTH);
+    any other (a fresh random robot, or a same-genome respawn) is EV_SPAWN."""
+    for q in range(n_placed):
+        j = work.placed[q]
+        born = s.robot_id[j] >= first_new_id and s.robot_parent[j] >= 0
+        _log(ev, EV_BIRTH if born else EV_SPAWN, j, step, s)
 
 
 @inlined

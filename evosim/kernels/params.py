@@ -87,3 +87,5 @@ class Scratch(NamedTuple):
     taken: np.ndarray  # uint8 [F]  fruit eaten this step
     placed: np.ndarray  # int64 [N]  robots placed this step, in order
     moved: np.ndarray  # int64 [F]  fruit moved this step, in order
+    control: np.ndarray  # bool [N]  robots driven from outside: they skip their brain
+    control_actions: np.ndarray  # float32 [N, 2]  their (turn, throttle), already clipped

@@ -14,18 +14,25 @@ from __future__ import annotations
 from evosim.kernels._jit import inlined, kernel, threaded_kernel
 from evosim.kernels.brain import think_all
 from evosim.kernels.grid import build_grids
-from evosim.kernels.layout import STEP
-from evosim.kernels.life import contacts_all, refill_slots, reproduce_all
+from evosim.kernels.layout import NEXT_ID, STEP
+from evosim.kernels.life import (
+    EVENTS_PER_ROBOT_STEP,
+    contacts_all,
+    log_deaths,
+    log_refills,
+    refill_slots,
+    reproduce_all,
+)
 from evosim.kernels.motion import move_all, move_mines
 from evosim.kernels.placement import apply_phase, phase_index, regrow_fruit
 from evosim.kernels.vision import sense_all
 
 
 @inlined
-def _tick(s, p, sch, work):
-    """Advance the world by one tick. Vision and brains run over
-    ``work.hid.shape[0]`` chunks of robots (in parallel in the threaded kernels);
-    everything else runs in slot order on one thread."""
+def _tick(s, p, sch, work, ev):
+    """Advance the world by one tick; its deaths and refills go to ``ev``. Vision and
+    brains run over ``work.hid.shape[0]`` chunks of robots (in parallel in the
+    threaded kernels); everything else runs in slot order on one thread."""
     key = s.rng_key[0]
     step = s.clock[STEP]
     ph = phase_index(sch, step)
@@ -40,36 +47,58 @@ def _tick(s, p, sch, work):
     think_all(s, p, work)
     move_all(limit, s, p, work)
     contacts_all(sch.life_bonus[ph], sch.ageing[ph], sch.max_age[ph], s, p, work)
+    logging = ev.rows.shape[0] > 0  # someone asked for events (World.step(events=True))
+    if logging:
+        log_deaths(ev, step, s, work)
     if sch.reproduction[ph]:
         reproduce_all(sch.mutation_rate[ph], sch.mutation_sigma[ph], limit, key, step, s, work)
+    first_new_id = s.clock[NEXT_ID]
     n_placed = refill_slots(sch.lifespan[ph], limit, key, step, s, p, work)
+    if logging:
+        log_refills(ev, n_placed, first_new_id, step, s, work)
     regrow_fruit(n_placed, key, step, s, p, work)
 
     s.clock[STEP] = step + 1
 
 
 @kernel
-def step_once(s, p, sch, work):
+def step_once(s, p, sch, work, ev):
     """Advance the world by one tick, on one thread."""
-    _tick(s, p, sch, work)
+    _tick(s, p, sch, work, ev)
 
 
 @kernel
-def run_steps(s, p, sch, work, n):
-    """Advance the world by n ticks, on one thread."""
-    for _ in range(n):
-        step_once(s, p, sch, work)
+def run_steps(s, p, sch, work, ev, n):
+    """Advance the world by up to n ticks, on one thread; returns how many it ran.
+
+    With an event buffer of capacity 0 it runs all n. Otherwise it stops before a
+    tick that might not fit (fewer than EVENTS_PER_ROBOT_STEP x robots rows free),
+    so the caller drains the buffer and calls again; the results do not depend on
+    where the calls split.
+    """
+    room = EVENTS_PER_ROBOT_STEP * s.robot_xy.shape[0]
+    cap = ev.rows.shape[0]
+    for done in range(n):
+        if cap > 0 and cap - ev.used[0] < room:
+            return done
+        step_once(s, p, sch, work, ev)
+    return n
 
 
 @threaded_kernel
-def step_once_threaded(s, p, sch, work):
+def step_once_threaded(s, p, sch, work, ev):
     """One tick with vision and brains on Numba's threads (``numba.set_num_threads``);
     bit-identical to :func:`step_once` (each robot's row is computed alone)."""
-    _tick(s, p, sch, work)
+    _tick(s, p, sch, work, ev)
 
 
 @kernel
-def run_steps_threaded(s, p, sch, work, n):
-    """Advance the world by n ticks, vision and brains on several threads."""
-    for _ in range(n):
-        step_once_threaded(s, p, sch, work)
+def run_steps_threaded(s, p, sch, work, ev, n):
+    """:func:`run_steps` with vision and brains on several threads."""
+    room = EVENTS_PER_ROBOT_STEP * s.robot_xy.shape[0]
+    cap = ev.rows.shape[0]
+    for done in range(n):
+        if cap > 0 and cap - ev.used[0] < room:
+            return done
+        step_once_threaded(s, p, sch, work, ev)
+    return n

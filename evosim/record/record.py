@@ -19,14 +19,28 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from evosim.limits import MAX_FRAMES
 from evosim.record.writer import RecordError, VideoWriter, check_video_path, check_video_size
-from evosim.render.drawing import DrawOptions, draw, draw_panel, font, gif_palette
+from evosim.render.drawing import (
+    COLOUR_MODES,
+    DrawOptions,
+    draw,
+    draw_panel,
+    font,
+    gif_palette,
+)
 from evosim.world import World
 
 RECORDINGS = Path("recordings")
 
 
-def _options(world: World, fov: bool) -> DrawOptions:
-    return DrawOptions.from_scenario(world.scenario, show_rays=fov)
+def _options(world: World, fov: bool, colour: str | None = None) -> DrawOptions:
+    """Drawing options; ``colour`` (lineage, genome, speed) colours robots that way and
+    draws a key saying so (None: by lineage, no key)."""
+    if colour is None:
+        return DrawOptions.from_scenario(world.scenario, show_rays=fov)
+    if colour not in COLOUR_MODES:
+        raise RecordError(f"colour: expected one of {', '.join(COLOUR_MODES)}, got {colour!r}")
+    return DrawOptions.from_scenario(world.scenario, show_rays=fov, colour_by=colour,
+                                     legend=True)
 
 
 def render_frame(surface: pygame.Surface, worlds: Sequence[World],
@@ -64,11 +78,12 @@ def clip_counts(world: World, since: dict[str, int] | None) -> dict[str, int]:
 def record(worlds: World | Sequence[World], out: str | Path, steps: int,
            steps_per_frame: int = 2, size: tuple[int, int] = (1280, 720), fps: float = 30,
            fov: bool = False, labels: Sequence[str] | None = None,
-           progress: bool = True) -> Path:
+           progress: bool = True, colour: str | None = None) -> Path:
     """Step ``worlds`` together by ``steps`` ticks, recording a frame every
     ``steps_per_frame`` ticks into ``out`` (.mp4 or .gif), side by side if several.
 
-    ``fov`` draws each robot's rays. Returns the path written.
+    ``fov`` draws each robot's rays; ``colour`` (lineage, genome or speed) colours the
+    robots that way, with a key. Returns the path written.
     """
     if isinstance(worlds, World):
         worlds = [worlds]
@@ -83,7 +98,7 @@ def record(worlds: World | Sequence[World], out: str | Path, steps: int,
     if frames > MAX_FRAMES:
         raise RecordError(f"expected at most {MAX_FRAMES:,} frames, got {frames:,} "
                           f"({steps:,} steps at {steps_per_frame:,} per frame)")
-    options = [_options(wd, fov) for wd in worlds]
+    options = [_options(wd, fov, colour) for wd in worlds]
     surface = pygame.Surface(size)
     since = [wd.counters for wd in worlds]  # labels count events within the clip
     with VideoWriter(out, size, fps=fps, palette=gif_palette()) as writer, Progress(

@@ -14,6 +14,7 @@ the usual maths orientation, which changes nothing about the behaviour).
 from __future__ import annotations
 
 import colorsys
+import math
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -109,6 +110,9 @@ class DrawOptions:
     show_rays: bool = False
     selected: int | None = None
     margin: int = 8
+    colour_by: str = "lineage"  # one of COLOUR_MODES
+    speed_top: float = 4.5  # the speed gene drawn brightest (the scenario's speed cap)
+    legend: bool = False  # a small key that says what the robots' colours mean
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, **flags: object) -> DrawOptions:
@@ -121,6 +125,7 @@ class DrawOptions:
             ray_offsets=tuple(float(a) for a in ray_offsets(scenario)),
             vision_range=float(scenario.vision.range),
             channels=tuple(scenario.vision.channels),
+            speed_top=float(scenario.speed_cap) or 1.0,
             **flags,  # type: ignore[arg-type]
         )
 
@@ -131,6 +136,19 @@ class DrawOptions:
 
 _colour_cache: dict[int, Colour] = {}
 
+COLOUR_MODES = ("lineage", "genome", "speed")
+"""What a robot's colour tells: its founding lineage, its genome (a fixed projection:
+close relatives look alike and drift shows), or its max-speed gene."""
+GENOME_HUE_SCALE = 2.0  # genome units along the projection per full turn of the hue
+SLOW: Colour = (60, 80, 190)
+FAST: Colour = (255, 225, 90)
+
+
+def _allowed_hue(t: float) -> float:
+    """t in [0, 1) -> a hue in degrees that is never red or green (35-70, 165-330)."""
+    hue = 165.0 + 200.0 * (t % 1.0)
+    return 35.0 + (hue - 330.0) if hue >= 330.0 else hue
+
 
 def lineage_colour(lineage: int) -> Colour:
     """A stable colour per lineage id, never red or green (those mean mine and fruit).
@@ -140,10 +158,7 @@ def lineage_colour(lineage: int) -> Colour:
     """
     colour = _colour_cache.get(lineage)
     if colour is None:
-        t = (lineage * 0.6180339887498949) % 1.0
-        hue = 165.0 + 200.0 * t
-        if hue >= 330.0:
-            hue = 35.0 + (hue - 330.0)
+        hue = _allowed_hue(lineage * 0.6180339887498949)
         light = 0.62 + 0.12 * ((lineage * 0.7548776662) % 1.0)
         r, g, b = colorsys.hls_to_rgb(hue / 360.0, light, 0.85)
         colour = (int(r * 255), int(g * 255), int(b * 255))
@@ -151,6 +166,74 @@ def lineage_colour(lineage: int) -> Colour:
             _colour_cache.clear()
         _colour_cache[lineage] = colour
     return colour
+
+
+_projections: dict[int, np.ndarray] = {}
+
+
+def genome_projection(length: int) -> np.ndarray:
+    """float64 [2, length]: two fixed orthonormal directions in genome space (the
+    same for every world with this genome length, so colours compare across runs)."""
+    v = _projections.get(length)
+    if v is None:
+        rng = np.random.default_rng(20240517 + length)  # fixed: a colour key, not a draw
+        q, _ = np.linalg.qr(rng.standard_normal((length, 2)))
+        v = _projections[length] = np.ascontiguousarray(q.T)
+    return v
+
+
+def genome_colours(genome: np.ndarray) -> list[Colour]:
+    """A colour per genome (float32 [N, G]): the first projection turns the hue
+    (GENOME_HUE_SCALE units per turn), the second sets the lightness. A mutation
+    (sigma 0.15 per gene) moves a colour a little; a lineage drifting for hundreds
+    of generations walks through the hues."""
+    p = np.asarray(genome, np.float64) @ genome_projection(genome.shape[1]).T
+    out = []
+    for a, b in p.tolist():
+        hue = _allowed_hue(a / GENOME_HUE_SCALE)
+        light = 0.60 + 0.15 * math.tanh(b / GENOME_HUE_SCALE)
+        r, g, bl = colorsys.hls_to_rgb(hue / 360.0, light, 0.85)
+        out.append((int(r * 255), int(g * 255), int(bl * 255)))
+    return out
+
+
+def speed_colour(speed: float, top: float) -> Colour:
+    """Dim blue (speed gene 0) to bright yellow (``top`` and above)."""
+    t = min(max(speed / top, 0.0), 1.0) if top > 0 else 0.0
+    return tuple(int(s + (f - s) * t) for s, f in zip(SLOW, FAST, strict=True))  # type: ignore[return-value]
+
+
+def robot_colours(state: WorldState, options: DrawOptions) -> list[Colour]:
+    """Every robot's colour under ``options.colour_by``."""
+    if options.colour_by == "genome":
+        return genome_colours(state.genome)
+    if options.colour_by == "speed":
+        return [speed_colour(v, options.speed_top) for v in state.speed_gene.tolist()]
+    if options.colour_by != "lineage":
+        raise ValueError(f"colour_by: expected one of {', '.join(COLOUR_MODES)}, "
+                         f"got {options.colour_by!r}")
+    return [lineage_colour(li) for li in state.robot_lineage.tolist()]
+
+
+def _draw_legend(surface: pygame.Surface, arena: pygame.Rect, options: DrawOptions) -> None:
+    """A small key in the arena's bottom-right corner: what the robots' colours mean."""
+    f = font(15)
+    text = {"lineage": "colour: lineage (founder)",
+            "genome": "colour: genome (relatives alike)",
+            "speed": f"colour: speed gene 0..{options.speed_top:g}"}[options.colour_by]
+    label = f.render(text, True, TEXT)
+    sw = 60 if options.colour_by == "speed" else 0
+    w, h = label.get_width() + sw + 14, label.get_height() + 8
+    x, y = max(arena.right - w - 4, arena.left), arena.bottom - h - 4
+    box = pygame.Surface((w, h), pygame.SRCALPHA)
+    box.fill((0, 0, 0, 170))
+    surface.blit(box, (x, y))
+    surface.blit(label, (x + 5, y + 4))
+    if sw:
+        bx = x + label.get_width() + 9
+        for k in range(sw - 6):
+            colour = speed_colour(k / (sw - 7) * options.speed_top, options.speed_top)
+            pygame.draw.line(surface, colour, (bx + k, y + 5), (bx + k, y + h - 5))
 
 
 def _ray_segments(state: WorldState, options: DrawOptions, slots: np.ndarray,
@@ -209,7 +292,8 @@ def draw(state: WorldState, surface: pygame.Surface, options: DrawOptions,
     """Draw ``state`` onto ``surface`` (the whole surface; use a subsurface for part).
 
     Mines are red discs, fruit green discs, robots triangles pointing along
-    their heading in their lineage's colour. With ``options.show_rays`` each
+    their heading, coloured by ``options.colour_by`` (lineage, genome or speed
+    gene; ``options.legend`` says which in a corner). With ``options.show_rays`` each
     robot's rays are drawn: grey where they see nothing, coloured by what they
     hit (red mine, green fruit, blue robot, grey edge) up to a dot at the hit
     point. ``observations`` (float32 [N, rays, channels], from
@@ -256,16 +340,18 @@ def draw(state: WorldState, surface: pygame.Surface, options: DrawOptions,
         corners_px[:, j, 0] = centre_px[:, 0] + np.rint(dist * r_px * np.cos(heading + turn))
         corners_px[:, j, 1] = centre_px[:, 1] + np.rint(dist * r_px * np.sin(heading + turn))
     corners_px = corners_px.tolist()
-    lineage = state.robot_lineage.tolist()
+    colours = robot_colours(state, options)
     polygon = pygame.draw.polygon
     for i in range(n_robots):
-        polygon(surface, lineage_colour(lineage[i]), corners_px[i])
+        polygon(surface, colours[i], corners_px[i])
         polygon(surface, BACKGROUND, corners_px[i], 1)
     if sel is not None and 0 <= sel < n_robots:
         circle(surface, SELECTED, (int(centre_px[sel, 0]), int(centre_px[sel, 1])),
                round(r_px * 2.6), 2)
 
     pygame.draw.rect(surface, WALL, arena.inflate(2, 2), 1)
+    if options.legend:
+        _draw_legend(surface, arena, options)
     return tf
 
 
@@ -284,6 +370,10 @@ def gif_palette() -> np.ndarray:
             for i in range(16)]
     colours: list[Colour] = []
     for c in [*fixed, *ramp]:
+        if c not in colours:
+            colours.append(c)
+    for k in range(16):  # the speed ramp
+        c = speed_colour(k / 15, 1.0)
         if c not in colours:
             colours.append(c)
     lineage = 0

@@ -12,6 +12,7 @@ import numpy as np
 import pygame
 
 from evosim.render.drawing import HIT_DOT, TEXT, font
+from evosim.scenario import Scenario
 from evosim.world import World
 
 
@@ -108,13 +109,71 @@ def draw_brain(surface: pygame.Surface, topleft: tuple[int, int], inputs: np.nda
     return pygame.Rect(topleft, (width, height))
 
 
+def draw_network(surface: pygame.Surface, topleft: tuple[int, int], scenario: Scenario,
+                 genome: np.ndarray, inputs: np.ndarray, size: tuple[int, int] = (280, 230)
+                 ) -> pygame.Rect:
+    """A robot's network, live: inputs (rays x channels, lit by what they see now) on
+    the left, hidden units (lit by their activation) in the middle, turn and throttle
+    on the right; edges blue for positive weights, red for negative, the stronger the
+    wider and brighter. The same picture as ``evosim brain``, small."""
+    w1, b1, w2, b2, _ = scenario.genome_layout.split(np.asarray(genome, np.float64))
+    x = np.asarray(inputs, np.float64).reshape(-1)
+    hidden = np.tanh(w1 @ x + b1)
+    z = w2 @ hidden + b2
+    out = np.array([np.tanh(z[0]), 1.0 / (1.0 + np.exp(-z[1]))])
+    width, height = size
+    box = pygame.Surface((width, height), pygame.SRCALPHA)
+    box.fill((0, 0, 0, 190))
+    surface.blit(box, topleft)
+    f = font(16)
+    x0, y0 = topleft
+    surface.blit(f.render("brain network (blue +, red -)", True, TEXT), (x0 + 6, y0 + 4))
+    top, bottom = y0 + 24, y0 + height - 8
+    cols = (x0 + 40, x0 + width // 2, x0 + width - 70)
+
+    def ys(n: int) -> np.ndarray:
+        return np.linspace(top, bottom, n) if n > 1 else np.array([(top + bottom) / 2])
+
+    yi, yh, yo = ys(len(x)), ys(len(hidden)), ys(2)
+    biggest = max(float(np.abs(w1).max()), float(np.abs(w2).max()), 1e-9)
+
+    def edge(a: tuple[float, float], b: tuple[float, float], w: float) -> None:
+        s = abs(w) / biggest
+        if s < 0.3:  # faint edges would only be noise at this size
+            return
+        base = (90, 150, 255) if w > 0 else (255, 90, 80)
+        colour = tuple(int(20 + (c - 20) * s * s) for c in base)
+        pygame.draw.line(surface, colour, a, b, 1 + int(s > 0.7))
+
+    for h in range(len(hidden)):
+        for j in range(len(x)):
+            edge((cols[0], yi[j]), (cols[1], yh[h]), w1[h, j])
+        for o in range(2):
+            edge((cols[1], yh[h]), (cols[2], yo[o]), w2[o, h])
+    chans = scenario.vision.channels
+    for j in range(len(x)):
+        base = np.array(HIT_DOT.get(chans[j % len(chans)], TEXT), np.float64)
+        colour = tuple(int(40 + (b - 40) * x[j]) for b in base)
+        pygame.draw.circle(surface, colour, (cols[0], int(yi[j])), 3)
+    for h in range(len(hidden)):
+        v = float(hidden[h])
+        colour = (int(128 + 127 * max(-v, 0) - 60 * max(v, 0)), int(128 - 60 * abs(v)),
+                  int(128 + 127 * max(v, 0) - 60 * max(-v, 0)))
+        pygame.draw.circle(surface, colour, (cols[1], int(yh[h])), 4)
+    for o, name in enumerate(("turn", "throttle")):
+        pygame.draw.circle(surface, (230, 200, 80), (cols[2], int(yo[o])), 6)
+        surface.blit(f.render(f"{name} {out[o]:+.2f}", True, TEXT), (cols[2] + 9, int(yo[o]) - 7))
+    return pygame.Rect(topleft, size)
+
+
 HELP = (
     ("space", "pause / resume"),
     ("n  or  .", "single step (pauses)"),
     ("+  /  -", "faster / slower (steps per frame, up to max)"),
     ("r", "toggle rays (field of view)"),
     ("h", "toggle HUD"),
-    ("click", "follow a robot: stats and live brain"),
+    ("click", "follow a robot: stats, live brain and its network"),
+    ("c", "colour robots by lineage / genome / speed gene"),
     ("esc", "stop following / close help / quit"),
     ("s", "screenshot (PNG in recordings/)"),
     ("v", "start / stop recording (MP4 in recordings/)"),

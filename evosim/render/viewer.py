@@ -20,8 +20,15 @@ import pygame
 
 from evosim.errors import EvosimError
 from evosim.render.display import HEADLESS_DRIVERS, NoDisplayError, require_display
-from evosim.render.drawing import DrawOptions, Transform, draw, draw_panel
-from evosim.render.hud import RateTracker, draw_brain, draw_help, hud_lines, robot_lines
+from evosim.render.drawing import COLOUR_MODES, DrawOptions, Transform, draw, draw_panel
+from evosim.render.hud import (
+    RateTracker,
+    draw_brain,
+    draw_help,
+    draw_network,
+    hud_lines,
+    robot_lines,
+)
 from evosim.world import World
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0)
@@ -91,6 +98,7 @@ class Viewer:
         self.show_rays = show_rays
         self.show_hud = show_hud
         self.show_help = False
+        self.colour_by = "lineage"  # one of COLOUR_MODES; the c key cycles
         self.paused = False
         self.running = False
         self.follow_id: int | None = None
@@ -203,7 +211,8 @@ class Viewer:
         assert surface is not None
         world = self.world
         slot = self._followed_slot()
-        options = self._options.with_(show_rays=self.show_rays, selected=slot)
+        options = self._options.with_(show_rays=self.show_rays, selected=slot,
+                                      colour_by=self.colour_by, legend=self.show_hud)
         obs = world.observations() if (self.show_rays or slot is not None) else None
         self._tf = draw(world.state, surface, options, obs)
         w, h = surface.get_size()
@@ -221,8 +230,11 @@ class Viewer:
                 rect = draw_panel(surface, robot_lines(world, slot), (w - 300, 8), size=18,
                                   min_width=280)
                 actions = world.actions()[slot]
-                draw_brain(surface, (w - 300, rect.bottom + 6), obs[slot],
-                           world.observation_channels, float(actions[0]), float(actions[1]))
+                rect = draw_brain(surface, (w - 300, rect.bottom + 6), obs[slot],
+                                  world.observation_channels, float(actions[0]),
+                                  float(actions[1]))
+                draw_network(surface, (w - 300, rect.bottom + 6), world.scenario,
+                             world.state.genome[slot], obs[slot])
         text, until = self._message
         if text and time.monotonic() < until:
             draw_panel(surface, [text], (8, h - 34), size=18)
@@ -260,6 +272,8 @@ class Viewer:
             self.show_rays = not self.show_rays
         elif key == pygame.K_h:
             self.show_hud = not self.show_hud
+        elif key == pygame.K_c:
+            self.cycle_colours()
         elif key == pygame.K_s:
             self._try("screenshot", self.screenshot)
         elif key == pygame.K_v:
@@ -285,6 +299,12 @@ class Viewer:
             action()
         except (EvosimError, OSError, pygame.error) as exc:
             self._flash(f"{what} failed: {exc}", 6.0)
+
+    def cycle_colours(self) -> None:
+        """Colour robots by the next of lineage, genome, speed gene."""
+        k = COLOUR_MODES.index(self.colour_by)
+        self.colour_by = COLOUR_MODES[(k + 1) % len(COLOUR_MODES)]
+        self._flash(f"robots coloured by {self.colour_by}")
 
     def faster(self) -> None:
         """The next speed on the ladder above the current one (which may be off it)."""

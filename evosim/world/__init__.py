@@ -1,6 +1,15 @@
 """The world: state arrays and the object that owns and steps them."""
 
 from evosim.world.state import WorldState
-from evosim.world.world import World
+from evosim.world.world import (
+    ACTION_HIGH,
+    ACTION_LOW,
+    DEATH_AGE,
+    DEATH_MINE,
+    DEATH_NONE,
+    TickEvents,
+    World,
+)
 
-__all__ = ["World", "WorldState"]
+__all__ = ["ACTION_HIGH", "ACTION_LOW", "DEATH_AGE", "DEATH_MINE", "DEATH_NONE", "TickEvents",
+           "World", "WorldState"]

@@ -26,3 +26,8 @@ def test_bench_quick_json(capsys):
     assert r["draw_fps"] > 0 and r["record_fps"] > 0
     assert r["compile"]["cached_s"] > 0
     assert r["machine"]["cores"] == default_workers()
+    # The rl extra is part of the test install: both env figures are measured.
+    assert r["robot_env_steps_per_s"] == r["robot_env"]["median"] > 0
+    assert r["parallel_env_agent_steps_per_s"] == r["parallel_env"]["median"] > 0
+    for key in ("robot_env", "parallel_env"):
+        assert r[key]["min"] <= r[key]["median"] <= r[key]["max"]

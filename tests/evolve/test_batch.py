@@ -14,6 +14,7 @@ from evosim.errors import CheckpointError, RunDirError
 from evosim.evolve import metrics
 from evosim.evolve.batch import RunPlan, run_batch, run_world, world_seeds
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
+from evosim.evolve.events import list_event_files
 from evosim.evolve.lock import LOCK_FILE
 from tests.conftest import small_scenario
 
@@ -99,10 +100,17 @@ def test_resume_after_a_crash_is_exact(tmp_path, keep_checkpoints):
         (world_dir(crashed, i) / FINAL_FILE).unlink()
         for _, path in list_checkpoints(crashed, i)[keep_checkpoints:]:
             path.unlink()
+        # The event files past the checkpoint (written first) stay, as after a kill.
+        if i == 1:  # and one of them damaged, as if the kill came while writing it
+            list_event_files(crashed, i)[-1][1].write_bytes(b"half")
     (world_dir(crashed, 0) / "checkpoints" / ".step-000000900.npz.abc.tmp").write_bytes(b"x")
     run_batch(crashed, plan, workers=1)
     assert (crashed / METRICS_FILE).read_bytes() == (whole / METRICS_FILE).read_bytes()
     for i in range(plan.worlds):
+        files = list_event_files(whole, i)
+        assert [s for s, _ in files] == [300, 600, 900]
+        assert [(s, p.read_bytes()) for s, p in files] == \
+            [(s, p.read_bytes()) for s, p in list_event_files(crashed, i)]
         a = World.load(world_dir(whole, i) / FINAL_FILE).state
         b = World.load(world_dir(crashed, i) / FINAL_FILE).state
         assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))

@@ -97,8 +97,9 @@ def test_evaluate_table(finished_run, capsys):
 def test_plot_writes_pngs(finished_run, tmp_path):
     assert main(["plot", str(finished_run), "--out", str(tmp_path / "plots")]) == 0
     names = sorted(p.name for p in (tmp_path / "plots").iterdir())
-    assert names == ["fruit_rate.png", "mean_generation.png", "mean_speed_gene.png",
-                     "mine_death_rate.png", "overview.png"]
+    assert names == ["deaths.png", "diversity.png", "fruit_rate.png", "mean_generation.png",
+                     "mean_speed_gene.png", "mine_death_rate.png", "muller.png",
+                     "overview.png", "phylogeny.png", "summary.png"]
     assert (tmp_path / "plots" / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

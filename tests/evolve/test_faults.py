@@ -19,6 +19,7 @@ from evosim.errors import EvosimError, RunDirError
 from evosim.evolve import batch
 from evosim.evolve.batch import run_batch
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
+from evosim.evolve.events import list_event_files, read_events
 from evosim.evolve.lock import run_lock
 from tests.evolve.test_batch import run_in_process, tiny_plan
 
@@ -65,6 +66,10 @@ def wait_for(condition, timeout: float = 120.0) -> None:
 def snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
     return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*")
             if p.is_file()}
+
+
+def event_bytes(run_dir: Path, index: int) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for _, p in list_event_files(run_dir, index)}
 
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -147,6 +152,7 @@ def test_a_killed_worker_is_rerun_from_its_checkpoint_with_the_same_result(tmp_p
     assert state["kills"] == 1
     assert len(warnings) == 1 and "world 0: its worker died (killed by SIGKILL)" in warnings[0]
     assert (out / METRICS_FILE).read_bytes() == (whole / METRICS_FILE).read_bytes()
+    assert event_bytes(out, 0) == event_bytes(whole, 0)
     a = World.load(world_dir(whole, 0) / FINAL_FILE).state
     b = World.load(world_dir(out, 0) / FINAL_FILE).state
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
@@ -177,5 +183,7 @@ def test_extending_a_run_equals_running_it_that_long(tmp_path, first):
         assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
         assert world_dir(short, i).joinpath(METRICS_FILE).read_bytes() == \
             world_dir(whole, i).joinpath(METRICS_FILE).read_bytes()
+        # The log may be split at other steps (the first run's end), never differ.
+        assert np.array_equal(read_events(short, i), read_events(whole, i))
     with pytest.raises(RunDirError, match="cannot be shortened"):
         resume_command(short, workers=1, quiet=True, steps=800)

@@ -132,7 +132,7 @@ def test_story_command_prints_the_documented_json(tmp_path, capsys):
 @pytest.mark.slow
 def test_genesis_shows_the_four_stages_in_order(tmp_path, capsys):
     """The README's genesis figure (`make story`, seed 0): at least 6 of 8 worlds tell the
-    whole story (7 measured). Other seeds gave 6, 7 and 5 of 8: see the README."""
+    whole story (7 measured; seeds 1, 2, 3 and 5 gave 8, 6, 7 and 7: see the README)."""
     out = tmp_path / "genesis"
     assert main(["evolve", "genesis", "--steps", "400000", "--worlds", "8", "--seed", "0",
                  "--metrics-every", "1000", "--out", str(out), "--quiet"]) == 0

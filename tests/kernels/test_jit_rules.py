@@ -47,11 +47,13 @@ w = World(small_scenario(vision={"channels": ["mine", "fruit", "robot", "edge"]}
                          mines={"speed": 1.0}), seed=0)
 w.step(5)
 counts = []
-for n in (1, 3000):
-    before = rtsys.get_allocation_stats().alloc
-    w.step(n)
-    counts.append(rtsys.get_allocation_stats().alloc - before)
-print(counts[0], counts[1], w.counters["births"])
+for events in (False, True):
+    w.step(1, events=events)  # the event buffer is allocated on the first ask
+    for n in (1, 3000):
+        before = rtsys.get_allocation_stats().alloc
+        w.step(n, events=events)
+        counts.append(rtsys.get_allocation_stats().alloc - before)
+print(*counts, w.counters["births"], len(w.drain_events()))
 """
 
 
@@ -62,6 +64,7 @@ def test_step_allocates_nothing_per_tick():
     out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
                          env={"NUMBA_NRT_STATS": "1", "PATH": "", "PYTHONPATH": str(root)},
                          cwd=root, check=True, timeout=600)
-    one, many, births = (int(v) for v in out.stdout.split())
+    one, many, one_ev, many_ev, births, logged = (int(v) for v in out.stdout.split())
     assert births > 0  # the long run did reach births, respawns and fruit placement
     assert many == one
+    assert logged > 0 and many_ev == one_ev  # recording events allocates nothing per tick

@@ -1,0 +1,53 @@
+"""``evosim brain``: a PNG of a robot's network and response map; one-line errors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evosim import World, load_scenario
+from evosim.cli import main
+from evosim.evolve.brainplot import network_layout
+
+
+def _checkpoint(tmp_path):
+    world = World(load_scenario("classic"), seed=0)
+    world.step(500)
+    return world.save(tmp_path / "w.npz")
+
+
+def test_brain_png_shows_network_and_response_maps(tmp_path, capsys):
+    import matplotlib.image
+
+    ckpt = _checkpoint(tmp_path)
+    out = tmp_path / "brain.png"
+    assert main(["brain", str(ckpt), "--best", "--out", str(out)]) == 0
+    assert "slot" in capsys.readouterr().out
+    image = matplotlib.image.imread(out)
+    assert image.shape[1] >= 1200 and image[..., :3].std() > 0.05
+    # the left half (the network) holds red and blue edges: weights of both signs
+    left = image[:, : image.shape[1] // 3, :3]
+    reddish = (left[..., 0] > 0.7) & (left[..., 2] < 0.5)
+    bluish = (left[..., 2] > 0.7) & (left[..., 0] < 0.5)
+    assert reddish.sum() > 100 and bluish.sum() > 100
+    assert main(["brain", str(ckpt), "--slot", "3", "--out", str(out), "--force"]) == 0
+
+
+def test_brain_errors_are_one_line(tmp_path, capsys):
+    ckpt = _checkpoint(tmp_path)
+    out = tmp_path / "b.png"
+    assert main(["brain", str(ckpt), "--slot", "50", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip().endswith("--slot: expected 0 to 49, got 50")
+    assert main(["brain", str(ckpt), "--slot", "1", "--out", str(tmp_path / "b.jpg")]) == 2
+    out.write_bytes(b"x")
+    assert main(["brain", str(ckpt), "--best", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and len(err.strip().splitlines()) == 2
+    assert out.read_bytes() == b"x"
+    assert main(["brain", str(tmp_path / "none.npz"), "--best", "--out", str(out)]) == 2
+
+
+def test_network_layout_has_a_node_per_input_and_hidden_unit():
+    sc = load_scenario("classic")
+    pos = network_layout(sc)
+    assert len(pos["inputs"]) == sc.n_inputs and len(pos["hidden"]) == sc.brain.hidden
+    assert np.all(np.diff(pos["inputs"]) < 0)
