@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numba
+import numpy as np
 import pytest
 
 from evosim import World, load_scenario
@@ -62,3 +63,23 @@ def test_stepping_leaves_numbas_thread_count_alone():
 def test_threads_must_be_a_positive_integer(bad):
     with pytest.raises(ValueError, match="threads: expected an integer"):
         World(load_scenario("classic"), seed=0, threads=bad)
+
+
+def test_threads_with_events_and_external_control():
+    """Event logs and controlled robots (who skip their brain) are the same on 2 threads."""
+    sc = load_scenario("classic")
+    one = World(sc, seed=5)
+    two = World(sc, seed=5, threads=2)
+    n = sc.robots.count
+    actions = np.zeros((n, 2), np.float32)
+    actions[:, 0] = 0.3
+    actions[:, 1] = 1.0
+    controlled = np.zeros(n, np.bool_)
+    controlled[::3] = True
+    for w in (one, two):
+        w.step(50, events=True)
+        w.step(20, actions=actions, controlled=controlled, events=True)
+        w.step(200, events=True)
+    assert_same_state(one, two)
+    a, b = one.drain_events(), two.drain_events()
+    assert len(a) > 0 and a.tobytes() == b.tobytes()
