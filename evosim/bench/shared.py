@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
@@ -42,12 +43,18 @@ def load_reference(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ImportError(f"{path}: cannot be imported")
     module = importlib.util.module_from_spec(spec)
-    argv = sys.argv
+    from numba.core import config
+
+    argv, cache_dir = sys.argv, config.CACHE_DIR
     sys.argv = [str(path)]  # numba_limit.py reads its ray count from argv[1]
     try:
-        spec.loader.exec_module(module)
+        # Numba's cache=True makes a __pycache__ beside the file at decoration time:
+        # point it at a scratch folder, never at the references' own.
+        with tempfile.TemporaryDirectory(prefix="evosim-ref-") as scratch:
+            config.CACHE_DIR = scratch
+            spec.loader.exec_module(module)
     finally:
-        sys.argv = argv
+        sys.argv, config.CACHE_DIR = argv, cache_dir
     # Compile in memory: no cache files written beside the references, none of
     # another run's (or another name's) loaded.
     from numba.core.caching import NullCache
