@@ -170,6 +170,43 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return evaluate_command(args)
 
 
+# ---------------------------------------------------------------- compress
+
+
+def _add_compress(sub: argparse._SubParsersAction) -> None:
+    p = _sub(
+        sub, "compress",
+        "Compress every brain of a checkpoint with real JPEG (weight matrices as 8-bit "
+        "greyscale images), with 8-bit quantisation and with magnitude pruning to the JPEG "
+        "byte counts; evaluate each population, the original and random brains in the same "
+        "fresh worlds as evosim evaluate.",
+        "evosim compress runs/classic-seed1/world-000/final.npz",
+        "evosim compress run.npz --quality 90 50 20 --out kept.png",
+        "evosim compress run.npz --quality 50 --steps 2000 --seeds 2 --json",
+    )
+    p.add_argument("checkpoint", type=_path, help="a checkpoint file (.npz)")
+    p.add_argument("--quality", type=_int_at_least(1, 100), nargs="+", metavar="Q", default=None,
+                   help="JPEG qualities, 1 to 100 (default 90 50 20 5)")
+    p.add_argument("--steps", type=_int_at_least(1, limits.MAX_EVAL_STEPS), default=4000,
+                   help="ticks per evaluation world (default 4000)")
+    p.add_argument("--seeds", type=_int_at_least(1, limits.MAX_EVAL_SEEDS), default=3,
+                   help="evaluation worlds per population (default 3)")
+    p.add_argument("--seed", type=_seed, default=0,
+                   help="seed of the evaluation worlds (default 0, as evosim evaluate)")
+    p.add_argument("--out", type=_path, default=None, metavar="PLOT.png",
+                   help="write a plot of fruit kept vs bytes per brain (PNG)")
+    p.add_argument("--json", action="store_true",
+                   help='print {"original": ..., "random": ..., "results": [...]} as JSON')
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run_compress)
+
+
+def _run_compress(args: argparse.Namespace) -> int:
+    from evosim.commands.compress import compress_command
+
+    return compress_command(args)
+
+
 # ---------------------------------------------------------------- plot
 
 
@@ -404,6 +441,7 @@ def _run_bench(args: argparse.Namespace) -> int:
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_evolve,
     _add_evaluate,
+    _add_compress,
     _add_plot,
     _add_story,
     _add_export,

@@ -98,7 +98,7 @@ def policy_module(scenario: Scenario, genome: np.ndarray) -> BrainModule:
     if g.shape != (scenario.genome_length,):
         raise EvosimError(f"genome: expected shape [{scenario.genome_length}] for "
                           f"{describe_brain(scenario)}, got {list(g.shape)}")
-    g = g.astype(np.float32, copy=False)
+    g = scenario.genome_layout.decode(g)  # dct: the weights the engine decodes, bit for bit
     module = BrainModule(scenario.n_inputs, scenario.brain.hidden)
     state: dict[str, torch.Tensor] = {}
     at = 0
@@ -118,6 +118,8 @@ def genome_from_module(scenario: Scenario, module: nn.Module,
     Brain genes come from the weights ``0.weight``, ``0.bias``, ``2.weight``,
     ``2.bias``; the last gene from ``max_speed`` if given, else from the
     module's ``max_speed`` buffer (a plain ``nn.Sequential`` has none: pass it).
+    A scenario with ``[brain] encoding = "dct"`` is refused (one line): weights
+    are not, in general, a DCT genome's decoding, and projecting would be lossy.
     """
     state = {name: t.detach().cpu().to(torch.float32).numpy()
              for name, t in module.state_dict().items()}

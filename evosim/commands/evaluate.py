@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import zipfile
-from pathlib import Path
 
-from evosim.errors import CheckpointError
+from evosim.commands._files import require_npz
 from evosim.evolve.evaluate import KEYS, evaluate_checkpoint
-
-
-def _require_npz(path: Path) -> None:
-    """A scenario file or anything else that is not an ``.npz`` archive: our own line,
-    not NumPy's text about pickles."""
-    if path.is_file() and not zipfile.is_zipfile(path):
-        hint = (" (a scenario file; evolve it first: evosim evolve " + str(path) + " --steps N)"
-                if path.suffix == ".toml" else "")
-        raise CheckpointError(f"{path}: not a checkpoint (.npz written by evosim evolve or "
-                              f"World.save){hint}")
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
     """``evosim evaluate``: a table (or ``--json``) of both arms, mean and std across seeds."""
     from evosim._compile import say_if_compiling
 
-    _require_npz(args.checkpoint)
+    require_npz(args.checkpoint)
     say_if_compiling(args.json or getattr(args, "quiet", False))
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

@@ -31,6 +31,7 @@ def tanh(x):
 def think_all(s, p, work):
     """Every robot's brain on ``work.obs`` into ``work.actions`` = (turn, throttle).
 
+    With the dct encoding the weights come from ``work.weights``, decoded at birth.
     Genome offsets come from ``p`` (``p.w1``, ``p.b1``, ``p.w2``, ``p.b2``, set
     from :class:`evosim.scenario.genome.GenomeLayout`). Hidden = tanh(W1 x + b1);
     turn = tanh(z0) in [-1, 1]; throttle = sigmoid(z1) in [0, 1]. Sums run in float64 in input
@@ -38,7 +39,7 @@ def think_all(s, p, work):
     A robot marked in ``work.control`` skips its brain and takes its row of
     ``work.control_actions`` instead (external control: Gymnasium, PettingZoo).
     """
-    genome = s.genome
+    genome = work.weights if p.dct else s.genome  # dct: the brains decoded at birth
     obs = work.obs
     hid = work.hid
     actions = work.actions

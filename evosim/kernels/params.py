@@ -37,6 +37,9 @@ class Params(NamedTuple):
     w2: int  # W2 [2, H] row-major
     b2: int  # b2 [2]
     speed_gene: int  # the max-speed gene, the last one
+    # DCT encoding: K coefficients per (hidden, channel) along the rays; 0 for direct.
+    # Then w1..b2 above are offsets into Scratch.weights (the decoded brain), not the genome.
+    dct: int
     init_std: float
     respawn_same: bool
     offspring_distance: float
@@ -89,3 +92,5 @@ class Scratch(NamedTuple):
     moved: np.ndarray  # int64 [F]  fruit moved this step, in order
     control: np.ndarray  # bool [N]  robots driven from outside: they skip their brain
     control_actions: np.ndarray  # float32 [N, 2]  their (turn, throttle), already clipped
+    weights: np.ndarray  # float32 [N, W] decoded brains (dct); [N, 0] when direct
+    dct_basis: np.ndarray  # float64 [K, R] the DCT-III basis rows (dct); [0, R] when direct

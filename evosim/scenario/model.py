@@ -109,6 +109,10 @@ class BrainTable(_Table):
 
     hidden: Annotated[int, Field(ge=1, le=1024)] = 16
     init_std: Annotated[float, Field(gt=0, le=100)] = 1.0
+    # "direct": the genome holds the weights; "dct": W1 as dct_coefficients low-frequency
+    # DCT coefficients per (hidden unit, channel) along the rays (evosim/scenario/genome.py).
+    encoding: Literal["direct", "dct"] = "direct"
+    dct_coefficients: Annotated[int, Field(ge=1, le=256)] = 4
 
 
 class EvolutionTable(_Table):
@@ -201,6 +205,11 @@ class Scenario(_Table):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         r = self.robots
+        if self.brain.encoding == "dct" and self.brain.dct_coefficients > self.vision.rays:
+            raise _InconsistentError(
+                "brain.dct_coefficients",
+                f"expected at most vision.rays ({self.vision.rays}) coefficients along the "
+                f"rays, got {self.brain.dct_coefficients}")
         if r.speed_init_min > r.speed_init_max:
             raise _InconsistentError(
                 "robots.speed_init_min",
@@ -325,6 +334,9 @@ class Scenario(_Table):
     @property
     def genome_layout(self) -> GenomeLayout:
         """Offsets of W1, b1, W2, b2 and the speed gene in a genome."""
+        if self.brain.encoding == "dct":
+            return GenomeLayout(self.n_inputs, self.brain.hidden, self.brain.dct_coefficients,
+                                self.vision.rays, len(self.vision.channels))
         return GenomeLayout(self.n_inputs, self.brain.hidden)
 
     @property

@@ -184,6 +184,10 @@ def genome_from_state(scenario: Scenario, state: dict[str, Any], max_speed: floa
     """The genome (float32 [G]) of a state dict of arrays (``0.weight``, ``0.bias``,
     ``2.weight``, ``2.bias``, and ``max_speed`` unless given)."""
     layout = scenario.genome_layout
+    if layout.dct:
+        raise BrainFileError(f"{label}: a brain of weights cannot become a genome of a "
+                             f"scenario with [brain] encoding = \"dct\" (its genes are DCT "
+                             f"coefficients); use encoding = \"direct\"")
     parts = []
     for name, shape in layout.torch_shapes().items():
         t = state.get(name)

@@ -12,6 +12,7 @@ import numpy as np
 
 from evosim import limits
 from evosim.errors import EvosimError
+from evosim.kernels.dct import decode_all
 from evosim.kernels.layout import ALIVE, COUNTER_NAMES, DIED_AGE, DIED_MINE
 from evosim.kernels.life import (
     EV_INITIAL,
@@ -25,6 +26,7 @@ from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.placement import init_world
 from evosim.kernels.step import run_steps, run_steps_threaded
 from evosim.scenario import CHANNELS, OBJECT_KINDS, Scenario
+from evosim.scenario.genome import dct_basis
 from evosim.world import checkpoint
 from evosim.world.brainfile import seed_genomes
 from evosim.world.checks import check_seed
@@ -77,6 +79,7 @@ def make_params(scenario: Scenario) -> Params:
     w, h = sc.world.width, sc.world.height
     biggest = max(getattr(sc, kind.table).radius for kind in OBJECT_KINDS)
     layout = sc.genome_layout
+    brain = layout.decoded  # where the weights think_all reads lie
     cell = max(sc.vision.range / 2.0, 2.0 * biggest)
     while math.ceil(w / cell) * math.ceil(h / cell) > MAX_CELLS:
         cell *= 2.0
@@ -101,11 +104,12 @@ def make_params(scenario: Scenario) -> Params:
         obs_edge=slot("edge"),
         n_channels=len(chans),
         hidden=int(sc.brain.hidden),
-        w1=layout.w1,
-        b1=layout.b1,
-        w2=layout.w2,
-        b2=layout.b2,
+        w1=brain.w1,
+        b1=brain.b1,
+        w2=brain.w2,
+        b2=brain.b2,
         speed_gene=layout.speed,
+        dct=layout.dct,
         init_std=float(sc.brain.init_std),
         respawn_same=sc.evolution.respawn == "same_genome",
         offspring_distance=float(sc.evolution.offspring_distance),
@@ -177,6 +181,9 @@ def make_scratch(scenario: Scenario, params: Params, threads: int = 1) -> Scratc
         moved=np.zeros(max(F, 1), np.int64),
         control=np.zeros(N, np.bool_),
         control_actions=np.zeros((N, 2), np.float32),
+        weights=np.zeros((N, scenario.genome_layout.decoded.speed if params.dct else 0),
+                         np.float32),
+        dct_basis=dct_basis(R, params.dct),
     )
 
 
@@ -204,6 +211,7 @@ class World:
         self._setup(scenario, check_seed(seed), WorldState.empty(scenario), threads)
         self._arrays.rng_key[0] = seed_key(self.seed)
         init_world(self._arrays, self._params, self._schedule, self._scratch)
+        decode_all(self._arrays, self._params, self._scratch)
         # [evolution] seed_brain: the population starts as mutated copies of a brain file.
         if scenario.evolution.seed_brain is not None:
             self.set_genomes(seed_genomes(scenario, self._arrays.rng_key[0]))
@@ -223,6 +231,7 @@ class World:
         self._events: list[np.ndarray] = []  # drained, not yet handed out
         self._last_tick = TickEvents(*(_read_only(a) for a in (self._scratch.ate,
                                                                self._scratch.dead)))
+        decode_all(arrays, self._params, self._scratch)  # dct: the brains the genomes encode
 
     # ------------------------------------------------------------ stepping
 
@@ -372,6 +381,7 @@ class World:
         limit = self.scenario.settings_at(self.step_count)["speed_limit"]
         speed = self._arrays.genome[:, self.scenario.genome_layout.speed]
         np.clip(speed, 0.0, limit, out=speed)
+        decode_all(self._arrays, self._params, self._scratch)
 
     def copy(self) -> World:
         """An independent world in the same state: stepping one never touches the other

@@ -1,0 +1,60 @@
+"""DCT-encoded brains: coefficients in the genome, weights decoded once per birth.
+
+Layout (see evosim/scenario/genome.py): coefficient k of (hidden h, channel c) at
+gene (h*C + c)*K + k; then b1 [H], W2 [2, H], b2 [2] as in the direct layout. The
+decoded weights live in ``work.weights`` (float32 [N, decoded genes without the
+speed gene]) and are what ``think_all`` reads; they are rewritten whenever a slot
+gets a new genome (births and spawns in ``step_once``, and ``decode_all`` after
+the world's genomes are set from outside), never per tick.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evosim.kernels._jit import kernel
+
+
+@kernel
+def dct_decode(g, out, basis, H, R, C):
+    """``out`` = direct brain genes of the DCT genome ``g``.
+
+    W1[h, r*C + c] = sum_k basis[k, r] * g[(h*C + c)*K + k] (float64 sum in k
+    order, stored as float32), with ``basis`` float64 [K, R]; b1, W2, b2 copied.
+    ``out`` needs at least H*R*C + 3H + 2 entries.
+    """
+    K = basis.shape[0]
+    n_in = R * C
+    for h in range(H):
+        for c in range(C):
+            base = (h * C + c) * K
+            for r in range(R):
+                acc = 0.0
+                for k in range(K):
+                    acc += basis[k, r] * np.float64(g[base + k])
+                out[h * n_in + r * C + c] = np.float32(acc)
+    src = H * C * K
+    dst = H * n_in
+    for q in range(3 * H + 2):
+        out[dst + q] = g[src + q]
+
+
+@kernel
+def decode_slots(slots, n, s, p, work):
+    """Decode the genomes of the first ``n`` slots listed in ``slots`` (dct worlds only)."""
+    if p.dct == 0:
+        return
+    for j in range(n):
+        i = slots[j]
+        dct_decode(s.genome[i], work.weights[i], work.dct_basis, p.hidden, p.rays,
+                   p.n_channels)
+
+
+@kernel
+def decode_all(s, p, work):
+    """Decode every robot's genome (dct worlds only): after genomes are set or loaded."""
+    if p.dct == 0:
+        return
+    for i in range(s.genome.shape[0]):
+        dct_decode(s.genome[i], work.weights[i], work.dct_basis, p.hidden, p.rays,
+                   p.n_channels)
