@@ -83,3 +83,14 @@ def test_threads_with_events_and_external_control():
     assert_same_state(one, two)
     a, b = one.drain_events(), two.drain_events()
     assert len(a) > 0 and a.tobytes() == b.tobytes()
+
+
+def test_threads_with_dct_brains():
+    """DCT genomes (brains decoded at birth into scratch) think alike on 3 threads."""
+    sc = small_scenario(brain={"encoding": "dct", "dct_coefficients": 4})
+    one = World(sc, seed=2)
+    many = World(sc, seed=2, threads=3)
+    one.step(400)
+    many.step(400)
+    assert_same_state(one, many)
+    assert (one.actions() == many.actions()).all()
