@@ -110,6 +110,9 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
                         "(default 1)")
     p.add_argument("--workers", type=_int_at_least(1), default=None,
                    help="worker processes, one thread each (default: all cores)")
+    p.add_argument("--threads", type=_int_at_least(1, limits.MAX_THREADS), default=1,
+                   help="threads per world, for fewer worlds than cores: vision and brains "
+                   "of each world split over them, the same results (default 1)")
     p.add_argument("--seed", type=_seed, default=0, help="run seed (default 0)")
     p.add_argument("--out", type=_path, default=None,
                    help="output folder (default runs/SCENARIO-seedS); must be new or empty")
@@ -136,8 +139,8 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
                    metavar="S", help="ticks per clip (default 600)")
     p.add_argument("--resume", type=_path, default=None, metavar="DIR",
                    help="continue the run in DIR from its last checkpoints (takes only "
-                        "--steps, --workers, --backend, --ray-address, --quiet and --json "
-                        "besides)")
+                        "--steps, --workers, --threads, --backend, --ray-address, --quiet "
+                        "and --json besides)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true",
                    help="print the run's summary as a JSON object (implies --quiet)")
@@ -435,6 +438,10 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the figures as a JSON object")
     p.add_argument("--quick", action="store_true", help="fewer, shorter repeats (about 10 s)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--compare-shared", metavar="DIR", default=None,
+                   help="time the engine beside DIR/numba_limit.py and DIR/numpy_baseline.py "
+                   "in one interleaved run (default: ../shared/bench when it exists; "
+                   "'none' to skip)")
     p.set_defaults(func=_run_bench)
 
 

@@ -73,3 +73,6 @@ MAX_BRAIN_BYTES = 256 * 1024**2
 is about 4 MiB)."""
 MAX_ID = 2**62
 """Robot ids, lineage ids and event counters in a checkpoint at most."""
+
+MAX_THREADS = 1024
+"""Threads one world may step on (per-thread scratch rows are allocated up front)."""

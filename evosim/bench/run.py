@@ -2,9 +2,12 @@
 
 Figures: robot-steps/s of the classic world on one thread and of a world
 scaled x100 in area and population (same density), the cost per robot-step of
-both, the NumPy baseline measured side by side, K worlds over all cores and
-the parallel efficiency, draw and record frames/s, and the first-step compile
-time with a cold and a warm Numba cache.
+both, the NumPy baseline measured side by side, the scaled world on 1 and 2
+threads (``World(threads=K)``), K worlds over all cores and the parallel
+efficiency, draw and record frames/s, the first-step compile time with a cold
+and a warm Numba cache, and (``shared``) the engine timed in turns beside the
+reference programs of ``../shared/bench`` (see :mod:`evosim.bench.shared`).
+The README's "Performance" section lists every JSON key.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -82,6 +86,30 @@ def numpy_steps_per_s(scenario: Scenario, steps: int, repeats: int) -> dict[str,
     world.step(200)
     base = NumpyWorld(scenario, world.state, seed=0)
     return _throughput(base.step, scenario.robots.count, steps, repeats)
+
+
+def threaded(scenario: Scenario, threads: int, steps: int, rounds: int, warm: int = 20
+             ) -> dict[str, Any]:
+    """One world of ``scenario`` on 1 thread and on ``threads``, timed in turns
+    (``rounds`` of ``steps`` ticks each, medians): the speedup of ``World(threads=K)``."""
+    worlds = {t: World(scenario, seed=0, threads=t) for t in sorted({1, threads})}
+    rates: dict[int, list[float]] = {t: [] for t in worlds}
+    for w in worlds.values():
+        w.step(warm)  # and compile (or load) the threaded kernels
+    robots = scenario.robots.count
+    for _ in range(rounds):
+        for t, w in worlds.items():
+            rates[t].append(robots * steps / _timed(lambda w=w: w.step(steps)))
+    one = statistics.median(rates[1])
+    many = statistics.median(rates[threads])
+    return {
+        "robots": robots,
+        "threads": threads,
+        "robot_steps_per_s_1_thread": one,
+        "robot_steps_per_s": many,
+        "speedup": many / one,
+        "rounds": rounds,
+    }
 
 
 def _world_task(args: tuple[int, int]) -> float:
@@ -191,8 +219,8 @@ def env_rates(steps: int, repeats: int) -> dict[str, dict[str, Any] | None]:
     return out
 
 
-def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None
-              ) -> dict[str, Any]:
+def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None,
+              shared_dir: Path | None = None) -> dict[str, Any]:
     """Every figure of ``evosim bench`` as a JSON-ready dict."""
     say = progress or (lambda _msg: None)
     classic = load_scenario("classic")
@@ -205,12 +233,21 @@ def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None
     large = robot_steps_per_s(big, 40 if quick else 200, reps, warm=20)
     say("NumPy baseline")
     numpy_small = numpy_steps_per_s(classic, 50 if quick else 200, reps)
+    say(f"one {big.robots.count}-robot world on {min(cores, 2)} threads")
+    thr = threaded(big, max(2, min(cores, 2)), 10 if quick else 40, 3 if quick else 5)
     say(f"{2 * cores} worlds over {cores} workers")
     par = parallel(2 * cores, 2_000 if quick else 10_000, cores)
     say("Gymnasium and PettingZoo envs")
     envs = env_rates(2_000 if quick else 10_000, reps)
     say("drawing and recording")
     frames = _draw_record(quick)
+    shared = None
+    if shared_dir is not None:
+        say(f"side by side with {shared_dir}")
+        from evosim.bench.shared import compare_shared
+
+        shared = compare_shared(shared_dir, rounds=3 if quick else 5,
+                                seconds=0.5 if quick else 2.0)
     say("compile time")
     compile_ = compile_times(cold=not quick)
     return {
@@ -228,12 +265,14 @@ def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None
         "scaled_cost_ratio": large["ns_per_robot_step"] / small["ns_per_robot_step"],
         "numpy_baseline": numpy_small,
         "speedup_vs_numpy": small["median"] / numpy_small["median"],
+        "threaded": thr,
         "parallel": par,
         "robot_env_steps_per_s": envs["robot_env"] and envs["robot_env"]["median"],
         "parallel_env_agent_steps_per_s": envs["parallel_env"] and envs["parallel_env"]["median"],
         **envs,
         **frames,
         "compile": compile_,
+        "shared": shared,
     }
 
 
@@ -269,6 +308,9 @@ def print_table(r: dict[str, Any]) -> None:
     row(f"{s['robots']} robots robot-steps/s", s,
         f"{s['ns_per_robot_step']:.0f} ns/robot-step, {r['scaled_cost_ratio']:.2f}x classic")
     row("NumPy baseline robot-steps/s", n, f"engine is {r['speedup_vs_numpy']:.1f}x faster")
+    th = r["threaded"]
+    t.add_row(f"{th['robots']} robots, {th['threads']} threads", _fmt(th["robot_steps_per_s"]),
+              "", f"{th['speedup']:.2f}x 1 thread (World(threads=K))")
     p = r["parallel"]
     t.add_row(f"{p['worlds']} worlds, {p['workers']} workers", _fmt(p["robot_steps_per_s"]), "",
               f"{p['speedup']:.2f}x 1 worker, efficiency {p['efficiency']:.0%}")
@@ -277,6 +319,11 @@ def print_table(r: dict[str, Any]) -> None:
         row("ParallelEnv agent-steps/s", r["parallel_env"], "PettingZoo, 50 agents")
     t.add_row("draw fps (1280x720, rays)", _fmt(r["draw_fps"]), "", "off-screen")
     t.add_row("record fps (mp4)", _fmt(r["record_fps"]), "", "step + draw + encode")
+    sh = r.get("shared")
+    if sh:
+        for label in ("evosim", "numba_limit", "numpy_baseline"):
+            note = "" if label == "evosim" else f"evosim is {sh['evosim_vs_' + label]:.2f}x"
+            row(f"side by side: {label}", sh[label], note)
     comp = r["compile"]
     t.add_row("first step, cold cache", _fmt(comp["cold_s"], " s"), "", "import + compile")
     t.add_row("first step, cached", _fmt(comp["cached_s"], " s"), "", "import + load")

@@ -157,7 +157,7 @@ def _summary_text(s: dict[str, Any]) -> str:
 
 
 def _execute(run_dir: Path, plan: RunPlan, workers: int, quiet: bool,
-             as_json: bool = False, backend: str = "local",
+             as_json: bool = False, threads: int = 1, backend: str = "local",
              ray_address: str | None = None) -> int:
     robots = plan.build_scenario().robots.count
     live = _Live(plan, robots, quiet)
@@ -170,7 +170,7 @@ def _execute(run_dir: Path, plan: RunPlan, workers: int, quiet: bool,
             clipper = record_clip
         with sigterm_as_interrupt(), live.progress:
             run_batch(run_dir, plan, workers, listener=live, clipper=clipper,
-                      backend=backend, ray_address=ray_address)
+                      threads=threads, backend=backend, ray_address=ray_address)
     except KeyboardInterrupt:
         print(f"stopped; continue with: evosim evolve --resume {run_dir}", file=sys.stderr)
         raise
@@ -211,6 +211,7 @@ def evolve_command(args: argparse.Namespace) -> int:
     check_evolve_args(args)
     if args.resume is not None:
         return resume_command(args.resume, args.workers, args.quiet, steps=args.steps,
+                              threads=getattr(args, "threads", 1),
                               as_json=getattr(args, "json", False), backend=_backend(args),
                               ray_address=getattr(args, "ray_address", None))
     quiet = args.quiet or getattr(args, "json", False)
@@ -267,7 +268,8 @@ def evolve_command(args: argparse.Namespace) -> int:
                 "world": 0, "run_steps": plan.steps,
                 "metrics_previous": metrics.counters_vector(start_world)})
         return _execute(out, plan, workers, quiet, getattr(args, "json", False),
-                        _backend(args), getattr(args, "ray_address", None))
+                        getattr(args, "threads", 1), _backend(args),
+                        getattr(args, "ray_address", None))
 
 
 def _check_world_builds(scenario: Scenario, seed: int) -> None:
@@ -279,7 +281,7 @@ def _check_world_builds(scenario: Scenario, seed: int) -> None:
 
 
 def resume_command(run_dir: Path, workers: int | None, quiet: bool, steps: int | None = None,
-                   as_json: bool = False, backend: str = "local",
+                   as_json: bool = False, threads: int = 1, backend: str = "local",
                    ray_address: str | None = None) -> int:
     """Continue a stopped run from its last checkpoints; with ``steps`` beyond the run's
     end, extend it. A finished run is left alone."""
@@ -308,7 +310,7 @@ def resume_command(run_dir: Path, workers: int | None, quiet: bool, steps: int |
 
         say_if_compiling(quiet)
         return _execute(run_dir, plan, _workers(workers, plan.worlds), quiet, as_json,
-                        backend, ray_address)
+                        threads, backend, ray_address)
 
 
 def _backend(args: argparse.Namespace) -> str:

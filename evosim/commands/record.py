@@ -45,6 +45,9 @@ def build_worlds(source: str, seed: int | None, vs: str | None
 
 
 def record_command(args: argparse.Namespace) -> int:
+    from evosim._compile import say_if_compiling
+
+    say_if_compiling(args.quiet, observing=bool(args.fov))
     worlds, labels, name = build_worlds(args.source, args.seed, args.vs)
     start = [wd.counters for wd in worlds]
     out = args.out if args.out is not None else RECORDINGS / f"{name}.mp4"

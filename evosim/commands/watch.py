@@ -13,6 +13,9 @@ def watch_command(args: argparse.Namespace) -> int:
     # screen); it is only checked here, the world is built once a screen is known.
     source = resolve_source(args.source, args.seed, seed_hint="drop --seed")
     require_display()
+    from evosim._compile import say_if_compiling
+
+    say_if_compiling(observing=bool(args.rays))
     world = source.world()
     import pygame
 

@@ -221,7 +221,7 @@ def clip_path(run_dir: Path, index: int, step: int) -> Path:
 
 
 def _worker_main(conn: Any, jobs: Any, parent: int, run_dir: str, plan: dict,
-                 clipper: Clipper | None = None) -> None:
+                 clipper: Clipper | None = None, threads: int = 1) -> None:
     """A worker process: take (world, until) jobs until told to stop (None); evolve the
     world to ``until``, report progress, then ("done"|"error", world, ...)."""
     global _progress
@@ -239,7 +239,7 @@ def _worker_main(conn: Any, jobs: Any, parent: int, run_dir: str, plan: dict,
             return
         index, until = job
         try:
-            run_world(Path(run_dir), run_plan, index, until, clipper)
+            run_world(Path(run_dir), run_plan, index, until, clipper, threads)
         except EvosimError as exc:
             _report(("error", index, exc))
             sys.exit(1)
@@ -280,16 +280,18 @@ def _kept_rows(run_dir: Path, plan: RunPlan, index: int, upto: int) -> list[dict
     return rows
 
 
-def _start(run_dir: Path, plan: RunPlan, index: int) -> tuple[Any, list[dict], list[int]]:
-    """The world to continue, its metrics rows so far, and the counters of the last boundary."""
+def _start(run_dir: Path, plan: RunPlan, index: int, threads: int = 1
+           ) -> tuple[Any, list[dict], list[int]]:
+    """The world to continue (stepping on ``threads`` threads), its metrics rows so far,
+    and the counters of the last boundary."""
     from evosim.world import World
 
     found = list_checkpoints(run_dir, index)
     if not found:
-        world = World(plan.build_scenario(), seed=plan.seeds[index])
+        world = World(plan.build_scenario(), seed=plan.seeds[index], threads=threads)
         return world, [], metrics.counters_vector(world)
     step, path = found[-1]
-    world = World.load(path)
+    world = World.load(path, threads=threads)
     _check_belongs(path, world, plan, index)
     if world.step_count != step:
         raise CheckpointError(f"{path}: holds step {world.step_count}, its name says {step}")
@@ -351,9 +353,10 @@ def immigrants(run_dir: Path, plan: RunPlan, index: int, step: int) -> Migrants:
 
 
 def run_world(run_dir: Path, plan: RunPlan, index: int, until: int | None = None,
-              clipper: Clipper | None = None) -> int:
+              clipper: Clipper | None = None, threads: int = 1) -> int:
     """Evolve world ``index`` from its last checkpoint (or step 0) to step ``until``
-    (the end by default; a migration boundary with islands); returns ``index``.
+    (the end by default; a migration boundary with islands) on ``threads`` threads
+    (the same results on any number); returns ``index``.
 
     A world starting from a migration boundary first takes in its neighbour's
     migrants: its checkpoint there is the state before they came.
@@ -365,7 +368,7 @@ def run_world(run_dir: Path, plan: RunPlan, index: int, until: int | None = None
     until = plan.steps if until is None else until
     if final_step(run_dir, plan, index):
         return index
-    world, rows, previous = _start(run_dir, plan, index)
+    world, rows, previous = _start(run_dir, plan, index, threads)
     folder = world_dir(run_dir, index)
     step = world.step_count
     if step >= until:
@@ -408,37 +411,6 @@ def run_world(run_dir: Path, plan: RunPlan, index: int, until: int | None = None
             metrics.write_rows(folder / METRICS_FILE, rows)
             world.save(folder / FINAL_FILE if step == plan.steps
                        else checkpoint_path(run_dir, index, step), extra=extra)
-        _report(("step", index, step, metrics.counters_vector(world)))
-    return index
-    world, rows, previous = _start(run_dir, plan, index)
-    folder = world_dir(run_dir, index)
-    step = world.step_count
-    if step >= until:
-        return index
-    every, _ = plan.migration()
-    if every and 0 < step < plan.steps and step % every == 0:
-        world.receive_offspring(immigrants(run_dir, plan, index, step))
-    _report(("start", index, world.step_count, metrics.counters_vector(world)))
-    while step < until:
-        target = min(until, step + CHUNK, _multiple_after(step, plan.metrics_every),
-                     _multiple_after(step, plan.checkpoint_every))
-        world.step(target - step)
-        step = target
-        clip()
-        if step % plan.metrics_every == 0 or step == plan.steps:
-            rows.append(metrics.metrics_row(world, index, previous))
-            previous = metrics.counters_vector(world)
-        extra = {"world": index, "run_steps": plan.steps, "metrics_previous": previous}
-        if step == plan.steps or step % plan.checkpoint_every == 0:
-            # Rows and events up to ``step`` before the state of ``step``: see above.
-            events.write_events(events.events_path(run_dir, index, step),
-                                np.concatenate(pending))
-            pending = []
-            metrics.write_rows(folder / METRICS_FILE, rows)
-            world.save(folder / FINAL_FILE, extra=extra)
-        elif step % plan.checkpoint_every == 0 or (every and step % every == 0):
-            metrics.write_rows(folder / METRICS_FILE, rows)  # before the checkpoint: see above
-            world.save(checkpoint_path(run_dir, index, step), extra=extra)
         _report(("step", index, step, metrics.counters_vector(world)))
     return index
 
@@ -495,7 +467,8 @@ class _Worker:
 
 def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | None = None,
               poll: float = 0.2, warn: Callable[[str], None] = _warn, backend: str = "local",
-              ray_address: str | None = None, clipper: Clipper | None = None) -> None:
+              ray_address: str | None = None, clipper: Clipper | None = None,
+              threads: int = 1) -> None:
     """Run every unfinished world of ``plan``, epoch by epoch (one epoch without
     migration): locally in at most ``workers`` processes, or as Ray tasks.
 
@@ -505,19 +478,20 @@ def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | N
     every world waits for the others, so migrants come from the same step whatever
     the number of workers or the backend. Local workers live for the whole run and
     take one (world, epoch) job after another. ``clipper`` (a module-level function:
-    workers are spawned) records the clips of ``plan.record_every``.
+    workers are spawned) records the clips of ``plan.record_every``. Each world steps
+    on ``threads`` threads (for fewer worlds than cores).
     """
     if backend == "ray":
         from evosim.evolve.ray_backend import run_ray
 
-        run_ray(run_dir, plan, listener, ray_address, clipper)
+        run_ray(run_dir, plan, listener, ray_address, clipper, threads)
     elif backend == "local":
         pool: list[_Worker] = []
         lost: dict[int, int] = {}
         try:
             for until in plan.epoch_ends():
                 _run_local(run_dir, plan, workers, listener, poll, warn, until, lost, pool,
-                           clipper)
+                           clipper, threads)
             for w in pool:
                 with contextlib.suppress(OSError):
                     w.jobs.send(None)
@@ -537,7 +511,7 @@ def run_batch(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | N
 def _run_local(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | None,
                poll: float, warn: Callable[[str], None], until: int,
                lost: dict[int, int], pool: list[_Worker],
-               clipper: Clipper | None = None) -> None:
+               clipper: Clipper | None = None, threads: int = 1) -> None:
     """Bring every world to step ``until`` with at most ``workers`` processes in ``pool``."""
     todo = deque(i for i in range(plan.worlds) if reached(run_dir, plan, i) < until)
     ctx = mp.get_context("spawn")  # a local context: never the global start method
@@ -548,7 +522,7 @@ def _run_local(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | 
                 w.index = todo.popleft()
                 w.jobs.send((w.index, until))
         while todo and len(pool) < workers:
-            w = _spawn(ctx, run_dir, plan, clipper)
+            w = _spawn(ctx, run_dir, plan, clipper, threads)
             pool.append(w)
             w.index = todo.popleft()
             w.jobs.send((w.index, until))
@@ -585,13 +559,16 @@ def _run_local(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | 
             last_merge = time.monotonic()
 
 
-def _spawn(ctx: Any, run_dir: Path, plan: RunPlan, clipper: Clipper | None = None) -> _Worker:
+def _spawn(ctx: Any, run_dir: Path, plan: RunPlan, clipper: Clipper | None = None,
+           threads: int = 1) -> _Worker:
     receiver, sender = ctx.Pipe(duplex=False)
     jobs_in, jobs_out = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_worker_main, name="evosim-worker", daemon=True,
                           args=(sender, jobs_in, os.getpid(), str(run_dir), asdict(plan),
-                                clipper))
-    with _env(SINGLE_THREAD_ENV):
+                                clipper, threads))
+    env = dict(SINGLE_THREAD_ENV)
+    env["NUMBA_NUM_THREADS"] = str(threads)  # numba's pool for World(threads=...)
+    with _env(env):
         process.start()
     sender.close()  # the worker holds the only writing end: EOF when it ends
     jobs_in.close()

@@ -33,7 +33,7 @@ from evosim.evolve.checkpoints import remove_temp_files, world_dir
 
 
 def _world_epoch(run_dir: str, plan: dict, index: int, until: int,
-                 clipper: Clipper | None = None) -> list[int]:
+                 clipper: Clipper | None = None, threads: int = 1) -> list[int]:
     """A Ray task: bring world ``index`` to step ``until``; its counters at the end."""
     from evosim.evolve.checkpoints import FINAL_FILE, checkpoint_path
     from evosim.world import World
@@ -42,7 +42,7 @@ def _world_epoch(run_dir: str, plan: dict, index: int, until: int,
     if folder.is_dir():  # a retried task: what its killed attempt left half-written
         remove_temp_files(folder)
     run_plan = RunPlan(**plan)
-    run_world(Path(run_dir), run_plan, index, until, clipper)
+    run_world(Path(run_dir), run_plan, index, until, clipper, threads)
     path = (folder / FINAL_FILE if until == run_plan.steps
             else checkpoint_path(Path(run_dir), index, until))
     return metrics.counters_vector(World.load(path))
@@ -58,7 +58,7 @@ def _import_ray() -> Any:
 
 
 def run_ray(run_dir: Path, plan: RunPlan, listener: Listener | None,
-            address: str | None, clipper: Clipper | None = None) -> None:
+            address: str | None, clipper: Clipper | None = None, threads: int = 1) -> None:
     """Bring every world of ``plan`` to its end, epoch by epoch, as Ray tasks.
 
     Uses the Ray already initialised in this process if there is one; otherwise
@@ -68,20 +68,21 @@ def run_ray(run_dir: Path, plan: RunPlan, listener: Listener | None,
     started = not ray.is_initialized()
     if started:
         try:
-            ray.init(address=address, runtime_env={"env_vars": SINGLE_THREAD_ENV},
+            env = {**SINGLE_THREAD_ENV, "NUMBA_NUM_THREADS": str(threads)}
+            ray.init(address=address, runtime_env={"env_vars": env},
                      logging_level=logging.ERROR, log_to_driver=False,
                      include_dashboard=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise EvosimError(f"--ray-address {address}: cannot join Ray ({first})") from None
-    task = ray.remote(num_cpus=1, max_retries=RERUNS, retry_exceptions=False)(_world_epoch)
+    task = ray.remote(num_cpus=threads, max_retries=RERUNS, retry_exceptions=False)(_world_epoch)
     folder = str(run_dir.resolve())
     pending: dict[Any, int] = {}
     try:
         for until in plan.epoch_ends():
             for i in range(plan.worlds):
                 if reached(run_dir, plan, i) < until:
-                    pending[task.remote(folder, asdict(plan), i, until, clipper)] = i
+                    pending[task.remote(folder, asdict(plan), i, until, clipper, threads)] = i
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 index = pending.pop(ready[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import prange
 
 from evosim.kernels._jit import inlined, kernel
 from evosim.kernels.layout import (
@@ -52,31 +53,36 @@ def think_all(s, p, work):
     b1 = p.b1
     w2 = p.w2
     b2 = p.b2
-    for i in range(genome.shape[0]):
-        if control[i]:
-            actions[i, 0] = control_actions[i, 0]
-            actions[i, 1] = control_actions[i, 1]
-            continue
-        for h in range(H):
-            hid[h] = np.float64(genome[i, b1 + h])
-        for k in range(R):
-            for c in range(C):
-                v = np.float64(obs[i, k, c])
-                if v != 0.0:
-                    j = w1 + k * C + c  # W1[h, k*C + c] lies at j + h*n_in
-                    for h in range(H):
-                        hid[h] += np.float64(genome[i, h * n_in + j]) * v
-        z0 = np.float64(genome[i, b2])
-        z1 = np.float64(genome[i, b2 + 1])
-        for h in range(H):
-            a = tanh(hid[h])
-            z0 += np.float64(genome[i, w2 + h]) * a
-            z1 += np.float64(genome[i, w2 + H + h]) * a
-        actions[i, 0] = np.float32(tanh(z0))
-        actions[i, 1] = np.float32(1.0 / (1.0 + math.exp(-z1)))
+    N = genome.shape[0]
+    T = hid.shape[0]
+    # Robots are independent: T chunks of rows, chunk ``row`` with its own row of
+    # ``hid`` (see sense_all).
+    for row in prange(T):
+        for i in range(row * N // T, (row + 1) * N // T):
+            if control[i]:
+                actions[i, 0] = control_actions[i, 0]
+                actions[i, 1] = control_actions[i, 1]
+                continue
+            for h in range(H):
+                hid[row, h] = np.float64(genome[i, b1 + h])
+            for k in range(R):
+                for c in range(C):
+                    v = np.float64(obs[i, k, c])
+                    if v != 0.0:
+                        j = w1 + k * C + c  # W1[h, k*C + c] lies at j + h*n_in
+                        for h in range(H):
+                            hid[row, h] += np.float64(genome[i, h * n_in + j]) * v
+            z0 = np.float64(genome[i, b2])
+            z1 = np.float64(genome[i, b2 + 1])
+            for h in range(H):
+                a = tanh(hid[row, h])
+                z0 += np.float64(genome[i, w2 + h]) * a
+                z1 += np.float64(genome[i, w2 + H + h]) * a
+            actions[i, 0] = np.float32(tanh(z0))
+            actions[i, 1] = np.float32(1.0 / (1.0 + math.exp(-z1)))
 
 
-@kernel
+@inlined
 def decide_all(s, p, work):
     """Actions of every robot for work.obs into work.actions."""
     think_all(s, p, work)

@@ -69,11 +69,13 @@ class Scratch(NamedTuple):
 
     ray_cos: np.ndarray  # float64 [R]  cos of each ray's offset from the heading
     ray_sin: np.ndarray  # float64 [R]
-    ray_dx: np.ndarray  # float64 [R]  the current robot's ray directions
-    ray_dy: np.ndarray  # float64 [R]
-    best_t: np.ndarray  # float64 [R]  distance of the nearest hit per ray
-    best_c: np.ndarray  # int64 [R]    channel of that hit (CH_*), -1 for none
-    hid: np.ndarray  # float64 [H]
+    # Per-thread rows (T threads; T = 1 on the serial path): thread c senses and
+    # thinks for robots [c*N//T, (c+1)*N//T) with row c of these.
+    ray_dx: np.ndarray  # float64 [T, R]  the current robot's ray directions
+    ray_dy: np.ndarray  # float64 [T, R]
+    best_t: np.ndarray  # float64 [T, R]  distance of the nearest hit per ray
+    best_c: np.ndarray  # int64 [T, R]    channel of that hit (CH_*), -1 for none
+    hid: np.ndarray  # float64 [T, H]
     obs: np.ndarray  # float32 [N, R, C]
     actions: np.ndarray  # float32 [N, 2]
     mine_start: np.ndarray  # int64 [cells + 1]

@@ -73,13 +73,15 @@ def grid_clear(x, y, reach, search, xy, start, items, skip, p):
 @kernel
 def robot_spot_free(x, y, strict, s, p, work):
     """A robot at (x, y) touches no active mine (and, when strict, no fruit)."""
-    if not grid_clear(x, y, p.robot_radius + p.mine_radius, p.robot_radius + p.mine_radius,
-                      s.mine_xy, work.mine_start, work.mine_items, -1, p):
-        return False
-    if strict and not grid_clear(x, y, p.robot_radius + p.fruit_radius,
-                                 p.robot_radius + p.fruit_radius,
-                                 s.fruit_xy, work.fruit_start, work.fruit_items, -1, p):
-        return False
+    # Mines, then fruit, through one copy of the search (a loop, not two inlined copies).
+    xys = (s.mine_xy, s.fruit_xy)
+    starts = (work.mine_start, work.fruit_start)
+    items = (work.mine_items, work.fruit_items)
+    reaches = (p.robot_radius + p.mine_radius, p.robot_radius + p.fruit_radius)
+    for kind in range(2 if strict else 1):
+        if not grid_clear(x, y, reaches[kind], reaches[kind], xys[kind], starts[kind],
+                          items[kind], -1, p):
+            return False
     return True
 
 
@@ -145,17 +147,19 @@ def _place_object(j, stream, xy, rad, key, step, s, p, avoid_mines, mine_skip, a
 def _fruit_spot_free(f, x, y, n_moved, n_placed, s, p, work):
     """Fruit f at (x, y) touches no mine, no other fruit and no robot."""
     fr = p.fruit_radius
-    if not grid_clear(x, y, fr + p.mine_radius, fr + p.mine_radius, s.mine_xy,
-                      work.mine_start, work.mine_items, -1, p):
-        return False
-    if not grid_clear(x, y, 2.0 * fr, 2.0 * fr, s.fruit_xy, work.fruit_start, work.fruit_items,
-                      f, p):
-        return False
     reach = fr + p.robot_radius
-    # Robots moved at most speed_cap since they were binned; search that much wider.
-    if not grid_clear(x, y, reach, reach + p.speed_cap, s.robot_xy, work.robot_start,
-                      work.robot_items, -1, p):
-        return False
+    # Mines, other fruit, robots: one copy of the search in a loop. Robots moved at
+    # most speed_cap since they were binned; their search is that much wider.
+    xys = (s.mine_xy, s.fruit_xy, s.robot_xy)
+    starts = (work.mine_start, work.fruit_start, work.robot_start)
+    items = (work.mine_items, work.fruit_items, work.robot_items)
+    reaches = (fr + p.mine_radius, 2.0 * fr, reach)
+    searches = (fr + p.mine_radius, 2.0 * fr, reach + p.speed_cap)
+    skips = (-1, f, -1)
+    for kind in range(3):
+        if not grid_clear(x, y, reaches[kind], searches[kind], xys[kind], starts[kind],
+                          items[kind], skips[kind], p):
+            return False
     for q in range(n_moved):
         g = work.moved[q]
         dx = s.fruit_xy[g, 0] - x

@@ -11,7 +11,7 @@ depend on anything but the state. What each stage does lives in its own file:
 
 from __future__ import annotations
 
-from evosim.kernels._jit import kernel
+from evosim.kernels._jit import inlined, kernel, threaded_kernel
 from evosim.kernels.brain import think_all
 from evosim.kernels.dct import decode_slots
 from evosim.kernels.grid import build_grids
@@ -29,9 +29,11 @@ from evosim.kernels.placement import apply_phase, phase_index, regrow_fruit
 from evosim.kernels.vision import sense_all
 
 
-@kernel
-def step_once(s, p, sch, work, ev):
-    """Advance the world by one tick; its deaths and refills go to ``ev``."""
+@inlined
+def _tick(s, p, sch, work, ev):
+    """Advance the world by one tick; its deaths and refills go to ``ev``. Vision and
+    brains run over ``work.hid.shape[0]`` chunks of robots (in parallel in the
+    threaded kernels); everything else runs in slot order on one thread."""
     key = s.rng_key[0]
     step = s.clock[STEP]
     ph = phase_index(sch, step)
@@ -62,8 +64,14 @@ def step_once(s, p, sch, work, ev):
 
 
 @kernel
+def step_once(s, p, sch, work, ev):
+    """Advance the world by one tick, on one thread."""
+    _tick(s, p, sch, work, ev)
+
+
+@kernel
 def run_steps(s, p, sch, work, ev, n):
-    """Advance the world by up to n ticks; returns how many it ran.
+    """Advance the world by up to n ticks, on one thread; returns how many it ran.
 
     With an event buffer of capacity 0 it runs all n. Otherwise it stops before a
     tick that might not fit (fewer than EVENTS_PER_ROBOT_STEP x robots rows free),
@@ -76,4 +84,23 @@ def run_steps(s, p, sch, work, ev, n):
         if cap > 0 and cap - ev.used[0] < room:
             return done
         step_once(s, p, sch, work, ev)
+    return n
+
+
+@threaded_kernel
+def step_once_threaded(s, p, sch, work, ev):
+    """One tick with vision and brains on Numba's threads (``numba.set_num_threads``);
+    bit-identical to :func:`step_once` (each robot's row is computed alone)."""
+    _tick(s, p, sch, work, ev)
+
+
+@kernel
+def run_steps_threaded(s, p, sch, work, ev, n):
+    """:func:`run_steps` with vision and brains on several threads."""
+    room = EVENTS_PER_ROBOT_STEP * s.robot_xy.shape[0]
+    cap = ev.rows.shape[0]
+    for done in range(n):
+        if cap > 0 and cap - ev.used[0] < room:
+            return done
+        step_once_threaded(s, p, sch, work, ev)
     return n

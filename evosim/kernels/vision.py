@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import prange
 
 from evosim.kernels._jit import inlined, kernel
 from evosim.kernels.grid import build_grids, cell_box, row_items
@@ -61,11 +62,12 @@ def ray_edge(x, y, dirx, diry, width, height):
 
 
 @inlined
-def ray_directions(ch, sh, ray_cos, ray_sin, ray_dx, ray_dy):
-    """Unit direction of every ray of a robot heading (cos h, sin h) = (ch, sh)."""
+def ray_directions(ch, sh, ray_cos, ray_sin, ray_dx, ray_dy, row):
+    """Unit direction of every ray of a robot heading (cos h, sin h) = (ch, sh), into
+    row ``row`` of ``ray_dx``/``ray_dy`` [T, R]."""
     for k in range(ray_cos.shape[0]):
-        ray_dx[k] = ch * ray_cos[k] - sh * ray_sin[k]
-        ray_dy[k] = sh * ray_cos[k] + ch * ray_sin[k]
+        ray_dx[row, k] = ch * ray_cos[k] - sh * ray_sin[k]
+        ray_dy[row, k] = sh * ray_cos[k] + ch * ray_sin[k]
 
 
 @kernel
@@ -119,12 +121,13 @@ def _sector(x, y, ch, sh, co, so, fov, vrange):
 
 @inlined
 def _scan_circles(x, y, ch, sh, xy, rad, start, items, channel, skip, rays, fov, vrange, cell, ncx,
-                  ncy, ray_dx, ray_dy, best_t, best_c, box, normals):
+                  ncy, ray_dx, ray_dy, best_t, best_c, row, box, normals):
     """Offer every object of one kind near (x, y) to the rays it can meet.
 
     ``box`` = (x0, x1, y0, y1) bounds the field-of-view sector; ``normals`` =
-    outward normals of its two edges (used when fov < 180 degrees). Arrays are
-    passed one by one: this runs per robot per kind.
+    outward normals of its two edges (used when fov < 180 degrees). Ray scratch
+    is row ``row`` of the [T, R] arrays (2-D indexing: row views were slower).
+    Arrays are passed one by one: this runs per robot per kind.
     """
     R = rays
     reach = vrange + rad
@@ -168,10 +171,10 @@ def _scan_circles(x, y, ch, sh, xy, rad, start, items, channel, skip, rays, fov,
             # Three spans: the direct one and its copies shifted by -2pi and +2pi.
             for k_lo, k_hi in ((lo0, hi0), (lo1, hi1), (lo2, hi2)):
                 for k in range(k_lo, k_hi + 1):
-                    t = ray_circle(dx, dy, d2, r2, ray_dx[k], ray_dy[k])
-                    if t <= vrange and t < best_t[k]:
-                        best_t[k] = t
-                        best_c[k] = channel
+                    t = ray_circle(dx, dy, d2, r2, ray_dx[row, k], ray_dy[row, k])
+                    if t <= vrange and t < best_t[row, k]:
+                        best_t[row, k] = t
+                        best_c[row, k] = channel
 
 
 @kernel
@@ -227,45 +230,53 @@ def sense_all(s, p, work):
     R = p.rays
     C = p.n_channels
     vrange = p.vision_range
+    # The kinds a ray can hit, in the order rays try them.
+    xys = (mine_xy, fruit_xy, robot_xy)
+    starts = (mine_start, fruit_start, robot_start)
+    items = (mine_items, fruit_items, robot_items)
+    rads = (p.mine_radius, p.fruit_radius, p.robot_radius)
+    chans = (CH_MINE, CH_FRUIT, CH_ROBOT)
+    obs_slots = (p.obs_mine, p.obs_fruit, p.obs_robot)
     half_cos = math.cos(0.5 * p.fov)
     half_sin = math.sin(0.5 * p.fov)
-    for i in range(robot_xy.shape[0]):
-        x = robot_xy[i, 0]
-        y = robot_xy[i, 1]
-        h = heading[i]
-        ch = math.cos(h)
-        sh = math.sin(h)
-        ray_directions(ch, sh, ray_cos, ray_sin, ray_dx, ray_dy)
-        box, normals = _sector(x, y, ch, sh, half_cos, half_sin, p.fov, vrange)
-        for k in range(R):
-            best_t[k] = np.inf
-            best_c[k] = -1
-        if p.obs_mine >= 0:
-            _scan_circles(x, y, ch, sh, mine_xy, p.mine_radius, mine_start, mine_items, CH_MINE, -1,
-                          R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy, best_t, best_c,
-                          box, normals)
-        if p.obs_fruit >= 0:
-            _scan_circles(x, y, ch, sh, fruit_xy, p.fruit_radius, fruit_start, fruit_items,
-                          CH_FRUIT, -1, R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy,
-                          best_t, best_c, box, normals)
-        if p.obs_robot >= 0:
-            _scan_circles(x, y, ch, sh, robot_xy, p.robot_radius, robot_start, robot_items,
-                          CH_ROBOT, i, R, p.fov, vrange, p.cell, p.ncx, p.ncy, ray_dx, ray_dy,
-                          best_t, best_c, box, normals)
-        if p.obs_edge >= 0:
+    N = robot_xy.shape[0]
+    T = ray_dx.shape[0]
+    # Robots are independent here: T chunks of rows, chunk ``row`` on its own
+    # scratch row (prange runs them on threads only in a parallel=True kernel).
+    for row in prange(T):
+        for i in range(row * N // T, (row + 1) * N // T):
+            x = robot_xy[i, 0]
+            y = robot_xy[i, 1]
+            h = heading[i]
+            ch = math.cos(h)
+            sh = math.sin(h)
+            ray_directions(ch, sh, ray_cos, ray_sin, ray_dx, ray_dy, row)
+            box, normals = _sector(x, y, ch, sh, half_cos, half_sin, p.fov, vrange)
             for k in range(R):
-                t = ray_edge(x, y, ray_dx[k], ray_dy[k], p.width, p.height)
-                if t <= vrange and t < best_t[k]:
-                    best_t[k] = t
-                    best_c[k] = CH_EDGE
-        for k in range(R):
-            for c in range(C):
-                obs[i, k, c] = 0.0
-            if best_c[k] >= 0:
-                obs[i, k, obs_slot(p, best_c[k])] = np.float32(1.0 - best_t[k] / vrange)
+                best_t[row, k] = np.inf
+                best_c[row, k] = -1
+            for kind in range(3):  # mine, fruit, robot: one copy of the scan, not three
+                if obs_slots[kind] < 0:
+                    continue
+                skip = i if chans[kind] == CH_ROBOT else -1
+                _scan_circles(x, y, ch, sh, xys[kind], rads[kind], starts[kind], items[kind],
+                              chans[kind], skip, R, p.fov, vrange, p.cell, p.ncx, p.ncy,
+                              ray_dx, ray_dy, best_t, best_c, row, box, normals)
+            if p.obs_edge >= 0:
+                for k in range(R):
+                    t = ray_edge(x, y, ray_dx[row, k], ray_dy[row, k], p.width, p.height)
+                    if t <= vrange and t < best_t[row, k]:
+                        best_t[row, k] = t
+                        best_c[row, k] = CH_EDGE
+            for k in range(R):
+                for c in range(C):
+                    obs[i, k, c] = 0.0
+                if best_c[row, k] >= 0:
+                    closeness = np.float32(1.0 - best_t[row, k] / vrange)
+                    obs[i, k, obs_slot(p, best_c[row, k])] = closeness
 
 
-@kernel
+@inlined
 def observe_all(s, p, work):
     """Observations of every robot in the current state into work.obs."""
     build_grids(s, p, work)

@@ -12,7 +12,6 @@ import numpy as np
 
 from evosim import limits
 from evosim.errors import EvosimError
-from evosim.kernels.brain import decide_all
 from evosim.kernels.dct import decode_all
 from evosim.kernels.layout import ALIVE, COUNTER_NAMES, DIED_AGE, DIED_MINE
 from evosim.kernels.life import (
@@ -22,10 +21,10 @@ from evosim.kernels.life import (
     EventBuffer,
     no_events,
 )
+from evosim.kernels.observe import look
 from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.placement import init_world
-from evosim.kernels.step import run_steps
-from evosim.kernels.vision import observe_all
+from evosim.kernels.step import run_steps, run_steps_threaded
 from evosim.scenario import CHANNELS, OBJECT_KINDS, Scenario
 from evosim.scenario.genome import dct_basis
 from evosim.world import checkpoint
@@ -151,8 +150,10 @@ def ray_offsets(scenario: Scenario) -> np.ndarray:
     return np.array([fov * (k / (R - 1) - 0.5) for k in range(R)])
 
 
-def make_scratch(scenario: Scenario, params: Params) -> Scratch:
+def make_scratch(scenario: Scenario, params: Params, threads: int = 1) -> Scratch:
+    """Work arrays of one world; ``threads`` rows of per-thread scratch."""
     N = scenario.robots.count
+    T = threads
     R = scenario.vision.rays
     cells = params.ncx * params.ncy
     off = ray_offsets(scenario)
@@ -160,11 +161,11 @@ def make_scratch(scenario: Scenario, params: Params) -> Scratch:
     return Scratch(
         ray_cos=np.cos(off),
         ray_sin=np.sin(off),
-        ray_dx=np.zeros(R),
-        ray_dy=np.zeros(R),
-        best_t=np.zeros(R),
-        best_c=np.zeros(R, np.int64),
-        hid=np.zeros(scenario.brain.hidden),
+        ray_dx=np.zeros((T, R)),
+        ray_dy=np.zeros((T, R)),
+        best_t=np.zeros((T, R)),
+        best_c=np.zeros((T, R), np.int64),
+        hid=np.zeros((T, scenario.brain.hidden)),
         obs=np.zeros((N, R, len(scenario.vision.channels)), np.float32),
         actions=np.zeros((N, 2), np.float32),
         mine_start=np.zeros(cells + 1, np.int64),
@@ -187,18 +188,28 @@ def make_scratch(scenario: Scenario, params: Params) -> Scratch:
     )
 
 
+def check_threads(threads: int) -> int:
+    """Threads one world steps on: an integer from 1 to limits.MAX_THREADS."""
+    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or not (
+            1 <= threads <= limits.MAX_THREADS):
+        raise ValueError(f"threads: expected an integer from 1 to {limits.MAX_THREADS}, "
+                         f"got {threads!r}")
+    return int(threads)
+
+
 class World:
     """One simulated world: a scenario, a seed, and the state they evolve.
 
     ``World(scenario, seed)`` builds step 0; :meth:`step` advances it. Same
     scenario and seed give bit-identical states however the steps are split,
-    and after :meth:`save` / :meth:`load`.
+    after :meth:`save` / :meth:`load`, and on any number of ``threads`` (vision
+    and brains of one world split over that many; the rest stays in slot order).
     """
 
-    def __init__(self, scenario: Scenario, seed: int = 0) -> None:
+    def __init__(self, scenario: Scenario, seed: int = 0, threads: int = 1) -> None:
         if not isinstance(scenario, Scenario):
             raise TypeError("World(scenario, seed): scenario must come from load_scenario()")
-        self._setup(scenario, check_seed(seed), WorldState.empty(scenario))
+        self._setup(scenario, check_seed(seed), WorldState.empty(scenario), threads)
         self._arrays.rng_key[0] = seed_key(self.seed)
         init_world(self._arrays, self._params, self._schedule, self._scratch)
         decode_all(self._arrays, self._params, self._scratch)
@@ -206,14 +217,16 @@ class World:
         if scenario.evolution.seed_brain is not None:
             self.set_genomes(seed_genomes(scenario, self._arrays.rng_key[0]))
 
-    def _setup(self, scenario: Scenario, seed: int, arrays: WorldState) -> None:
+    def _setup(self, scenario: Scenario, seed: int, arrays: WorldState, threads: int = 1
+               ) -> None:
+        self.threads = check_threads(threads)
         self.scenario = scenario
         self.seed = seed
         self._arrays = arrays
         self._view = arrays.read_only()
         self._params = make_params(scenario)
         self._schedule = make_schedule(scenario)
-        self._scratch = make_scratch(scenario, self._params)
+        self._scratch = make_scratch(scenario, self._params, self.threads)
         self._no_events = no_events()
         self._event_buffer: EventBuffer | None = None  # allocated when events are first asked
         self._events: list[np.ndarray] = []  # drained, not yet handed out
@@ -256,10 +269,24 @@ class World:
 
     def _run(self, n: int, events: bool) -> None:
         """n ticks through the kernels, with the event buffer when events are asked."""
+        if self.threads == 1:
+            self._run_on(run_steps, n, events)
+            return
+        import numba
+
+        before = numba.get_num_threads()
+        numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            self._run_on(run_steps_threaded, n, events)
+        finally:
+            numba.set_num_threads(before)
+
+    def _run_on(self, kernel: Any, n: int, events: bool) -> None:
+        """n ticks through ``kernel`` (``run_steps`` or ``run_steps_threaded``)."""
         if not events:
             if n:
-                run_steps(self._arrays, self._params, self._schedule, self._scratch,
-                          self._no_events, n)
+                kernel(self._arrays, self._params, self._schedule, self._scratch,
+                       self._no_events, n)
             return
         ev = self._event_buffer
         if ev is None:
@@ -269,8 +296,7 @@ class World:
                 np.zeros((rows, len(EVENT_COLUMNS)), np.int64), np.zeros((rows, 2)),
                 np.zeros(1, np.int64))
         while n:
-            n -= int(run_steps(self._arrays, self._params, self._schedule, self._scratch,
-                               ev, n))
+            n -= int(kernel(self._arrays, self._params, self._schedule, self._scratch, ev, n))
             self._take_events(ev)
 
     def _set_control(self, actions: object, controlled: object) -> None:
@@ -366,7 +392,8 @@ class World:
         """An independent world in the same state: stepping one never touches the other
         (a clip recorded during evolution steps a copy, never the evolving world)."""
         twin = World.__new__(World)
-        twin._setup(self.scenario, self.seed, WorldState(*(a.copy() for a in self._arrays)))
+        twin._setup(self.scenario, self.seed, WorldState(*(a.copy() for a in self._arrays)),
+                    self.threads)
         return twin
 
     def writable_state(self) -> WorldState:
@@ -397,7 +424,7 @@ class World:
         ``out``: a float32 array of that shape (or [N, rays*channels]) to write into
         instead of allocating a new one; it is returned.
         """
-        observe_all(self._arrays, self._params, self._scratch)
+        look(self._arrays, self._params, self._scratch, False)
         if out is None:
             return self._scratch.obs.copy()
         obs = self._scratch.obs
@@ -410,8 +437,7 @@ class World:
 
     def actions(self) -> np.ndarray:
         """float32 [N, 2]: each brain's (turn in [-1, 1], throttle in [0, 1]) now."""
-        observe_all(self._arrays, self._params, self._scratch)
-        decide_all(self._arrays, self._params, self._scratch)
+        look(self._arrays, self._params, self._scratch, True)
         return self._scratch.actions.copy()
 
     @property
@@ -436,11 +462,12 @@ class World:
         return checkpoint.save(self, path, extra)
 
     @classmethod
-    def load(cls, path: str | Path) -> World:
-        """Rebuild a world from a checkpoint; it continues bit-identically."""
+    def load(cls, path: str | Path, threads: int = 1) -> World:
+        """Rebuild a world from a checkpoint; it continues bit-identically (on any
+        number of ``threads``)."""
         meta, scenario, arrays = checkpoint.load_checkpoint(path)
         world = cls.__new__(cls)
-        world._setup(scenario, int(meta["seed"]), arrays)
+        world._setup(scenario, int(meta["seed"]), arrays, threads)
         return world
 
 

@@ -18,6 +18,8 @@ def test_bench_quick_json(capsys):
         assert d["ns_per_robot_step"] > 0
     assert r["scaled"]["robots"] == 100 * r["classic"]["robots"]
     assert r["scaled_cost_ratio"] > 0 and r["speedup_vs_numpy"] > 1
+    th = r["threaded"]
+    assert th["threads"] >= 2 and th["robots"] == r["scaled"]["robots"] and th["speedup"] > 0
     p = r["parallel"]
     assert p["workers"] == default_workers() and p["worlds"] == 2 * p["workers"]
     assert p["speedup"] > 0 and 0 < p["efficiency"]

@@ -156,3 +156,19 @@ def test_run_folder_errors(tmp_path):
     (tmp_path / "run.json").write_text('{"format": "something else"}')
     with pytest.raises(RunDirError, match="not an evosim run file"):
         RunPlan.load(tmp_path)
+
+
+def test_threads_per_world_change_nothing(tmp_path):
+    """``evolve --threads 2``: workers step their world on two threads, same bytes."""
+    plan = tiny_plan(worlds=1, steps=600)
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder, threads in ((one, 1), (two, 2)):
+        folder.mkdir()
+        plan.save(folder)
+        run_batch(folder, plan, workers=1, threads=threads)
+    a = World.load(world_dir(one, 0) / FINAL_FILE)
+    b = World.load(world_dir(two, 0) / FINAL_FILE)
+    for x, y in zip(a.state, b.state, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert (world_dir(one, 0) / METRICS_FILE).read_bytes() == \
+        (world_dir(two, 0) / METRICS_FILE).read_bytes()

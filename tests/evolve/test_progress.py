@@ -50,13 +50,14 @@ def test_not_a_terminal_prints_plain_lines(monkeypatch, capsys):
 
 def test_cold_cache_is_announced(tmp_path, capsys, monkeypatch):
     assert not _compile.kernels_cold()  # the session compiled the engine (conftest)
-    assert not _compile.say_if_compiling()
+    assert not _compile.kernels_cold(observing=True)
+    assert not _compile.say_if_compiling(observing=True)
     code = "from evosim._compile import kernels_cold; print(kernels_cold())"
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # an empty cache
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, timeout=120, check=True)
     assert done.stdout.strip() == "True"
-    monkeypatch.setattr(_compile, "kernels_cold", lambda: True)
+    monkeypatch.setattr(_compile, "kernels_cold", lambda observing=False: True)
     assert _compile.say_if_compiling()
     assert "compiling the kernels (first run only)" in capsys.readouterr().err
     assert not _compile.say_if_compiling(quiet=True)
