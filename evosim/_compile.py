@@ -10,7 +10,7 @@ from typing import Any, TextIO
 def _entries(observing: bool) -> list[Any]:
     """The kernels Python calls: building a world, stepping it and (``observing``)
     ``World.observations()``/``actions()``. Every other kernel compiles inside them."""
-    from evosim.kernels.dct import decode_all
+    from evosim.kernels.decode import decode_all
     from evosim.kernels.placement import init_world
     from evosim.kernels.step import run_steps
 

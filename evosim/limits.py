@@ -31,6 +31,9 @@ MAX_LIFE = 10_000_000
 """Steps: lifespan, max_life and life_bonus at most."""
 MAX_STEP = 2**62
 """Steps: a phase start, a run's length, a checkpoint's step counter at most (int64-safe)."""
+MAX_CONNECTION_COST = 1000.0
+"""Life per active connection per step at most (``[brain] connection_cost``; at most
+about 2 million connections, so the drain stays far inside int64)."""
 MAX_PHASES = 1000
 """``[[phases]]`` entries at most (each step finds its phase by a scan)."""
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"

@@ -98,7 +98,7 @@ def policy_module(scenario: Scenario, genome: np.ndarray) -> BrainModule:
     if g.shape != (scenario.genome_length,):
         raise EvosimError(f"genome: expected shape [{scenario.genome_length}] for "
                           f"{describe_brain(scenario)}, got {list(g.shape)}")
-    g = scenario.genome_layout.decode(g)  # dct: the weights the engine decodes, bit for bit
+    g = scenario.genome_layout.decode(g)  # dct, masks: the weights the engine runs, exactly
     module = BrainModule(scenario.n_inputs, scenario.brain.hidden)
     state: dict[str, torch.Tensor] = {}
     at = 0
@@ -120,6 +120,10 @@ def genome_from_module(scenario: Scenario, module: nn.Module,
     module's ``max_speed`` buffer (a plain ``nn.Sequential`` has none: pass it).
     A scenario with ``[brain] encoding = "dct"`` is refused (one line): weights
     are not, in general, a DCT genome's decoding, and projecting would be lossy.
+    With ``connections = "evolved"`` the weights are projected onto a mask (a weight
+    of exactly 0.0 is a pruned connection): ``policy_module`` of the result has
+    these same weights, though the pruned connections' own genes (unread by the
+    brain) come back as 0.0.
     """
     state = {name: t.detach().cpu().to(torch.float32).numpy()
              for name, t in module.state_dict().items()}

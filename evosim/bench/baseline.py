@@ -15,6 +15,7 @@ from collections import deque
 
 import numpy as np
 
+from evosim.errors import EvosimError
 from evosim.kernels.layout import (
     AGE_DEATHS,
     BIRTHS,
@@ -38,6 +39,12 @@ class NumpyWorld:
     """A world stepped by NumPy; ``state`` is a private, writable WorldState copy."""
 
     def __init__(self, scenario: Scenario, state: WorldState, seed: int = 0) -> None:
+        if scenario.genome_layout.decodes:
+            # A reference of the plain brain: direct genes, every connection on.
+            raise EvosimError(f"{scenario.name}: the NumPy baseline steps direct dense "
+                              f"brains only, not [brain] encoding = "
+                              f"{scenario.brain.encoding!r}, connections = "
+                              f"{scenario.brain.connections!r}")
         self.scenario = scenario
         self.state = state.copy()
         self.rng = np.random.default_rng(seed)

@@ -225,6 +225,9 @@ def compress_checkpoint(path: str | Path, qualities: Sequence[int], steps: int, 
     if checked.brain.encoding != "direct":
         raise EvosimError(f"{path}: compress takes direct-encoded brains, this checkpoint's "
                           f"scenario has [brain] encoding = {checked.brain.encoding!r}")
+    if checked.brain.connections != "dense":
+        raise EvosimError(f"{path}: compress takes dense brains, this checkpoint's scenario "
+                          f"has [brain] connections = {checked.brain.connections!r}")
     scenario = evaluation_scenario(checked, int(meta["step"]))
     genomes = np.asarray(arrays.genome)
     populations = compress_all(genomes, scenario, qualities)

@@ -10,6 +10,7 @@ from numba import prange
 from evosim.kernels._jit import inlined, kernel
 from evosim.kernels.layout import (
     S_SPAWN_GENOME,
+    S_SPAWN_MASK,
 )
 from evosim.kernels.rng import base_normal_pair, base_uniform, stream_base
 
@@ -31,7 +32,8 @@ def tanh(x):
 def think_all(s, p, work):
     """Every robot's brain on ``work.obs`` into ``work.actions`` = (turn, throttle).
 
-    With the dct encoding the weights come from ``work.weights``, decoded at birth.
+    With the dct encoding or evolved connections the weights come from
+    ``work.weights``, decoded at birth (``decode.py``).
     Genome offsets come from ``p`` (``p.w1``, ``p.b1``, ``p.w2``, ``p.b2``, set
     from :class:`evosim.scenario.genome.GenomeLayout`). Hidden = tanh(W1 x + b1);
     turn = tanh(z0) in [-1, 1]; throttle = sigmoid(z1) in [0, 1]. Sums run in float64 in input
@@ -39,7 +41,7 @@ def think_all(s, p, work):
     A robot marked in ``work.control`` skips its brain and takes its row of
     ``work.control_actions`` instead (external control: Gymnasium, PettingZoo).
     """
-    genome = work.weights if p.dct else s.genome  # dct: the brains decoded at birth
+    genome = work.weights if p.decoded else s.genome  # the brains decoded at birth
     obs = work.obs
     hid = work.hid
     actions = work.actions
@@ -91,7 +93,9 @@ def decide_all(s, p, work):
 @kernel
 def random_genome(i, key, step, limit, s, p):
     """Brain genes ~ N(0, init_std); max-speed gene uniform in its initial range,
-    clipped to the speed ``limit`` in force."""
+    clipped to the speed ``limit`` in force. With evolved connections each mask gene
+    is 1.0 with probability ``p.initial_connections``, else 0.0 (its own stream; the
+    other genes are drawn as in a dense genome of the same length)."""
     g = s.genome[i]
     G = g.shape[0]
     speed = p.speed_gene  # the last gene
@@ -105,3 +109,8 @@ def random_genome(i, key, step, limit, s, p):
     u = base_uniform(base, 0)
     g[speed] = np.float32(min(p.speed_init_min + u * (p.speed_init_max - p.speed_init_min),
                               limit))
+    if p.n_mask > 0:
+        coin = stream_base(key, step, S_SPAWN_MASK, i)
+        for j in range(p.n_mask):
+            on = base_uniform(coin, j) < p.initial_connections
+            g[p.mask + j] = np.float32(1.0) if on else np.float32(0.0)

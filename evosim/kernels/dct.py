@@ -2,10 +2,8 @@
 
 Layout (see evosim/scenario/genome.py): coefficient k of (hidden h, channel c) at
 gene (h*C + c)*K + k; then b1 [H], W2 [2, H], b2 [2] as in the direct layout. The
-decoded weights live in ``work.weights`` (float32 [N, decoded genes without the
-speed gene]) and are what ``think_all`` reads; they are rewritten whenever a slot
-gets a new genome (births and spawns in ``step_once``, and ``decode_all`` after
-the world's genomes are set from outside), never per tick.
+decoded weights live in ``work.weights`` and are what ``think_all`` reads; when they
+are written, see ``decode.py``.
 """
 
 from __future__ import annotations
@@ -37,24 +35,3 @@ def dct_decode(g, out, basis, H, R, C):
     dst = H * n_in
     for q in range(3 * H + 2):
         out[dst + q] = g[src + q]
-
-
-@kernel
-def decode_slots(slots, n, s, p, work):
-    """Decode the genomes of the first ``n`` slots listed in ``slots`` (dct worlds only)."""
-    if p.dct == 0:
-        return
-    for j in range(n):
-        i = slots[j]
-        dct_decode(s.genome[i], work.weights[i], work.dct_basis, p.hidden, p.rays,
-                   p.n_channels)
-
-
-@kernel
-def decode_all(s, p, work):
-    """Decode every robot's genome (dct worlds only): after genomes are set or loaded."""
-    if p.dct == 0:
-        return
-    for i in range(s.genome.shape[0]):
-        dct_decode(s.genome[i], work.weights[i], work.dct_basis, p.hidden, p.rays,
-                   p.n_channels)

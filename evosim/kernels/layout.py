@@ -33,6 +33,9 @@ COUNTER_NAMES = (
     "offspring_dropped",
 )
 
+# A connection mask gene above this is an active connection (stored as 0.0 or 1.0).
+MASK_ON = 0.5
+
 # Causes of death in the step's scratch (``dead``): 0 is alive.
 ALIVE = 0
 DIED_MINE = 1
@@ -58,3 +61,5 @@ S_FRUIT_POS = 16
 S_MINE_POS = 17
 S_MINE_HEADING = 18
 S_MUTATE_NOISE = 19
+S_MUTATE_FLIP = 20  # connection mask flips (pruning and regrowth)
+S_SPAWN_MASK = 21  # a random genome's connection mask

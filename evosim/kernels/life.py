@@ -16,6 +16,7 @@ from evosim.kernels.layout import (
     DIED_AGE,
     DIED_MINE,
     FRUIT_EATEN,
+    MASK_ON,
     MINE_DEATHS,
     NEXT_ID,
     NURSERY_HEAD,
@@ -23,6 +24,7 @@ from evosim.kernels.layout import (
     OFFSPRING_DROPPED,
     RANDOM_SPAWNS,
     S_MUTATE,
+    S_MUTATE_FLIP,
     S_MUTATE_NOISE,
     S_OFFSPRING_POS,
     S_SPAWN_HEADING,
@@ -140,7 +142,14 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
     """Life and contacts, in slot order: a mine kills; else the first fruit touched
     is eaten (life + bonus, capped at max_life). With ``ageing``, life runs down
     by one per tick and a robot dies of age when it reaches 0 or when its age
-    reaches ``max_age`` (0: no maximum). These are the only two ways to die."""
+    reaches ``max_age`` (0: no maximum). These are the only two ways to die.
+
+    With ``p.connection_cost`` c > 0 (evolved connections), ageing also drains c per
+    active connection per tick, in whole steps of life: the tick that takes a robot
+    with n active connections from age a to a + 1 drains
+    floor((a + 1) c n) - floor(a c n), so that its age alone carries the fractions
+    (no extra state) and a robot that aged through k such ticks from birth lost
+    floor(k c n)."""
     robot_xy = s.robot_xy
     life = s.robot_life
     age = s.robot_age
@@ -163,6 +172,10 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
         ate[i] = 0
         if ageing:
             life[i] -= 1
+            if p.connection_cost > 0.0:
+                c = p.connection_cost * np.float64(work.active[i])
+                a = np.float64(age[i])
+                life[i] -= np.int64(math.floor((a + 1.0) * c) - math.floor(a * c))
         age[i] += 1
         x = robot_xy[i, 0]
         y = robot_xy[i, 1]
@@ -185,13 +198,17 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
 
 
 @kernel
-def mutate_genome(src, dst, rate, sigma, limit, key, step, slot):
-    """The one mutation operator: ``dst`` = ``src`` plus Gaussian noise.
+def mutate_genome(src, dst, rate, sigma, limit, key, step, slot, mask, n_mask, flip_rate):
+    """The one mutation operator: ``dst`` = ``src`` plus Gaussian noise, and flips of
+    its connection mask.
 
     Each gene gets N(0, sigma) noise with probability ``rate`` (every gene when
     ``rate`` >= 1); the last gene, the max-speed gene, is then clipped to
-    [0, ``limit``]. Draws come from the streams (key, step, S_MUTATE_NOISE / S_MUTATE,
-    slot); src and dst are float32 [G] rows and may not overlap.
+    [0, ``limit``]. The ``n_mask`` genes of the connection mask from ``mask`` on (none
+    in dense brains) never get noise: each flips (1.0 <-> 0.0, pruning or regrowth)
+    with probability ``flip_rate``. Draws come from the streams (key, step,
+    S_MUTATE_NOISE / S_MUTATE / S_MUTATE_FLIP, slot); src and dst are float32 [G]
+    rows and may not overlap.
     """
     G = src.shape[0]
     noise = stream_base(key, step, S_MUTATE_NOISE, slot)
@@ -205,16 +222,25 @@ def mutate_genome(src, dst, rate, sigma, limit, key, step, slot):
             z = z0
         else:
             z = z1
+        if mask <= q < mask + n_mask:
+            continue  # the mask: flipped below, never noised
         v = np.float64(src[q])
         if rate >= 1.0 or base_uniform(coin, q) < rate:
             v += sigma * z
         if q == G - 1:
             v = min(max(v, 0.0), limit)
         dst[q] = np.float32(v)
+    if n_mask > 0:
+        flip = stream_base(key, step, S_MUTATE_FLIP, slot)
+        for j in range(n_mask):
+            on = src[mask + j] > MASK_ON
+            if base_uniform(flip, j) < flip_rate:
+                on = not on
+            dst[mask + j] = np.float32(1.0) if on else np.float32(0.0)
 
 
 @kernel
-def conceive(parent, rate, sigma, limit, key, step, s):
+def conceive(parent, rate, sigma, limit, key, step, s, p):
     """A fruit eater's mutated copy joins the nursery, a bounded queue of offspring
     waiting for a free slot. When the nursery is full the oldest waiting offspring
     makes room (counted in ``offspring_dropped``); a nursery of size 0 drops every
@@ -230,7 +256,8 @@ def conceive(parent, rate, sigma, limit, key, step, s):
         size -= 1
         s.counters[OFFSPRING_DROPPED] += 1
     q = (head + size) % K
-    mutate_genome(s.genome[parent], s.nursery_genome[q], rate, sigma, limit, key, step, parent)
+    mutate_genome(s.genome[parent], s.nursery_genome[q], rate, sigma, limit, key, step, parent,
+                  p.mask, p.n_mask, p.flip_rate)
     s.nursery_parent[q] = s.robot_id[parent]
     s.nursery_parent_slot[q] = parent
     s.nursery_lineage[q] = s.robot_lineage[parent]
@@ -282,12 +309,12 @@ def give_birth(j, lifespan, key, step, s, p, work):
 
 
 @inlined
-def reproduce_all(rate, sigma, limit, key, step, s, work):
+def reproduce_all(rate, sigma, limit, key, step, s, p, work):
     """Each robot that ate this tick, in slot order, puts a mutated copy into the nursery."""
     ate = work.ate
     for i in range(ate.shape[0]):
         if ate[i]:
-            conceive(i, rate, sigma, limit, key, step, s)
+            conceive(i, rate, sigma, limit, key, step, s, p)
 
 
 @inlined

@@ -38,8 +38,16 @@ class Params(NamedTuple):
     b2: int  # b2 [2]
     speed_gene: int  # the max-speed gene, the last one
     # DCT encoding: K coefficients per (hidden, channel) along the rays; 0 for direct.
-    # Then w1..b2 above are offsets into Scratch.weights (the decoded brain), not the genome.
     dct: int
+    # Evolved connections: the mask block of n_mask genes at genome offset ``mask``
+    # (n_mask = 0: dense brains). With dct or a mask (``decoded``), w1..b2 above are
+    # offsets into Scratch.weights (the decoded brain), not into the genome.
+    mask: int
+    n_mask: int
+    decoded: bool
+    flip_rate: float  # probability per mask gene per birth of flipping it
+    initial_connections: float  # probability of a random genome's mask gene being on
+    connection_cost: float  # life per active connection per tick while ageing
     init_std: float
     respawn_same: bool
     offspring_distance: float
@@ -92,5 +100,6 @@ class Scratch(NamedTuple):
     moved: np.ndarray  # int64 [F]  fruit moved this step, in order
     control: np.ndarray  # bool [N]  robots driven from outside: they skip their brain
     control_actions: np.ndarray  # float32 [N, 2]  their (turn, throttle), already clipped
-    weights: np.ndarray  # float32 [N, W] decoded brains (dct); [N, 0] when direct
+    weights: np.ndarray  # float32 [N, W] decoded brains (dct or mask); [N, 0] otherwise
+    active: np.ndarray  # int64 [N] active connections per robot (set when decoded)
     dct_basis: np.ndarray  # float64 [K, R] the DCT-III basis rows (dct); [0, R] when direct

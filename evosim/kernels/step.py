@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from evosim.kernels._jit import inlined, kernel, threaded_kernel
 from evosim.kernels.brain import think_all
-from evosim.kernels.dct import decode_slots
+from evosim.kernels.decode import decode_slots
 from evosim.kernels.grid import build_grids
 from evosim.kernels.layout import NEXT_ID, STEP
 from evosim.kernels.life import (
@@ -52,10 +52,11 @@ def _tick(s, p, sch, work, ev):
     if logging:
         log_deaths(ev, step, s, work)
     if sch.reproduction[ph]:
-        reproduce_all(sch.mutation_rate[ph], sch.mutation_sigma[ph], limit, key, step, s, work)
+        reproduce_all(sch.mutation_rate[ph], sch.mutation_sigma[ph], limit, key, step, s, p,
+                      work)
     first_new_id = s.clock[NEXT_ID]
     n_placed = refill_slots(sch.lifespan[ph], limit, key, step, s, p, work)
-    decode_slots(work.placed, n_placed, s, p, work)  # dct: new genomes, decoded once
+    decode_slots(work.placed, n_placed, s, p, work)  # dct, masks: new genomes, decoded once
     if logging:
         log_refills(ev, n_placed, first_new_id, step, s, work)
     regrow_fruit(n_placed, key, step, s, p, work)

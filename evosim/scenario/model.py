@@ -113,6 +113,15 @@ class BrainTable(_Table):
     # DCT coefficients per (hidden unit, channel) along the rays (evosim/scenario/genome.py).
     encoding: Literal["direct", "dct"] = "direct"
     dct_coefficients: Annotated[int, Field(ge=1, le=256)] = 4
+    # "dense": every connection is on; "evolved": the genome holds a connection mask
+    # (one gene per weight of W1 and W2) that mutation flips: pruning and regrowth.
+    connections: Literal["dense", "evolved"] = "dense"
+    # Probability per mask gene per birth of flipping it (evolved only).
+    connection_flip_rate: Annotated[float, Field(ge=0, le=1)] = 0.002
+    # Fraction of connections on in a random genome (evolved only).
+    initial_connections: Annotated[float, Field(ge=0, le=1)] = 0.5
+    # Life drained per active connection per step while ageing (evolved only).
+    connection_cost: Annotated[float, Field(ge=0, le=limits.MAX_CONNECTION_COST)] = 0.0
 
 
 class EvolutionTable(_Table):
@@ -217,6 +226,11 @@ class Scenario(_Table):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         r = self.robots
+        if self.brain.connection_cost > 0 and self.brain.connections != "evolved":
+            raise _InconsistentError(
+                "brain.connection_cost",
+                f'expected 0 unless brain.connections = "evolved" (dense brains have no '
+                f'connections to prune), got {self.brain.connection_cost}')
         if self.brain.encoding == "dct" and self.brain.dct_coefficients > self.vision.rays:
             raise _InconsistentError(
                 "brain.dct_coefficients",
@@ -310,12 +324,15 @@ class Scenario(_Table):
     def memory_bytes(self) -> int:
         """Bytes of state and scratch arrays of one world, an upper estimate.
 
-        Per robot: positions, ids and counters (<= 128 bytes), the float32 genome
-        and observations; per nursery place its genome and ids; per mine or fruit
+        Per robot: positions, ids and counters (<= 128 bytes), the float32 genome,
+        its decoded brain (dct, masks) and observations; per nursery place its genome and ids; per mine or fruit
         about 40 bytes; plus the largest spatial grid (4 int64 arrays of
         ``MAX_GRID_CELLS``).
         """
         per_robot = 128 + 4 * self.genome_length + 4 * self.n_inputs
+        layout = self.genome_layout
+        if layout.decodes:  # the decoded brains (dct, masks) in the scratch space
+            per_robot += 4 * layout.decoded.speed
         per_waiting = 64 + 4 * self.genome_length
         objects = 40 * (self.mine_capacity + self.fruit_capacity)
         return (self.robots.count * per_robot + self.evolution.nursery * per_waiting + objects
@@ -350,11 +367,12 @@ class Scenario(_Table):
 
     @property
     def genome_layout(self) -> GenomeLayout:
-        """Offsets of W1, b1, W2, b2 and the speed gene in a genome."""
+        """Offsets of W1, b1, W2, b2, the connection mask and the speed gene in a genome."""
+        masked = self.brain.connections == "evolved"
         if self.brain.encoding == "dct":
             return GenomeLayout(self.n_inputs, self.brain.hidden, self.brain.dct_coefficients,
-                                self.vision.rays, len(self.vision.channels))
-        return GenomeLayout(self.n_inputs, self.brain.hidden)
+                                self.vision.rays, len(self.vision.channels), masked)
+        return GenomeLayout(self.n_inputs, self.brain.hidden, masked=masked)
 
     @property
     def brain_gene_count(self) -> int:

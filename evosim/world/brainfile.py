@@ -182,7 +182,11 @@ def describe_brain(scenario: Scenario) -> str:
 def genome_from_state(scenario: Scenario, state: dict[str, Any], max_speed: float | None,
                       label: str) -> np.ndarray:
     """The genome (float32 [G]) of a state dict of arrays (``0.weight``, ``0.bias``,
-    ``2.weight``, ``2.bias``, and ``max_speed`` unless given)."""
+    ``2.weight``, ``2.bias``, and ``max_speed`` unless given).
+
+    With ``[brain] connections = "evolved"`` the weights are projected onto a mask:
+    every weight that is exactly 0.0 becomes a pruned connection, every other one an
+    active one (the genome then runs exactly these weights)."""
     layout = scenario.genome_layout
     if layout.dct:
         raise BrainFileError(f"{label}: a brain of weights cannot become a genome of a "
@@ -209,6 +213,8 @@ def genome_from_state(scenario: Scenario, state: dict[str, Any], max_speed: floa
     genome = np.concatenate(parts).astype(np.float32, copy=False)
     if not np.isfinite(genome).all():
         raise BrainFileError(f"{label}: expected finite weights")
+    if layout.masked:
+        genome = layout.project_mask(genome)
     return genome
 
 
@@ -232,13 +238,15 @@ def seed_genomes(scenario: Scenario, key: np.uint64) -> np.ndarray:
     if path is None:
         raise EvosimError("seed_genomes: the scenario has no [evolution] seed_brain")
     genome = load_brain_genome(path, scenario)
+    layout = scenario.genome_layout
     at_start = scenario.settings_at(0)
     rate, sigma = float(at_start["mutation_rate"]), float(at_start["mutation_sigma"])
     limit = float(at_start["speed_limit"])
     out = np.empty((scenario.robots.count, genome.shape[0]), np.float32)
     out[0] = genome
     for i in range(1, out.shape[0]):
-        mutate_genome(genome, out[i], rate, sigma, limit, key, INIT_STEP, i)
+        mutate_genome(genome, out[i], rate, sigma, limit, key, INIT_STEP, i, layout.mask,
+                      layout.mask_length, float(scenario.brain.connection_flip_rate))
     return out
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from evosim import limits
 from evosim.errors import EvosimError
-from evosim.kernels.dct import decode_all
+from evosim.kernels.decode import decode_all
 from evosim.kernels.layout import ALIVE, COUNTER_NAMES, DIED_AGE, DIED_MINE
 from evosim.kernels.life import (
     EV_INITIAL,
@@ -111,6 +111,12 @@ def make_params(scenario: Scenario) -> Params:
         b2=brain.b2,
         speed_gene=layout.speed,
         dct=layout.dct,
+        mask=layout.mask,
+        n_mask=layout.mask_length,
+        decoded=layout.decodes,
+        flip_rate=float(sc.brain.connection_flip_rate),
+        initial_connections=float(sc.brain.initial_connections),
+        connection_cost=float(sc.brain.connection_cost),
         init_std=float(sc.brain.init_std),
         respawn_same=sc.evolution.respawn == "same_genome",
         offspring_distance=float(sc.evolution.offspring_distance),
@@ -182,8 +188,9 @@ def make_scratch(scenario: Scenario, params: Params, threads: int = 1) -> Scratc
         moved=np.zeros(max(F, 1), np.int64),
         control=np.zeros(N, np.bool_),
         control_actions=np.zeros((N, 2), np.float32),
-        weights=np.zeros((N, scenario.genome_layout.decoded.speed if params.dct else 0),
+        weights=np.zeros((N, scenario.genome_layout.decoded.speed if params.decoded else 0),
                          np.float32),
+        active=np.zeros(N, np.int64),
         dct_basis=dct_basis(R, params.dct),
     )
 
@@ -232,7 +239,7 @@ class World:
         self._events: list[np.ndarray] = []  # drained, not yet handed out
         self._last_tick = TickEvents(*(_read_only(a) for a in (self._scratch.ate,
                                                                self._scratch.dead)))
-        decode_all(arrays, self._params, self._scratch)  # dct: the brains the genomes encode
+        decode_all(arrays, self._params, self._scratch)  # dct, masks: the brains encoded
 
     # ------------------------------------------------------------ stepping
 

@@ -105,7 +105,7 @@ def test_world_runs_decoded_brains_and_redecodes_every_birth():
 
 def _engine_actions(scenario, genomes, obs):
     from evosim.kernels.brain import decide_all
-    from evosim.kernels.dct import decode_all
+    from evosim.kernels.decode import decode_all
     from evosim.world.state import WorldState
     from evosim.world.world import make_params, make_scratch
 
