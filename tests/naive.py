@@ -83,16 +83,39 @@ def observe(scenario: Scenario, state) -> np.ndarray:
     return out
 
 
-def brain(scenario: Scenario, genome: np.ndarray, obs: np.ndarray) -> np.ndarray:
-    """float [N, 2] (turn, throttle) from the documented genome layout, with numpy."""
+def decoded_weights(scenario: Scenario, genome: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(W1 [N, H, I], b1 [N, H], W2 [N, 2, H], b2 [N, 2]) float64 of genomes [N, G], from
+    the documented layout with explicit math: W1 from DCT coefficients by the cosine
+    formula (dct), then every connection whose mask gene is not on set to 0 (evolved)."""
     L = scenario.genome_layout
     H, n_in = L.hidden, L.inputs
-    g = genome.astype(np.float64)
+    g = np.asarray(genome, np.float64)
+    N = g.shape[0]
+    if L.dct:
+        R, C, K = L.rays, L.channels, L.dct
+        coef = g[:, :L.b1].reshape(N, H, C, K)
+        w1 = np.zeros((N, H, R, C))
+        for k in range(K):
+            s = math.sqrt((1.0 if k == 0 else 2.0) / R)
+            for r in range(R):
+                w1[:, :, r, :] += s * math.cos(math.pi * (r + 0.5) * k / R) * coef[:, :, :, k]
+        w1 = w1.reshape(N, H, n_in)
+    else:
+        w1 = g[:, L.w1:L.b1].reshape(N, H, n_in).copy()
+    b1 = g[:, L.b1:L.w2]
+    w2 = g[:, L.w2:L.b2].reshape(N, 2, H).copy()
+    b2 = g[:, L.b2:L.b2 + 2]
+    if L.masked:
+        on = g[:, L.mask:L.mask + L.mask_length] > 0.5
+        w1 = w1 * on[:, :H * n_in].reshape(N, H, n_in)
+        w2 = w2 * on[:, H * n_in:].reshape(N, 2, H)
+    return w1, b1, w2, b2
+
+
+def brain(scenario: Scenario, genome: np.ndarray, obs: np.ndarray) -> np.ndarray:
+    """float [N, 2] (turn, throttle) from the documented genome layout, with numpy."""
+    w1, b1, w2, b2 = decoded_weights(scenario, genome)
     x = obs.reshape(obs.shape[0], -1).astype(np.float64)
-    w1 = g[:, L.w1 : L.b1].reshape(-1, H, n_in)
-    b1 = g[:, L.b1 : L.w2]
-    w2 = g[:, L.w2 : L.b2].reshape(-1, 2, H)
-    b2 = g[:, L.b2 : L.speed]
     hid = np.tanh(np.einsum("nhi,ni->nh", w1, x) + b1)
     z = np.einsum("noh,nh->no", w2, hid) + b2
     return np.stack([np.tanh(z[:, 0]), 1.0 / (1.0 + np.exp(-z[:, 1]))], axis=1)

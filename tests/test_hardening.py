@@ -510,7 +510,7 @@ def _with_step(row: str, step: str) -> str:
 
 @pytest.mark.parametrize("command", ["plot", "story"])
 @pytest.mark.parametrize(("edit", "needle"), [
-    (lambda rows: [rows[0], rows[1] + ",7", *rows[2:]], "line 2: expected 15 fields"),
+    (lambda rows: [rows[0], rows[1] + ",7", *rows[2:]], "line 2: expected 16 fields"),
     (lambda rows: [rows[0], rows[1], rows[1], *rows[2:]], "world 0: expected increasing steps"),
     (lambda rows: [rows[0], "-5" + rows[1][1:], *rows[2:]], "world: expected 0 to 0, got -5"),
     (lambda rows: [rows[0], _with_step(rows[1], "9" * 20), *rows[2:]],

@@ -34,7 +34,10 @@ COLUMNS = (
     "max_generation",
     "lineages_alive",  # distinct founding lineages among living robots
     "dominant_lineage_share",  # fraction of robots in the most common lineage
+    "active_connections",  # mean fraction of active connections (1.0 for dense brains)
 )
+LEGACY_COLUMNS = COLUMNS[:-1]
+"""Files written before ``active_connections`` existed: every brain then was dense."""
 COUNT_COLUMNS = ("fruit_eaten", "mine_deaths", "age_deaths", "births", "random_spawns")
 INT_COLUMNS = ("world", "seed", "step", *COUNT_COLUMNS, "max_generation", "lineages_alive")
 DIGITS = 6  # decimals kept for float columns (exact enough, stable text)
@@ -62,6 +65,8 @@ def metrics_row(world: World, index: int, previous: Sequence[int]) -> dict[str, 
         max_generation=int(s.robot_generation.max()),
         lineages_alive=len(sizes),
         dominant_lineage_share=round(float(sizes.max()) / len(s.robot_lineage), DIGITS),
+        active_connections=round(float(world.scenario.genome_layout.active(s.genome).mean()),
+                                 DIGITS),
     )
     return row
 
@@ -84,15 +89,17 @@ def read_rows(path: Path) -> list[dict[str, int | float]]:
     try:
         with open(path, newline="") as handle:
             reader = csv.DictReader(handle)
-            if tuple(reader.fieldnames or ()) != COLUMNS:
+            found = tuple(reader.fieldnames or ())
+            if found not in (COLUMNS, LEGACY_COLUMNS):
                 raise RunDirError(f"{path}: not an evosim metrics file (columns differ)")
             rows = []
             for row in reader:
                 if None in row or None in row.values():
                     raise RunDirError(f"{path}: line {reader.line_num}: expected "
-                                      f"{len(COLUMNS)} fields")
+                                      f"{len(found)} fields")
                 rows.append({k: int(v) if k in INT_COLUMNS else float(v)
                              for k, v in row.items()})
+                rows[-1].setdefault("active_connections", 1.0)
             return rows
     except FileNotFoundError:
         raise RunDirError(f"{path}: no metrics file") from None

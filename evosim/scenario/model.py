@@ -119,7 +119,7 @@ class BrainTable(_Table):
     # Probability per mask gene per birth of flipping it (evolved only).
     connection_flip_rate: Annotated[float, Field(ge=0, le=1)] = 0.002
     # Fraction of connections on in a random genome (evolved only).
-    initial_connections: Annotated[float, Field(ge=0, le=1)] = 0.5
+    initial_connections: Annotated[float, Field(ge=0, le=1)] = 1.0
     # Life drained per active connection per step while ageing (evolved only).
     connection_cost: Annotated[float, Field(ge=0, le=limits.MAX_CONNECTION_COST)] = 0.0
 

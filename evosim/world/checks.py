@@ -58,12 +58,16 @@ def _count(sc: Scenario, s: WorldState) -> Bounds:
 
 
 def _genome(sc: Scenario, s: WorldState) -> Bounds:
-    # Brain genes: any finite value; the speed gene (last) in [0, the highest speed
-    # limit of any phase], as float32.
+    # Brain genes: any finite value; connection mask genes (evolved connections) in
+    # [0, 1]; the speed gene (last) in [0, the highest speed limit of any phase], as
+    # float32.
     G = s.genome.shape[1]
     top = np.nextafter(np.float32(sc.speed_cap), np.float32(np.inf))
     lo = np.full(G, -np.inf)
     hi = np.full(G, np.inf)
+    layout = sc.genome_layout
+    if layout.masked and G == layout.length:
+        lo[layout.mask:layout.speed], hi[layout.mask:layout.speed] = 0.0, 1.0
     lo[-1], hi[-1] = 0.0, float(top)
     return lo, hi
 

@@ -20,9 +20,9 @@ from tests.conftest import small_scenario
 
 
 def tiny_plan(steps: int = 900, worlds: int = 2, checkpoint_every: int = 300,
-              metrics_every: int = 200, seed: int = 5) -> RunPlan:
+              metrics_every: int = 200, seed: int = 5, **brain) -> RunPlan:
     scenario = small_scenario(robots={"count": 8}, mines={"count": 6}, fruit={"count": 6},
-                              vision={"rays": 5}, brain={"hidden": 4})
+                              vision={"rays": 5}, brain={"hidden": 4, **brain})
     return RunPlan(scenario=scenario.model_dump(mode="json"), seed=seed,
                    seeds=world_seeds(seed, worlds), steps=steps,
                    checkpoint_every=checkpoint_every, metrics_every=metrics_every)
@@ -77,6 +77,31 @@ def test_metrics_rows_are_interval_deltas(tmp_path):
         assert last["mean_speed_gene"] == pytest.approx(final.state.speed_gene.mean(), abs=1e-6)
         assert 1 <= last["lineages_alive"] <= 8
         assert 1 / 8 <= last["dominant_lineage_share"] <= 1
+        assert all(r["active_connections"] == 1.0 for r in mine)  # dense brains
+
+
+def test_metrics_report_the_mean_fraction_of_active_connections(tmp_path):
+    plan = tiny_plan(connections="evolved", initial_connections=0.3,
+                     connection_flip_rate=0.05)
+    run_in_process(tmp_path, plan)
+    rows = metrics.read_rows(tmp_path / METRICS_FILE)
+    lay = plan.build_scenario().genome_layout
+    for w in (0, 1):
+        final = World.load(world_dir(tmp_path, w) / FINAL_FILE)
+        last = [r for r in rows if r["world"] == w][-1]
+        want = round(float(lay.active(final.state.genome).mean()), metrics.DIGITS)
+        assert last["active_connections"] == want
+        assert 0.15 < want < 0.6 and want != 0.3
+
+
+def test_metrics_files_without_the_active_connections_column_still_read(tmp_path):
+    plan = tiny_plan(steps=400)
+    run_in_process(tmp_path, plan)
+    text = (tmp_path / METRICS_FILE).read_text().splitlines()
+    old = "\n".join(line.rsplit(",", 1)[0] for line in text) + "\n"
+    (tmp_path / "old.csv").write_text(old)
+    assert old.splitlines()[0] == ",".join(metrics.LEGACY_COLUMNS)
+    assert metrics.read_rows(tmp_path / "old.csv") == metrics.read_rows(tmp_path / METRICS_FILE)
 
 
 def test_same_seed_writes_identical_metrics(tmp_path):
@@ -111,6 +136,26 @@ def test_resume_after_a_crash_is_exact(tmp_path, keep_checkpoints):
         assert [s for s, _ in files] == [300, 600, 900]
         assert [(s, p.read_bytes()) for s, p in files] == \
             [(s, p.read_bytes()) for s, p in list_event_files(crashed, i)]
+        a = World.load(world_dir(whole, i) / FINAL_FILE).state
+        b = World.load(world_dir(crashed, i) / FINAL_FILE).state
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_resume_of_evolved_connections_is_exact(tmp_path):
+    """Masks, decoded brains and active counts come back from a checkpoint exactly."""
+    plan = tiny_plan(connections="evolved", connection_flip_rate=0.02,
+                     connection_cost=0.002)
+    whole, crashed = tmp_path / "whole", tmp_path / "crashed"
+    run_in_process(whole, plan)
+    shutil.copytree(whole, crashed)
+    (crashed / METRICS_FILE).unlink()
+    for i in range(plan.worlds):
+        (world_dir(crashed, i) / FINAL_FILE).unlink()
+        for _, path in list_checkpoints(crashed, i)[1:]:
+            path.unlink()
+    run_batch(crashed, plan, workers=1)
+    assert (crashed / METRICS_FILE).read_bytes() == (whole / METRICS_FILE).read_bytes()
+    for i in range(plan.worlds):
         a = World.load(world_dir(whole, i) / FINAL_FILE).state
         b = World.load(world_dir(crashed, i) / FINAL_FILE).state
         assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))

@@ -29,7 +29,13 @@ def layouts(draw):
     width = draw(st.floats(200, 600))
     height = draw(st.floats(200, 600))
     rays = draw(st.integers(1, 24))
+    # Every brain the engine runs: direct or dct genes, dense or evolved connections.
+    brain = {"connections": draw(st.sampled_from(["dense", "evolved"])),
+             "initial_connections": draw(st.floats(0, 1)),
+             "encoding": draw(st.sampled_from(["direct", "dct"])),
+             "dct_coefficients": draw(st.integers(1, rays))}
     tables = dict(
+        brain=brain,
         world={"width": width, "height": height},
         robots={"count": draw(st.integers(1, 8)), "radius": draw(st.floats(1, 10))},
         mines={"count": draw(st.integers(0, 8)), "radius": draw(st.floats(1, 12))},

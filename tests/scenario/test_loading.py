@@ -78,5 +78,5 @@ def test_bad_scenario_files_name_file_key_expected_given(tmp_path, text, pattern
 
 
 def test_unknown_scenario_name_lists_builtins():
-    with pytest.raises(ScenarioError, match="built-in: classic, genesis"):
+    with pytest.raises(ScenarioError, match="built-in: classic, classic-sparse, genesis"):
         load_scenario("no-such-world")

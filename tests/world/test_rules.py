@@ -201,6 +201,20 @@ def _check_invariants(world: World, robots: int) -> None:
     assert c["mine_deaths"] + c["age_deaths"] == c["births"] + c["random_spawns"]
     assert 0 <= s.nursery_size <= sc.evolution.nursery
     assert len(set(s.robot_id.tolist())) == robots
+    lay = sc.genome_layout
+    if lay.masked:  # connection masks stay 0/1, in the genome and in the nursery
+        for genomes in (s.genome, s.nursery_genome):
+            assert set(np.unique(genomes[:, lay.mask:lay.speed]).tolist()) <= {0.0, 1.0}
+    if lay.decodes:  # every robot runs the brain its genome encodes
+        assert np.array_equal(world._scratch.weights,
+                              np.stack([lay.decode(g)[:-1] for g in s.genome]))
+
+
+# Brains the invariants run over: dense, evolved connections (with and without a life
+# cost, and on dct genes).
+BRAINS = ({}, {"connections": "evolved", "initial_connections": 0.5},
+          {"connections": "evolved", "connection_cost": 0.002, "connection_flip_rate": 0.02},
+          {"connections": "evolved", "encoding": "dct", "dct_coefficients": 3})
 
 
 @pytest.mark.parametrize("name", list_scenarios())
@@ -217,10 +231,11 @@ def test_every_scenario_loads_runs_and_keeps_invariants(name):
 @settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 2**63), mine_speed=st.sampled_from([0.0, 1.5]),
        nursery=st.sampled_from([0, 3, 50]), max_age=st.sampled_from([0, 400, 2000]),
-       reproduction_off=st.booleans())
-def test_invariants_hold_over_long_runs(seed, mine_speed, nursery, max_age, reproduction_off):
+       reproduction_off=st.booleans(), brain=st.sampled_from(BRAINS))
+def test_invariants_hold_over_long_runs(seed, mine_speed, nursery, max_age, reproduction_off,
+                                        brain):
     phases = [{"step": 1500, "evolution": {"reproduction": False}}] if reproduction_off else []
-    scenario = small_scenario(mines={"speed": mine_speed},
+    scenario = small_scenario(mines={"speed": mine_speed}, brain=brain,
                               robots={"max_age": max_age},
                               evolution={"nursery": nursery},
                               vision={"channels": ["mine", "fruit", "robot", "edge"]},
@@ -233,13 +248,14 @@ def test_invariants_hold_over_long_runs(seed, mine_speed, nursery, max_age, repr
 
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 2**63), nursery=st.sampled_from([0, 1, 5, 50]),
-       max_age=st.sampled_from([0, 50, 300]), fruit=st.integers(1, 60))
-def test_no_birth_replaces_a_living_robot(seed, nursery, max_age, fruit):
+       max_age=st.sampled_from([0, 50, 300]), fruit=st.integers(1, 60),
+       brain=st.sampled_from(BRAINS))
+def test_no_birth_replaces_a_living_robot(seed, nursery, max_age, fruit, brain):
     """Tick by tick: only dead robots leave their slot, each death counted once and
     refilled once; with reproduction always on, every fruit yields exactly one
     offspring that is born, dropped from the nursery or still waiting."""
     scenario = small_scenario(robots={"max_age": max_age}, fruit={"count": fruit},
-                              evolution={"nursery": nursery})
+                              evolution={"nursery": nursery}, brain=brain)
     world = World(scenario, seed=seed)
     for _ in range(600):
         ids = world.state.robot_id.copy()

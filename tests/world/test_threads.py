@@ -94,3 +94,20 @@ def test_threads_with_dct_brains():
     many.step(400)
     assert_same_state(one, many)
     assert (one.actions() == many.actions()).all()
+
+
+@pytest.mark.parametrize("brain", [{"connections": "evolved", "connection_cost": 0.001},
+                                   {"connections": "evolved", "encoding": "dct",
+                                    "dct_coefficients": 2}])
+def test_threads_with_evolved_connections(brain):
+    """Masked brains (decoded at birth, with a life cost per connection) are identical
+    on 2 threads."""
+    sc = small_scenario(brain={**brain, "connection_flip_rate": 0.02})
+    one = World(sc, seed=3)
+    many = World(sc, seed=3, threads=2)
+    one.step(500)
+    many.step(500)
+    assert one.counters["births"] > 0
+    assert_same_state(one, many)
+    assert (one.actions() == many.actions()).all()
+    assert (one._scratch.active == many._scratch.active).all()
