@@ -115,7 +115,8 @@ def draw_network(surface: pygame.Surface, topleft: tuple[int, int], scenario: Sc
     """A robot's network, live: inputs (rays x channels, lit by what they see now) on
     the left, hidden units (lit by their activation) in the middle, turn and throttle
     on the right; edges blue for positive weights, red for negative, the stronger the
-    wider and brighter. The same picture as ``evosim brain``, small."""
+    wider and brighter. The same picture as ``evosim brain``, small. With evolved
+    connections the title says what share of them is on (pruned ones have no edge)."""
     w1, b1, w2, b2, _ = scenario.genome_layout.split(np.asarray(genome, np.float64))
     x = np.asarray(inputs, np.float64).reshape(-1)
     hidden = np.tanh(w1 @ x + b1)
@@ -127,7 +128,11 @@ def draw_network(surface: pygame.Surface, topleft: tuple[int, int], scenario: Sc
     surface.blit(box, topleft)
     f = font(16)
     x0, y0 = topleft
-    surface.blit(f.render("brain network (blue +, red -)", True, TEXT), (x0 + 6, y0 + 4))
+    title = "brain network (blue +, red -)"
+    layout = scenario.genome_layout
+    if layout.masked:  # evolved connections: pruned ones are 0.0, so not drawn
+        title += f", {float(layout.active(np.asarray(genome))):.0%} on"
+    surface.blit(f.render(title, True, TEXT), (x0 + 6, y0 + 4))
     top, bottom = y0 + 24, y0 + height - 8
     cols = (x0 + 40, x0 + width // 2, x0 + width - 70)
 

@@ -103,3 +103,22 @@ def test_record_colour_flag(tmp_path, capsys):
               str(tmp_path / "x.gif")])
     assert exc.value.code == 2
     assert "--colour" in capsys.readouterr().err
+
+
+def test_follow_panel_draws_no_edge_for_pruned_connections():
+    sc = load_scenario("classic-sparse")
+    world = World(sc, seed=0)
+    obs = world.observations()
+    lay = sc.genome_layout
+    genome = world.state.genome[0].copy()
+    drawn = []
+    for on in (1.0, 0.0):
+        genome[lay.mask:lay.speed] = on
+        surface = pygame.Surface((400, 300))
+        rect = draw_network(surface, (0, 0), sc, genome, obs[0])
+        # Between the input dots (x 40) and the hidden units (x 140): only edges.
+        pixels = pygame.surfarray.array3d(surface)[46: rect.width // 2 - 6, 24: rect.height]
+        blue = (pixels[..., 2] > 120) & (pixels[..., 0] < 110)
+        red = (pixels[..., 0] > 120) & (pixels[..., 2] < 110)
+        drawn.append(int(blue.sum() + red.sum()))
+    assert drawn[0] > 100 and drawn[1] == 0
