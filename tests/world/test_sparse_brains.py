@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from evosim.errors import EvosimError
-from evosim.kernels.layout import INIT_STEP
 from evosim.kernels.life import mutate_genome
 from evosim.scenario.genome import GenomeLayout
 from evosim.world import World
@@ -408,8 +407,8 @@ def test_torch_bridge_exports_the_masked_weights_and_projects_the_way_back():
 
 def test_seed_brain_starts_an_evolved_world_from_a_dense_brain(tmp_path):
     pytest.importorskip("torch")
-    from evosim.torch import save_brain
     from evosim.torch import policy_module as module_of
+    from evosim.torch import save_brain
 
     dense = small_scenario(robots={"count": 6})
     donor = World(dense, seed=2).state.genome[0].copy()
