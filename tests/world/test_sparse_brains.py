@@ -456,3 +456,23 @@ def test_brain_views_see_the_masked_brain():
     assert (w1.reshape(-1)[~on[:H * n_in]] == 0).all()
     assert (w2.reshape(-1)[~on[H * n_in:]] == 0).all()
     assert speed == world.state.genome[0, -1]
+
+
+def test_export_of_an_evolved_brain_loads_back_as_the_same_brain(tmp_path):
+    pytest.importorskip("torch")
+    from evosim.torch import export_brain
+    from evosim.world.brainfile import load_brain_genome
+
+    sc = sparse_scenario()
+    world = World(sc, seed=5)
+    world.step(300)
+    path = world.save(tmp_path / "c.npz")
+    source = export_brain(path, tmp_path / "b.pt", slot=2)
+    genome = load_brain_genome(tmp_path / "b.pt", sc)
+    lay = sc.genome_layout
+    assert source["slot"] == 2
+    assert np.array_equal(lay.decode(genome), lay.decode(world.state.genome[2]))
+    # Into a dense scenario of the same shape: the pruned connections are weights 0.0.
+    dense = small_scenario(robots={"count": 12})
+    assert np.array_equal(load_brain_genome(tmp_path / "b.pt", dense),
+                          lay.decode(world.state.genome[2]))
