@@ -119,3 +119,16 @@ def brain(scenario: Scenario, genome: np.ndarray, obs: np.ndarray) -> np.ndarray
     hid = np.tanh(np.einsum("nhi,ni->nh", w1, x) + b1)
     z = np.einsum("noh,nh->no", w2, hid) + b2
     return np.stack([np.tanh(z[:, 0]), 1.0 / (1.0 + np.exp(-z[:, 1]))], axis=1)
+
+
+def engine_brains(layout, genomes: np.ndarray) -> np.ndarray:
+    """The brains a world stores for ``genomes`` (its ``work.weights``): each genome
+    decoded (``GenomeLayout.decode``) without its speed gene, W1 stored input-major
+    (W1[h, j] at j*H + h), as kernels/decode.py documents."""
+    H, n_in = layout.hidden, layout.inputs
+    rows = []
+    for g in genomes:
+        d = layout.decode(g)[:-1]
+        d[:H * n_in] = d[:H * n_in].reshape(H, n_in).T.ravel()
+        rows.append(d)
+    return np.stack(rows)

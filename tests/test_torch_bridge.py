@@ -21,6 +21,7 @@ from evosim import World, load_scenario  # noqa: E402
 from evosim.cli import main  # noqa: E402
 from evosim.errors import BrainFileError, EvosimError  # noqa: E402
 from evosim.kernels.brain import decide_all  # noqa: E402
+from evosim.kernels.decode import decode_all  # noqa: E402
 from evosim.torch import (  # noqa: E402
     BRAIN_FORMAT,
     BrainModule,
@@ -53,6 +54,7 @@ def engine_actions(scenario, genomes: np.ndarray, obs: np.ndarray) -> np.ndarray
     state.genome[:] = genomes
     params = make_params(scenario)
     scratch = make_scratch(scenario, params)
+    decode_all(state, params, scratch)
     scratch.obs[:] = obs
     decide_all(state, params, scratch)
     return scratch.actions.copy()

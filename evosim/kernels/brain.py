@@ -32,16 +32,18 @@ def tanh(x):
 def think_all(s, p, work):
     """Every robot's brain on ``work.obs`` into ``work.actions`` = (turn, throttle).
 
-    With the dct encoding or evolved connections the weights come from
-    ``work.weights``, decoded at birth (``decode.py``).
-    Genome offsets come from ``p`` (``p.w1``, ``p.b1``, ``p.w2``, ``p.b2``, set
-    from :class:`evosim.scenario.genome.GenomeLayout`). Hidden = tanh(W1 x + b1);
-    turn = tanh(z0) in [-1, 1]; throttle = sigmoid(z1) in [0, 1]. Sums run in float64 in input
-    order; zero inputs are skipped, which changes nothing but the work.
+    The weights come from ``work.weights``, decoded at birth (see kernels/decode.py:
+    W1 input-major, then b1, W2, b2 at offsets ``p.b1``, ``p.w2``, ``p.b2``, set from
+    :class:`evosim.scenario.genome.GenomeLayout`). Hidden = tanh(W1 x + b1); turn =
+    tanh(z0) in [-1, 1]; throttle = sigmoid(z1) in [0, 1]. Each sum runs in float64 in
+    input order (b1[h], then + W1[h, j] x[j] for j = 0, 1, ...); zero inputs are
+    skipped, which changes nothing but the work. The H hidden sums are independent,
+    so the loop over h may use SIMD lanes without changing any sum's order (no
+    fastmath: nothing is reassociated).
     A robot marked in ``work.control`` skips its brain and takes its row of
     ``work.control_actions`` instead (external control: Gymnasium, PettingZoo).
     """
-    genome = work.weights if p.decoded else s.genome  # the brains decoded at birth
+    weights = work.weights
     obs = work.obs
     hid = work.hid
     actions = work.actions
@@ -50,12 +52,11 @@ def think_all(s, p, work):
     H = p.hidden
     C = p.n_channels
     R = p.rays
-    n_in = R * C
     w1 = p.w1
     b1 = p.b1
     w2 = p.w2
     b2 = p.b2
-    N = genome.shape[0]
+    N = weights.shape[0]
     T = hid.shape[0]
     # Robots are independent: T chunks of rows, chunk ``row`` with its own row of
     # ``hid`` (see sense_all).
@@ -66,20 +67,20 @@ def think_all(s, p, work):
                 actions[i, 1] = control_actions[i, 1]
                 continue
             for h in range(H):
-                hid[row, h] = np.float64(genome[i, b1 + h])
+                hid[row, h] = np.float64(weights[i, b1 + h])
             for k in range(R):
                 for c in range(C):
                     v = np.float64(obs[i, k, c])
                     if v != 0.0:
-                        j = w1 + k * C + c  # W1[h, k*C + c] lies at j + h*n_in
+                        j = w1 + (k * C + c) * H  # W1[h, k*C + c] lies at j + h
                         for h in range(H):
-                            hid[row, h] += np.float64(genome[i, h * n_in + j]) * v
-            z0 = np.float64(genome[i, b2])
-            z1 = np.float64(genome[i, b2 + 1])
+                            hid[row, h] += np.float64(weights[i, j + h]) * v
+            z0 = np.float64(weights[i, b2])
+            z1 = np.float64(weights[i, b2 + 1])
             for h in range(H):
                 a = tanh(hid[row, h])
-                z0 += np.float64(genome[i, w2 + h]) * a
-                z1 += np.float64(genome[i, w2 + H + h]) * a
+                z0 += np.float64(weights[i, w2 + h]) * a
+                z1 += np.float64(weights[i, w2 + H + h]) * a
             actions[i, 0] = np.float32(tanh(z0))
             actions[i, 1] = np.float32(1.0 / (1.0 + math.exp(-z1)))
 

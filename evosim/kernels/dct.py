@@ -14,12 +14,13 @@ from evosim.kernels._jit import kernel
 
 
 @kernel
-def dct_decode(g, out, basis, H, R, C):
+def dct_decode(g, out, basis, H, R, C, hs, js):
     """``out`` = direct brain genes of the DCT genome ``g``.
 
     W1[h, r*C + c] = sum_k basis[k, r] * g[(h*C + c)*K + k] (float64 sum in k
-    order, stored as float32), with ``basis`` float64 [K, R]; b1, W2, b2 copied.
-    ``out`` needs at least H*R*C + 3H + 2 entries.
+    order, stored as float32), with ``basis`` float64 [K, R], goes to
+    ``out[h*hs + (r*C + c)*js]`` (``hs, js = R*C, 1``: the direct layout; ``1, H``:
+    input-major); b1, W2, b2 copied. ``out`` needs at least H*R*C + 3H + 2 entries.
     """
     K = basis.shape[0]
     n_in = R * C
@@ -30,7 +31,7 @@ def dct_decode(g, out, basis, H, R, C):
                 acc = 0.0
                 for k in range(K):
                     acc += basis[k, r] * np.float64(g[base + k])
-                out[h * n_in + r * C + c] = np.float32(acc)
+                out[h * hs + (r * C + c) * js] = np.float32(acc)
     src = H * C * K
     dst = H * n_in
     for q in range(3 * H + 2):

@@ -1,13 +1,15 @@
-"""Genomes decoded once per birth: DCT coefficients and connection masks.
+"""Genomes decoded once per birth: the brains robots run, from DCT coefficients,
+connection masks or plain weights.
 
-A world whose genomes are not the brain's weights as they are (``p.decoded``: the dct
-encoding, or evolved connections) keeps each robot's brain in ``work.weights``
-(float32 [N, H*I + 3H + 2], the direct layout without the speed gene), which
-``think_all`` reads instead of the genome. The weights are rewritten whenever a slot
-gets a new genome (births and spawns in the tick, :func:`decode_all` after genomes are
-set from outside or loaded), never per tick. With a mask, ``work.active[i]`` counts
-robot i's active connections (what ``connection_cost`` charges for). Both are derived
-from the genome, so a checkpoint never stores them.
+Every world keeps each robot's brain in ``work.weights`` (float32 [N, H*I + 3H + 2]:
+the direct layout without the speed gene, except that W1 is stored input-major,
+W1[h, j] at ``j*H + h``), which ``think_all`` reads. Input-major lets the brain read
+the H weights of one input as one contiguous run: most inputs are zero and skipped,
+and each of the rest costs one cache line instead of H. The weights are rewritten
+whenever a slot gets a new genome (births and spawns in the tick, :func:`decode_all`
+after genomes are set from outside or loaded), never per tick. With a mask,
+``work.active[i]`` counts robot i's active connections (what ``connection_cost``
+charges for). Both are derived from the genome, so a checkpoint never stores them.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from evosim.kernels.layout import MASK_ON
 
 
 @kernel
-def decode_genome(g, out, basis, H, R, C, mask, n_mask):
+def decode_genome(g, out, basis, H, R, C, mask, n_mask, input_major):
     """``out`` = the direct brain genes (W1, b1, W2, b2) of genome ``g``; returns how
-    many connections are active.
+    many connections are active. With ``input_major``, W1[h, j] goes to
+    ``out[j*H + h]`` (the layout ``think_all`` reads), else to ``out[h*I + j]``.
 
     DCT (``basis`` float64 [K, R] with K > 0): W1 from the coefficients (see
     :func:`dct_decode`); else the genes copied. With a mask (``n_mask`` = H*R*C + 2H
@@ -31,10 +34,14 @@ def decode_genome(g, out, basis, H, R, C, mask, n_mask):
     W2's entry j. Without one every connection counts as active.
     """
     n_in = R * C
+    hs, js = (1, H) if input_major else (n_in, 1)  # strides of h and j in out's W1
     if basis.shape[0] > 0:
-        dct_decode(g, out, basis, H, R, C)
+        dct_decode(g, out, basis, H, R, C, hs, js)
     else:
-        for q in range(H * n_in + 3 * H + 2):
+        for h in range(H):
+            for j in range(n_in):
+                out[h * hs + j * js] = g[h * n_in + j]
+        for q in range(H * n_in, H * n_in + 3 * H + 2):
             out[q] = g[q]
     if n_mask == 0:
         return H * n_in + 2 * H
@@ -45,7 +52,7 @@ def decode_genome(g, out, basis, H, R, C, mask, n_mask):
         if g[mask + j] > MASK_ON:
             active += 1
         else:
-            out[j] = np.float32(0.0)
+            out[(j // n_in) * hs + (j % n_in) * js] = np.float32(0.0)
     for j in range(2 * H):
         if g[mask + w1_n + j] > MASK_ON:
             active += 1
@@ -56,21 +63,16 @@ def decode_genome(g, out, basis, H, R, C, mask, n_mask):
 
 @kernel
 def decode_slots(slots, n, s, p, work):
-    """Decode the genomes of the first ``n`` slots listed in ``slots`` (decoded worlds
-    only: dct or evolved connections)."""
-    if not p.decoded:
-        return
+    """Decode the genomes of the first ``n`` slots listed in ``slots`` into their brains."""
     for j in range(n):
         i = slots[j]
-        work.active[i] = decode_genome(s.genome[i], work.weights[i], work.dct_basis,
-                                       p.hidden, p.rays, p.n_channels, p.mask, p.n_mask)
+        work.active[i] = decode_genome(s.genome[i], work.weights[i], work.dct_basis, p.hidden,
+                                       p.rays, p.n_channels, p.mask, p.n_mask, True)
 
 
 @kernel
 def decode_all(s, p, work):
-    """Decode every robot's genome (decoded worlds only): after genomes are set or loaded."""
-    if not p.decoded:
-        return
+    """Decode every robot's genome into its brain: after genomes are set or loaded."""
     for i in range(s.genome.shape[0]):
-        work.active[i] = decode_genome(s.genome[i], work.weights[i], work.dct_basis,
-                                       p.hidden, p.rays, p.n_channels, p.mask, p.n_mask)
+        work.active[i] = decode_genome(s.genome[i], work.weights[i], work.dct_basis, p.hidden,
+                                       p.rays, p.n_channels, p.mask, p.n_mask, True)

@@ -30,9 +30,11 @@ class Params(NamedTuple):
     obs_edge: int
     n_channels: int
     hidden: int
-    # Genome offsets (in genes), from evosim.scenario.genome.GenomeLayout, the one
-    # place that lays a genome out; the kernels read them here and derive none.
-    w1: int  # W1 [H, R*C] row-major
+    # Brain offsets, from evosim.scenario.genome.GenomeLayout (its ``decoded``
+    # layout), the one place that lays a genome out; the kernels read them here and
+    # derive none. They index Scratch.weights, the brain decoded at birth, where W1
+    # is stored input-major (kernels/decode.py).
+    w1: int  # W1 [R*C, H] (input-major)
     b1: int  # b1 [H]
     w2: int  # W2 [2, H] row-major
     b2: int  # b2 [2]
@@ -40,11 +42,9 @@ class Params(NamedTuple):
     # DCT encoding: K coefficients per (hidden, channel) along the rays; 0 for direct.
     dct: int
     # Evolved connections: the mask block of n_mask genes at genome offset ``mask``
-    # (n_mask = 0: dense brains). With dct or a mask (``decoded``), w1..b2 above are
-    # offsets into Scratch.weights (the decoded brain), not into the genome.
+    # (n_mask = 0: dense brains).
     mask: int
     n_mask: int
-    decoded: bool
     flip_rate: float  # probability per mask gene per birth of flipping it
     initial_connections: float  # probability of a random genome's mask gene being on
     connection_cost: float  # life per active connection per tick while ageing
@@ -78,11 +78,13 @@ class Scratch(NamedTuple):
     ray_cos: np.ndarray  # float64 [R]  cos of each ray's offset from the heading
     ray_sin: np.ndarray  # float64 [R]
     # Per-thread rows (T threads; T = 1 on the serial path): thread c senses and
-    # thinks for robots [c*N//T, (c+1)*N//T) with row c of these.
-    ray_dx: np.ndarray  # float64 [T, R]  the current robot's ray directions
-    ray_dy: np.ndarray  # float64 [T, R]
-    best_t: np.ndarray  # float64 [T, R]  distance of the nearest hit per ray
-    best_c: np.ndarray  # int64 [T, R]    channel of that hit (CH_*), -1 for none
+    # thinks for robots [c*N//T, (c+1)*N//T) with row c of these; vision takes them
+    # in blocks of B = min(SENSE_BLOCK, N) robots, entry r of a block for its r-th.
+    ray_dx: np.ndarray  # float64 [T, B, R]  the block's ray directions
+    ray_dy: np.ndarray  # float64 [T, B, R]
+    best_t: np.ndarray  # float64 [T, B, R]  distance of the nearest hit per ray
+    best_c: np.ndarray  # int64 [T, B, R]    channel of that hit (CH_*), -1 for none
+    sector: np.ndarray  # float64 [T, B, SECTOR_FIELDS]  heading and field-of-view sector
     hid: np.ndarray  # float64 [T, H]
     obs: np.ndarray  # float32 [N, R, C]
     actions: np.ndarray  # float32 [N, 2]
@@ -100,6 +102,6 @@ class Scratch(NamedTuple):
     moved: np.ndarray  # int64 [F]  fruit moved this step, in order
     control: np.ndarray  # bool [N]  robots driven from outside: they skip their brain
     control_actions: np.ndarray  # float32 [N, 2]  their (turn, throttle), already clipped
-    weights: np.ndarray  # float32 [N, W] decoded brains (dct or mask); [N, 0] otherwise
-    active: np.ndarray  # int64 [N] active connections per robot (set when decoded)
+    weights: np.ndarray  # float32 [N, W] the brains robots run, decoded at birth
+    active: np.ndarray  # int64 [N] active connections per robot (set at decoding)
     dct_basis: np.ndarray  # float64 [K, R] the DCT-III basis rows (dct); [0, R] when direct

@@ -56,7 +56,7 @@ def _tick(s, p, sch, work, ev):
                       work)
     first_new_id = s.clock[NEXT_ID]
     n_placed = refill_slots(sch.lifespan[ph], limit, key, step, s, p, work)
-    decode_slots(work.placed, n_placed, s, p, work)  # dct, masks: new genomes, decoded once
+    decode_slots(work.placed, n_placed, s, p, work)  # new genomes, decoded once
     if logging:
         log_refills(ev, n_placed, first_new_id, step, s, work)
     regrow_fruit(n_placed, key, step, s, p, work)

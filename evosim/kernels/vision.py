@@ -61,15 +61,6 @@ def ray_edge(x, y, dirx, diry, width, height):
     return t if t > 0.0 else 0.0
 
 
-@inlined
-def ray_directions(ch, sh, ray_cos, ray_sin, ray_dx, ray_dy, row):
-    """Unit direction of every ray of a robot heading (cos h, sin h) = (ch, sh), into
-    row ``row`` of ``ray_dx``/``ray_dy`` [T, R]."""
-    for k in range(ray_cos.shape[0]):
-        ray_dx[row, k] = ch * ray_cos[k] - sh * ray_sin[k]
-        ray_dy[row, k] = sh * ray_cos[k] + ch * ray_sin[k]
-
-
 @kernel
 def fast_atan2(y, x):
     """atan2 by a degree-11 odd polynomial on [0, 1] (error below 1e-5 rad).
@@ -120,14 +111,18 @@ def _sector(x, y, ch, sh, co, so, fov, vrange):
 
 
 @inlined
-def _scan_circles(x, y, ch, sh, xy, rad, start, items, channel, skip, rays, fov, vrange, cell, ncx,
-                  ncy, ray_dx, ray_dy, best_t, best_c, row, box, normals):
-    """Offer every object of one kind near (x, y) to the rays it can meet.
+def _scan_circles(b0, b1, robot_xy, sector, xy, rad, start, items, channel, see_self, rays, fov,
+                  vrange, cell, ncx, ncy, ray_dx, ray_dy, best_t, best_c, row):
+    """Offer every object of one kind near robots ``b0..b1-1`` (one block) to the rays
+    each can meet.
 
-    ``box`` = (x0, x1, y0, y1) bounds the field-of-view sector; ``normals`` =
-    outward normals of its two edges (used when fov < 180 degrees). Ray scratch
-    is row ``row`` of the [T, R] arrays (2-D indexing: row views were slower).
-    Arrays are passed one by one: this runs per robot per kind.
+    Robot i of the block is entry ``r = i - b0`` of its block scratch (row ``row``
+    of the [T, B, ...] arrays): ``sector[row, r]`` = (cos h, sin h, x0, x1, y0, y1,
+    lnx, lny, rnx, rny), the heading, the bounding box of its field-of-view sector
+    and the outward normals of the sector's edges (used when fov < 180 degrees).
+    With ``see_self`` false (robots seeing robots) a robot skips itself.
+    One call scans a whole block for one kind: a call per robot would pay an
+    atomic reference-count pair per array argument, more than the scan itself.
     """
     R = rays
     reach = vrange + rad
@@ -135,46 +130,57 @@ def _scan_circles(x, y, ch, sh, xy, rad, start, items, channel, skip, rays, fov,
     r2 = rad * rad
     half = 0.5 * fov
     dstep = fov / (R - 1) if R > 1 else 0.0
-    cx0, cx1, cy0, cy1 = cell_box(box[0] - rad, box[1] + rad, box[2] - rad,
-                                  box[3] + rad, cell, ncx, ncy)
-    lnx, lny, rnx, rny = normals
     narrow = fov < math.pi
-    for cy in range(cy0, cy1 + 1):
-        q_lo, q_hi = row_items(start, cy, cx0, cx1, ncx)
-        for q in range(q_lo, q_hi):
-            j = items[q]
-            if j == skip:
-                continue
-            dx = xy[j, 0] - x
-            dy = xy[j, 1] - y
-            d2 = dx * dx + dy * dy
-            if d2 > reach2:
-                continue
-            if d2 <= r2 or R == 1:
-                lo0, hi0, lo1, hi1, lo2, hi2 = 0, R - 1, 1, 0, 1, 0
-            else:
-                if narrow and (dx * lnx + dy * lny > rad or dx * rnx + dy * rny > rad):
+    for i in range(b0, b1):
+        r = i - b0
+        x = robot_xy[i, 0]
+        y = robot_xy[i, 1]
+        ch = sector[row, r, 0]
+        sh = sector[row, r, 1]
+        lnx = sector[row, r, 6]
+        lny = sector[row, r, 7]
+        rnx = sector[row, r, 8]
+        rny = sector[row, r, 9]
+        skip = -1 if see_self else i
+        cx0, cx1, cy0, cy1 = cell_box(sector[row, r, 2] - rad, sector[row, r, 3] + rad,
+                                      sector[row, r, 4] - rad, sector[row, r, 5] + rad,
+                                      cell, ncx, ncy)
+        for cy in range(cy0, cy1 + 1):
+            q_lo, q_hi = row_items(start, cy, cx0, cx1, ncx)
+            for q in range(q_lo, q_hi):
+                j = items[q]
+                if j == skip:
                     continue
-                # Bearing from the heading, (forward, left) in the robot's frame, and
-                # an upper bound of the half-width: asin(r/d) <= atan(r/sqrt(d²-r²)).
-                # They only choose which rays to test; the exact test decides.
-                fwd = dx * ch + dy * sh
-                left = dy * ch - dx * sh
-                b = fast_atan2(left, fwd)
-                hw = rad / math.sqrt(d2 - r2) + ATAN_ERR
-                lo = b - hw + half
-                hi = b + hw + half
-                lo0, hi0 = _span_rays(lo, hi, dstep, fov, R)
-                # A span that crosses the back of the robot also wraps round.
-                lo1, hi1 = _span_rays(lo - TWO_PI, hi - TWO_PI, dstep, fov, R)
-                lo2, hi2 = _span_rays(lo + TWO_PI, hi + TWO_PI, dstep, fov, R)
-            # Three spans: the direct one and its copies shifted by -2pi and +2pi.
-            for k_lo, k_hi in ((lo0, hi0), (lo1, hi1), (lo2, hi2)):
-                for k in range(k_lo, k_hi + 1):
-                    t = ray_circle(dx, dy, d2, r2, ray_dx[row, k], ray_dy[row, k])
-                    if t <= vrange and t < best_t[row, k]:
-                        best_t[row, k] = t
-                        best_c[row, k] = channel
+                dx = xy[j, 0] - x
+                dy = xy[j, 1] - y
+                d2 = dx * dx + dy * dy
+                if d2 > reach2:
+                    continue
+                if d2 <= r2 or R == 1:
+                    lo0, hi0, lo1, hi1, lo2, hi2 = 0, R - 1, 1, 0, 1, 0
+                else:
+                    if narrow and (dx * lnx + dy * lny > rad or dx * rnx + dy * rny > rad):
+                        continue
+                    # Bearing from the heading, (forward, left) in the robot's frame, and
+                    # an upper bound of the half-width: asin(r/d) <= atan(r/sqrt(d²-r²)).
+                    # They only choose which rays to test; the exact test decides.
+                    fwd = dx * ch + dy * sh
+                    left = dy * ch - dx * sh
+                    b = fast_atan2(left, fwd)
+                    hw = rad / math.sqrt(d2 - r2) + ATAN_ERR
+                    lo = b - hw + half
+                    hi = b + hw + half
+                    lo0, hi0 = _span_rays(lo, hi, dstep, fov, R)
+                    # A span that crosses the back of the robot also wraps round.
+                    lo1, hi1 = _span_rays(lo - TWO_PI, hi - TWO_PI, dstep, fov, R)
+                    lo2, hi2 = _span_rays(lo + TWO_PI, hi + TWO_PI, dstep, fov, R)
+                # Three spans: the direct one and its copies shifted by -2pi and +2pi.
+                for k_lo, k_hi in ((lo0, hi0), (lo1, hi1), (lo2, hi2)):
+                    for k in range(k_lo, k_hi + 1):
+                        t = ray_circle(dx, dy, d2, r2, ray_dx[row, r, k], ray_dy[row, r, k])
+                        if t <= vrange and t < best_t[row, r, k]:
+                            best_t[row, r, k] = t
+                            best_c[row, r, k] = channel
 
 
 @kernel
@@ -230,50 +236,62 @@ def sense_all(s, p, work):
     R = p.rays
     C = p.n_channels
     vrange = p.vision_range
-    # The kinds a ray can hit, in the order rays try them.
-    xys = (mine_xy, fruit_xy, robot_xy)
-    starts = (mine_start, fruit_start, robot_start)
-    items = (mine_items, fruit_items, robot_items)
-    rads = (p.mine_radius, p.fruit_radius, p.robot_radius)
-    chans = (CH_MINE, CH_FRUIT, CH_ROBOT)
-    obs_slots = (p.obs_mine, p.obs_fruit, p.obs_robot)
+    sector = work.sector
     half_cos = math.cos(0.5 * p.fov)
     half_sin = math.sin(0.5 * p.fov)
     N = robot_xy.shape[0]
     T = ray_dx.shape[0]
-    # Robots are independent here: T chunks of rows, chunk ``row`` on its own
-    # scratch row (prange runs them on threads only in a parallel=True kernel).
+    B = ray_dx.shape[1]
+    # Robots are independent here: T chunks of rows, chunk ``row`` with its own
+    # scratch row (prange runs them on threads only in a parallel=True kernel),
+    # sensed B robots at a time, kind by kind (mine, fruit, robot, then the edge).
     for row in prange(T):
-        for i in range(row * N // T, (row + 1) * N // T):
-            x = robot_xy[i, 0]
-            y = robot_xy[i, 1]
-            h = heading[i]
-            ch = math.cos(h)
-            sh = math.sin(h)
-            ray_directions(ch, sh, ray_cos, ray_sin, ray_dx, ray_dy, row)
-            box, normals = _sector(x, y, ch, sh, half_cos, half_sin, p.fov, vrange)
-            for k in range(R):
-                best_t[row, k] = np.inf
-                best_c[row, k] = -1
-            for kind in range(3):  # mine, fruit, robot: one copy of the scan, not three
-                if obs_slots[kind] < 0:
-                    continue
-                skip = i if chans[kind] == CH_ROBOT else -1
-                _scan_circles(x, y, ch, sh, xys[kind], rads[kind], starts[kind], items[kind],
-                              chans[kind], skip, R, p.fov, vrange, p.cell, p.ncx, p.ncy,
-                              ray_dx, ray_dy, best_t, best_c, row, box, normals)
-            if p.obs_edge >= 0:
+        for b0 in range(row * N // T, (row + 1) * N // T, B):
+            b1 = min(b0 + B, (row + 1) * N // T)
+            for i in range(b0, b1):
+                r = i - b0
+                h = heading[i]
+                ch = math.cos(h)
+                sh = math.sin(h)
                 for k in range(R):
-                    t = ray_edge(x, y, ray_dx[row, k], ray_dy[row, k], p.width, p.height)
-                    if t <= vrange and t < best_t[row, k]:
-                        best_t[row, k] = t
-                        best_c[row, k] = CH_EDGE
-            for k in range(R):
-                for c in range(C):
-                    obs[i, k, c] = 0.0
-                if best_c[row, k] >= 0:
-                    closeness = np.float32(1.0 - best_t[row, k] / vrange)
-                    obs[i, k, obs_slot(p, best_c[row, k])] = closeness
+                    ray_dx[row, r, k] = ch * ray_cos[k] - sh * ray_sin[k]
+                    ray_dy[row, r, k] = sh * ray_cos[k] + ch * ray_sin[k]
+                    best_t[row, r, k] = np.inf
+                    best_c[row, r, k] = -1
+                box, normals = _sector(robot_xy[i, 0], robot_xy[i, 1], ch, sh, half_cos,
+                                       half_sin, p.fov, vrange)
+                sector[row, r, 0] = ch
+                sector[row, r, 1] = sh
+                for q in range(4):
+                    sector[row, r, 2 + q] = box[q]
+                    sector[row, r, 6 + q] = normals[q]
+            if p.obs_mine >= 0:
+                _scan_circles(b0, b1, robot_xy, sector, mine_xy, p.mine_radius, mine_start,
+                              mine_items, CH_MINE, True, R, p.fov, vrange, p.cell, p.ncx, p.ncy,
+                              ray_dx, ray_dy, best_t, best_c, row)
+            if p.obs_fruit >= 0:
+                _scan_circles(b0, b1, robot_xy, sector, fruit_xy, p.fruit_radius, fruit_start,
+                              fruit_items, CH_FRUIT, True, R, p.fov, vrange, p.cell, p.ncx,
+                              p.ncy, ray_dx, ray_dy, best_t, best_c, row)
+            if p.obs_robot >= 0:
+                _scan_circles(b0, b1, robot_xy, sector, robot_xy, p.robot_radius, robot_start,
+                              robot_items, CH_ROBOT, False, R, p.fov, vrange, p.cell, p.ncx,
+                              p.ncy, ray_dx, ray_dy, best_t, best_c, row)
+            for i in range(b0, b1):
+                r = i - b0
+                if p.obs_edge >= 0:
+                    for k in range(R):
+                        t = ray_edge(robot_xy[i, 0], robot_xy[i, 1], ray_dx[row, r, k],
+                                     ray_dy[row, r, k], p.width, p.height)
+                        if t <= vrange and t < best_t[row, r, k]:
+                            best_t[row, r, k] = t
+                            best_c[row, r, k] = CH_EDGE
+                for k in range(R):
+                    for c in range(C):
+                        obs[i, k, c] = 0.0
+                    if best_c[row, r, k] >= 0:
+                        closeness = np.float32(1.0 - best_t[row, r, k] / vrange)
+                        obs[i, k, obs_slot(p, best_c[row, r, k])] = closeness
 
 
 @inlined

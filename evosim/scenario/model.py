@@ -325,14 +325,12 @@ class Scenario(_Table):
         """Bytes of state and scratch arrays of one world, an upper estimate.
 
         Per robot: positions, ids and counters (<= 128 bytes), the float32 genome,
-        its decoded brain (dct, masks) and observations; per nursery place its
+        its decoded brain and observations; per nursery place its
         genome and ids; per mine or fruit about 40 bytes; plus the largest spatial
         grid (4 int64 arrays of ``MAX_GRID_CELLS``).
         """
         per_robot = 128 + 4 * self.genome_length + 4 * self.n_inputs
-        layout = self.genome_layout
-        if layout.decodes:  # the decoded brains (dct, masks) in the scratch space
-            per_robot += 4 * layout.decoded.speed
+        per_robot += 4 * self.genome_layout.decoded.speed  # the decoded brains (scratch)
         per_waiting = 64 + 4 * self.genome_length
         objects = 40 * (self.mine_capacity + self.fruit_capacity)
         return (self.robots.count * per_robot + self.evolution.nursery * per_waiting + objects

@@ -13,7 +13,14 @@ import numpy as np
 from evosim import limits
 from evosim.errors import EvosimError
 from evosim.kernels.decode import decode_all
-from evosim.kernels.layout import ALIVE, COUNTER_NAMES, DIED_AGE, DIED_MINE
+from evosim.kernels.layout import (
+    ALIVE,
+    COUNTER_NAMES,
+    DIED_AGE,
+    DIED_MINE,
+    SECTOR_FIELDS,
+    SENSE_BLOCK,
+)
 from evosim.kernels.life import (
     EV_INITIAL,
     EVENT_COLUMNS,
@@ -113,7 +120,6 @@ def make_params(scenario: Scenario) -> Params:
         dct=layout.dct,
         mask=layout.mask,
         n_mask=layout.mask_length,
-        decoded=layout.decodes,
         flip_rate=float(sc.brain.connection_flip_rate),
         initial_connections=float(sc.brain.initial_connections),
         connection_cost=float(sc.brain.connection_cost),
@@ -164,13 +170,15 @@ def make_scratch(scenario: Scenario, params: Params, threads: int = 1) -> Scratc
     cells = params.ncx * params.ncy
     off = ray_offsets(scenario)
     F = scenario.fruit_capacity
+    B = max(1, min(SENSE_BLOCK, N))
     return Scratch(
         ray_cos=np.cos(off),
         ray_sin=np.sin(off),
-        ray_dx=np.zeros((T, R)),
-        ray_dy=np.zeros((T, R)),
-        best_t=np.zeros((T, R)),
-        best_c=np.zeros((T, R), np.int64),
+        ray_dx=np.zeros((T, B, R)),
+        ray_dy=np.zeros((T, B, R)),
+        best_t=np.zeros((T, B, R)),
+        best_c=np.zeros((T, B, R), np.int64),
+        sector=np.zeros((T, B, SECTOR_FIELDS)),
         hid=np.zeros((T, scenario.brain.hidden)),
         obs=np.zeros((N, R, len(scenario.vision.channels)), np.float32),
         actions=np.zeros((N, 2), np.float32),
@@ -188,8 +196,7 @@ def make_scratch(scenario: Scenario, params: Params, threads: int = 1) -> Scratc
         moved=np.zeros(max(F, 1), np.int64),
         control=np.zeros(N, np.bool_),
         control_actions=np.zeros((N, 2), np.float32),
-        weights=np.zeros((N, scenario.genome_layout.decoded.speed if params.decoded else 0),
-                         np.float32),
+        weights=np.zeros((N, scenario.genome_layout.decoded.speed), np.float32),
         active=np.zeros(N, np.int64),
         dct_basis=dct_basis(R, params.dct),
     )

@@ -15,6 +15,7 @@ from evosim.scenario.genome import GenomeLayout, dct_basis
 from evosim.world import World
 from evosim.world.checkpoint import load_checkpoint
 from tests.conftest import small_scenario
+from tests.naive import engine_brains
 
 
 def dct_scenario(k: int = 3, **tables):
@@ -90,8 +91,15 @@ def test_too_many_coefficients_is_one_line():
 
 
 def _decoded_all(world):
-    lay = world.scenario.genome_layout
-    return np.stack([lay.decode(g)[:-1] for g in world.state.genome])
+    return engine_brains(world.scenario.genome_layout, world.state.genome)
+
+
+def test_direct_worlds_run_their_genomes_with_w1_input_major():
+    """Direct worlds decode too (W1 transposed), at birth, never per tick."""
+    world = World(small_scenario(), seed=4)
+    world.step(800)
+    assert world.counters["births"] + world.counters["random_spawns"] > 0
+    assert np.array_equal(world._scratch.weights, _decoded_all(world))
 
 
 def test_world_runs_decoded_brains_and_redecodes_every_birth():

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from evosim import World, list_scenarios, load_scenario
 from tests.conftest import small_scenario
+from tests.naive import engine_brains
 
 
 def _still(world: World) -> None:
@@ -205,9 +206,8 @@ def _check_invariants(world: World, robots: int) -> None:
     if lay.masked:  # connection masks stay 0/1, in the genome and in the nursery
         for genomes in (s.genome, s.nursery_genome):
             assert set(np.unique(genomes[:, lay.mask:lay.speed]).tolist()) <= {0.0, 1.0}
-    if lay.decodes:  # every robot runs the brain its genome encodes
-        assert np.array_equal(world._scratch.weights,
-                              np.stack([lay.decode(g)[:-1] for g in s.genome]))
+    # Every robot runs the brain its genome encodes.
+    assert np.array_equal(world._scratch.weights, engine_brains(lay, s.genome))
 
 
 # Brains the invariants run over: dense, evolved connections (with and without a life

@@ -18,6 +18,7 @@ from evosim.world import World
 from evosim.world.checkpoint import load_checkpoint
 from tests import naive
 from tests.conftest import small_scenario
+from tests.naive import engine_brains
 
 
 def sparse_scenario(**brain):
@@ -31,8 +32,7 @@ def _same_state(a: World, b: World) -> bool:
 
 
 def _decoded_all(world: World) -> np.ndarray:
-    lay = world.scenario.genome_layout
-    return np.stack([lay.decode(g)[:-1] for g in world.state.genome])
+    return engine_brains(world.scenario.genome_layout, world.state.genome)
 
 
 # ---------------------------------------------------------------- layout and decoding
