@@ -1,7 +1,17 @@
 """The one place that sets Numba compile options for every kernel.
 
-No fastmath: ``nnan``/``ninf`` would let the compiler assume a ray miss stored as
-``inf`` never exists, and reassociation would make results depend on the build.
+- No fastmath: ``nnan``/``ninf`` would let the compiler assume a ray miss stored as
+  ``inf`` never exists, and reassociation would make results depend on the build
+  (and on the SIMD width of the machine).
+- No NRT (Numba's reference-counting runtime, ``_nrt=False``): kernels never
+  allocate, so the atomic reference-count pair Numba emits for every array a kernel
+  receives or a tuple hands out is pure cost (it was a fifth of a tick). Arrays are
+  owned by the Python objects that pass them in, which outlive every call. A kernel
+  that allocated would fail to compile, not misbehave.
+- Python wrappers only where Python calls: a kernel reached only from other kernels
+  (``@kernel``) gets no CPython or C wrapper, whose unboxing code for a tuple of 25
+  arrays cost more LLVM time than the kernel itself (a cold start went from 16 s to
+  under 10 s). Kernels that Python calls are ``@entry``.
 """
 
 from __future__ import annotations
@@ -11,7 +21,8 @@ from typing import Any
 from numba import njit
 from numba.core import types
 
-JIT_OPTIONS: dict[str, object] = {"cache": True, "nogil": True, "fastmath": False}
+JIT_OPTIONS: dict[str, object] = {"cache": True, "nogil": True, "fastmath": False, "_nrt": False}
+_INTERNAL: dict[str, object] = {"no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 
 def _one_specialisation(dispatcher: Any) -> Any:
@@ -33,17 +44,24 @@ def _one_specialisation(dispatcher: Any) -> Any:
 
 
 def kernel(fn: Any) -> Any:
-    """Decorator for every kernel in this package."""
+    """Decorator for a kernel called only from other kernels (no Python wrapper:
+    calling it from Python raises)."""
+    return _one_specialisation(njit(**JIT_OPTIONS, **_INTERNAL)(fn))
+
+
+def entry(fn: Any) -> Any:
+    """Decorator for a kernel that Python calls (it also may be called from kernels)."""
     return _one_specialisation(njit(**JIT_OPTIONS)(fn))
 
 
 def threaded_kernel(fn: Any) -> Any:
     """Decorator for the few entry kernels that run ``prange`` loops on several
     threads (compiled apart from, and never instead of, the serial ones)."""
-    return _one_specialisation(njit(**JIT_OPTIONS, parallel=True)(fn))
+    return _one_specialisation(njit(**JIT_OPTIONS, **_INTERNAL, parallel=True)(fn))
 
 
 inlined = njit(**JIT_OPTIONS, inline="always")
-"""For small helpers that take arrays and run per robot or per object: Numba
-inlines them into the caller, where the arrays' reference-count pairs can be
-pruned (a call would pay an atomic incref/decref per array argument)."""
+"""For the functions that hold ``prange`` loops (vision, brains) and the tick that
+calls them: Numba inlines them into the caller, so that in the threaded entry
+kernels (``parallel=True``) their loops run on several threads. Everything else
+is a plain ``@kernel`` call."""

@@ -66,21 +66,27 @@ def think_all(s, p, work):
                 actions[i, 0] = control_actions[i, 0]
                 actions[i, 1] = control_actions[i, 1]
                 continue
+            # Slices, then indices from range(): Numba adds no negative-index
+            # wraparound, so the loops over h load contiguous lanes.
+            wb1 = weights[i, b1:b1 + H]
             for h in range(H):
-                hid[row, h] = np.float64(weights[i, b1 + h])
+                hid[row, h] = np.float64(wb1[h])
             for k in range(R):
                 for c in range(C):
                     v = np.float64(obs[i, k, c])
                     if v != 0.0:
                         j = w1 + (k * C + c) * H  # W1[h, k*C + c] lies at j + h
+                        wj = weights[i, j:j + H]
                         for h in range(H):
-                            hid[row, h] += np.float64(weights[i, j + h]) * v
+                            hid[row, h] += np.float64(wj[h]) * v
             z0 = np.float64(weights[i, b2])
             z1 = np.float64(weights[i, b2 + 1])
+            wz0 = weights[i, w2:w2 + H]
+            wz1 = weights[i, w2 + H:w2 + 2 * H]
             for h in range(H):
                 a = tanh(hid[row, h])
-                z0 += np.float64(weights[i, w2 + h]) * a
-                z1 += np.float64(weights[i, w2 + H + h]) * a
+                z0 += np.float64(wz0[h]) * a
+                z1 += np.float64(wz1[h]) * a
             actions[i, 0] = np.float32(tanh(z0))
             actions[i, 1] = np.float32(1.0 / (1.0 + math.exp(-z1)))
 

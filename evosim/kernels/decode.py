@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from evosim.kernels._jit import kernel
+from evosim.kernels._jit import entry, kernel
 from evosim.kernels.dct import dct_decode
 from evosim.kernels.layout import MASK_ON
 
 
-@kernel
+@entry
 def decode_genome(g, out, basis, H, R, C, mask, n_mask, input_major):
     """``out`` = the direct brain genes (W1, b1, W2, b2) of genome ``g``; returns how
     many connections are active. With ``input_major``, W1[h, j] goes to
@@ -70,7 +70,7 @@ def decode_slots(slots, n, s, p, work):
                                        p.rays, p.n_channels, p.mask, p.n_mask, True)
 
 
-@kernel
+@entry
 def decode_all(s, p, work):
     """Decode every robot's genome into its brain: after genomes are set or loaded."""
     for i in range(s.genome.shape[0]):

@@ -7,7 +7,7 @@ preallocated arrays and allocates nothing.
 
 from __future__ import annotations
 
-from evosim.kernels._jit import inlined, kernel
+from evosim.kernels._jit import kernel
 from evosim.kernels.layout import FRUIT_COUNT, MINE_COUNT
 
 
@@ -22,7 +22,7 @@ def cell_coord(v, cell, n):
     return c
 
 
-@inlined
+@kernel
 def cell_box(x0, x1, y0, y1, cell, ncx, ncy):
     """The cells (cx0, cx1, cy0, cy1), inclusive and clamped, that cover the box
     [x0, x1] x [y0, y1]: the one definition of which cells a search walks. The
@@ -37,7 +37,7 @@ def cell_box(x0, x1, y0, y1, cell, ncx, ncy):
             cell_coord(y0, cell, ncy), cell_coord(y1, cell, ncy))
 
 
-@inlined
+@kernel
 def row_items(start, cy, cx0, cx1, ncx):
     """(q_lo, q_hi): the objects of cells cx0..cx1 of row cy are ``items[q_lo:q_hi]``.
 
@@ -66,7 +66,7 @@ def build_grid(xy, count, cell, ncx, ncy, start, items, cursor):
         cursor[c] += 1
 
 
-@inlined
+@kernel
 def build_grids(s, p, work):
     """Bin the active mines, the active fruit and every robot into their grids."""
     build_grid(s.mine_xy, s.clock[MINE_COUNT], p.cell, p.ncx, p.ncy, work.mine_start,

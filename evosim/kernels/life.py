@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from evosim.kernels._jit import inlined, kernel
+from evosim.kernels._jit import entry, kernel
 from evosim.kernels.grid import cell_box, row_items
 from evosim.kernels.layout import (
     AGE_DEATHS,
@@ -74,7 +74,7 @@ def no_events() -> EventBuffer:
                        np.zeros(1, np.int64))
 
 
-@inlined
+@kernel
 def _log(ev, kind, i, step, s):
     """Append robot i's event (its id, parent, lineage, generation and place now)."""
     n = ev.used[0]
@@ -116,7 +116,7 @@ def log_refills(ev, n_placed, first_new_id, step, s, work):
         _log(ev, EV_BIRTH if born else EV_SPAWN, j, step, s)
 
 
-@inlined
+@kernel
 def _first_fruit(x, y, fruit_xy, start, items, taken, p):
     """Lowest-index untaken active fruit touching a robot at (x, y), or -1."""
     reach = p.robot_radius + p.fruit_radius
@@ -137,7 +137,7 @@ def _first_fruit(x, y, fruit_xy, start, items, taken, p):
     return best
 
 
-@inlined
+@kernel
 def contacts_all(bonus, ageing, max_age, s, p, work):
     """Life and contacts, in slot order: a mine kills; else the first fruit touched
     is eaten (life + bonus, capped at max_life). With ``ageing``, life runs down
@@ -197,7 +197,7 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
             counters[AGE_DEATHS] += 1
 
 
-@kernel
+@entry
 def mutate_genome(src, dst, rate, sigma, limit, key, step, slot, mask, n_mask, flip_rate):
     """The one mutation operator: ``dst`` = ``src`` plus Gaussian noise, and flips of
     its connection mask.
@@ -308,7 +308,7 @@ def give_birth(j, lifespan, key, step, s, p, work):
     s.clock[NEXT_ID] += 1
 
 
-@inlined
+@kernel
 def reproduce_all(rate, sigma, limit, key, step, s, p, work):
     """Each robot that ate this tick, in slot order, puts a mutated copy into the nursery."""
     ate = work.ate
@@ -317,7 +317,7 @@ def reproduce_all(rate, sigma, limit, key, step, s, p, work):
             conceive(i, rate, sigma, limit, key, step, s, p)
 
 
-@inlined
+@kernel
 def refill_slots(lifespan, limit, key, step, s, p, work):
     """Every slot freed by a death this tick is refilled, in slot order: by the oldest
     waiting offspring, else by a fresh random robot (or, with same-genome respawn,

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from evosim.kernels._jit import inlined, kernel
+from evosim.kernels._jit import kernel
 from evosim.kernels.layout import (
     MINE_COUNT,
     TWO_PI,
@@ -32,7 +32,7 @@ def move_mines(s, p):
         s.mine_heading[j] = (h + math.pi) % TWO_PI - math.pi
 
 
-@inlined
+@kernel
 def move_all(limit, s, p, work):
     """Turn, then move at throttle x max-speed gene (at most ``limit``); walls stop
     the body (slide)."""

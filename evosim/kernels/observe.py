@@ -4,12 +4,12 @@ on request, the actions their brains would take (``World.observations()`` and
 
 from __future__ import annotations
 
-from evosim.kernels._jit import kernel
+from evosim.kernels._jit import entry
 from evosim.kernels.brain import decide_all
 from evosim.kernels.vision import observe_all
 
 
-@kernel
+@entry
 def look(s, p, work, decide):
     """Observations into ``work.obs``; with ``decide``, actions into ``work.actions``."""
     observe_all(s, p, work)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evosim.kernels._jit import inlined, kernel
+from evosim.kernels._jit import entry, kernel
 from evosim.kernels.brain import random_genome
 from evosim.kernels.grid import build_grids, cell_box, row_items
 from evosim.kernels.layout import (
@@ -47,7 +47,7 @@ def brute_clear(x, y, reach, xy, count, skip):
     return True
 
 
-@inlined
+@kernel
 def grid_clear(x, y, reach, search, xy, start, items, skip, p):
     """True when no binned object (!= skip) is within ``reach`` of (x, y).
 
@@ -206,7 +206,7 @@ def apply_phase(ph, key, step, s, p, sch):
         s.clock[FRUIT_COUNT] = want
 
 
-@kernel
+@entry
 def init_world(s, p, sch, work):
     """Fill a zeroed state with step 0 of a world: mines, fruit, then robots."""
     key = s.rng_key[0]
@@ -241,7 +241,7 @@ def init_world(s, p, sch, work):
         spawn_robot(i, True, key, INIT_STEP, sch.lifespan[0], sch.speed_limit[0], s, p, work)
 
 
-@inlined
+@kernel
 def regrow_fruit(n_placed, key, step, s, p, work):
     """Eaten fruit reappears at a random free place (clear of the ``n_placed`` robots
     placed this tick and of fruit moved before it)."""

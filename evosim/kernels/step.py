@@ -11,7 +11,7 @@ depend on anything but the state. What each stage does lives in its own file:
 
 from __future__ import annotations
 
-from evosim.kernels._jit import inlined, kernel, threaded_kernel
+from evosim.kernels._jit import entry, inlined, kernel, threaded_kernel
 from evosim.kernels.brain import think_all
 from evosim.kernels.decode import decode_slots
 from evosim.kernels.grid import build_grids
@@ -70,7 +70,7 @@ def step_once(s, p, sch, work, ev):
     _tick(s, p, sch, work, ev)
 
 
-@kernel
+@entry
 def run_steps(s, p, sch, work, ev, n):
     """Advance the world by up to n ticks, on one thread; returns how many it ran.
 
@@ -95,7 +95,7 @@ def step_once_threaded(s, p, sch, work, ev):
     _tick(s, p, sch, work, ev)
 
 
-@kernel
+@entry
 def run_steps_threaded(s, p, sch, work, ev, n):
     """:func:`run_steps` with vision and brains on several threads."""
     room = EVENTS_PER_ROBOT_STEP * s.robot_xy.shape[0]

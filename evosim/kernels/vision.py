@@ -110,7 +110,7 @@ def _sector(x, y, ch, sh, co, so, fov, vrange):
     return (x0, x1, y0, y1), (-ly, lx, ry, -rx)
 
 
-@inlined
+@kernel
 def _scan_circles(b0, b1, robot_xy, sector, xy, rad, start, items, channel, see_self, rays, fov,
                   vrange, cell, ncx, ncy, ray_dx, ray_dy, best_t, best_c, row):
     """Offer every object of one kind near robots ``b0..b1-1`` (one block) to the rays
@@ -121,8 +121,8 @@ def _scan_circles(b0, b1, robot_xy, sector, xy, rad, start, items, channel, see_
     lnx, lny, rnx, rny), the heading, the bounding box of its field-of-view sector
     and the outward normals of the sector's edges (used when fov < 180 degrees).
     With ``see_self`` false (robots seeing robots) a robot skips itself.
-    One call scans a whole block for one kind: a call per robot would pay an
-    atomic reference-count pair per array argument, more than the scan itself.
+    One call scans a whole block for one kind, so the loop over the block's robots
+    runs with the kind's arrays already in registers.
     """
     R = rays
     reach = vrange + rad
@@ -214,8 +214,7 @@ def sense_all(s, p, work):
     nearest hit (the earlier channel on an exact tie) and reports
     ``1 - distance/range`` on that hit's channel, 0 elsewhere.
     """
-    # Arrays are taken out of the tuples once: every access to a tuple's array
-    # costs an atomic reference-count pair, which dominated the step before.
+    # Arrays are taken out of the tuples once, before the loops.
     robot_xy = s.robot_xy
     heading = s.robot_heading
     mine_xy = s.mine_xy
