@@ -42,6 +42,7 @@ def move_all(limit, s, p, work):
     actions = work.actions
     speed_gene = p.speed_gene
     r = p.robot_radius
+    heading_cs = work.heading_cs
     for i in range(robot_xy.shape[0]):
         h = heading[i] + np.float64(actions[i, 0]) * p.max_turn
         if h >= math.pi:
@@ -49,9 +50,15 @@ def move_all(limit, s, p, work):
         elif h < -math.pi:
             h += TWO_PI
         heading[i] = h
+        ch = math.cos(h)
+        sh = math.sin(h)
+        # Kept for the next tick's vision, which looks along the same heading.
+        heading_cs[i, 0] = h
+        heading_cs[i, 1] = ch
+        heading_cs[i, 2] = sh
         vmax = min(max(np.float64(genome[i, speed_gene]), 0.0), limit)
         v = np.float64(actions[i, 1]) * vmax
-        x = robot_xy[i, 0] + v * math.cos(h)
-        y = robot_xy[i, 1] + v * math.sin(h)
+        x = robot_xy[i, 0] + v * ch
+        y = robot_xy[i, 1] + v * sh
         robot_xy[i, 0] = min(max(x, r), p.width - r)
         robot_xy[i, 1] = min(max(y, r), p.height - r)

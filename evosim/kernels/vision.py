@@ -111,15 +111,18 @@ def _sector(x, y, ch, sh, co, so, fov, vrange):
 
 
 @kernel
-def _scan_circles(b0, b1, robot_xy, sector, xy, rad, start, items, channel, see_self, rays, fov,
-                  vrange, cell, ncx, ncy, ray_dx, ray_dy, best_t, best_c, row):
+def _scan_circles(b0, b1, robot_xy, sector, cells, xy, rad, start, items, channel, see_self,
+                  rays, fov, vrange, ncx, ray_dx, ray_dy, best_t, best_c, row):
     """Offer every object of one kind near robots ``b0..b1-1`` (one block) to the rays
     each can meet.
 
     Robot i of the block is entry ``r = i - b0`` of its block scratch (row ``row``
     of the [T, B, ...] arrays): ``sector[row, r]`` = (cos h, sin h, x0, x1, y0, y1,
     lnx, lny, rnx, rny), the heading, the bounding box of its field-of-view sector
-    and the outward normals of the sector's edges (used when fov < 180 degrees).
+    and the outward normals of the sector's edges (used when fov < 180 degrees);
+    ``cells[row, r]`` = (cx0, cx1, cy0, cy1), the grid cells that cover the box grown
+    by the largest radius of the kinds seen (for a smaller kind a few more objects
+    are met and turned away by the distance or cone tests: the hits are the same).
     With ``see_self`` false (robots seeing robots) a robot skips itself.
     One call scans a whole block for one kind, so the loop over the block's robots
     runs with the kind's arrays already in registers.
@@ -130,6 +133,7 @@ def _scan_circles(b0, b1, robot_xy, sector, xy, rad, start, items, channel, see_
     r2 = rad * rad
     half = 0.5 * fov
     dstep = fov / (R - 1) if R > 1 else 0.0
+    inv_dstep = 1.0 / dstep if R > 1 else 0.0
     narrow = fov < math.pi
     for i in range(b0, b1):
         r = i - b0
@@ -142,9 +146,10 @@ def _scan_circles(b0, b1, robot_xy, sector, xy, rad, start, items, channel, see_
         rnx = sector[row, r, 8]
         rny = sector[row, r, 9]
         skip = -1 if see_self else i
-        cx0, cx1, cy0, cy1 = cell_box(sector[row, r, 2] - rad, sector[row, r, 3] + rad,
-                                      sector[row, r, 4] - rad, sector[row, r, 5] + rad,
-                                      cell, ncx, ncy)
+        cx0 = cells[row, r, 0]
+        cx1 = cells[row, r, 1]
+        cy0 = cells[row, r, 2]
+        cy1 = cells[row, r, 3]
         for cy in range(cy0, cy1 + 1):
             q_lo, q_hi = row_items(start, cy, cx0, cx1, ncx)
             for q in range(q_lo, q_hi):
@@ -170,10 +175,10 @@ def _scan_circles(b0, b1, robot_xy, sector, xy, rad, start, items, channel, see_
                     hw = rad / math.sqrt(d2 - r2) + ATAN_ERR
                     lo = b - hw + half
                     hi = b + hw + half
-                    lo0, hi0 = _span_rays(lo, hi, dstep, fov, R)
+                    lo0, hi0 = _span_rays(lo, hi, dstep, inv_dstep, fov, R)
                     # A span that crosses the back of the robot also wraps round.
-                    lo1, hi1 = _span_rays(lo - TWO_PI, hi - TWO_PI, dstep, fov, R)
-                    lo2, hi2 = _span_rays(lo + TWO_PI, hi + TWO_PI, dstep, fov, R)
+                    lo1, hi1 = _span_rays(lo - TWO_PI, hi - TWO_PI, dstep, inv_dstep, fov, R)
+                    lo2, hi2 = _span_rays(lo + TWO_PI, hi + TWO_PI, dstep, inv_dstep, fov, R)
                 # Three spans: the direct one and its copies shifted by -2pi and +2pi.
                 for k_lo, k_hi in ((lo0, hi0), (lo1, hi1), (lo2, hi2)):
                     for k in range(k_lo, k_hi + 1):
@@ -184,13 +189,16 @@ def _scan_circles(b0, b1, robot_xy, sector, xy, rad, start, items, channel, see_
 
 
 @kernel
-def _span_rays(lo, hi, dstep, fov, R):
+def _span_rays(lo, hi, dstep, inv_dstep, fov, R):
     """(first, last) ray whose angle from the fov's edge may lie in [lo, hi];
-    first > last when none can."""
+    first > last when none can. ``inv_dstep`` = 1 / dstep: a product may round to
+    the other side of a ray where the quotient would not, but [lo, hi] carries a
+    margin of ATAN_ERR (far above one rounding) beyond any ray that can hit, so the
+    rays found to hit are the same."""
     if hi < -dstep or lo > fov + dstep:
         return 1, 0
-    k_lo = int(math.floor(lo / dstep))  # noqa: RUF046 - explicit int for Numba
-    k_hi = int(math.ceil(hi / dstep))  # noqa: RUF046
+    k_lo = int(math.floor(lo * inv_dstep))  # noqa: RUF046 - explicit int for Numba
+    k_hi = int(math.ceil(hi * inv_dstep))  # noqa: RUF046
     return max(k_lo, 0), min(k_hi, R - 1)
 
 
@@ -236,6 +244,9 @@ def sense_all(s, p, work):
     C = p.n_channels
     vrange = p.vision_range
     sector = work.sector
+    cells = work.cells
+    heading_cs = work.heading_cs
+    grow = p.sight_radius
     half_cos = math.cos(0.5 * p.fov)
     half_sin = math.sin(0.5 * p.fov)
     N = robot_xy.shape[0]
@@ -250,8 +261,12 @@ def sense_all(s, p, work):
             for i in range(b0, b1):
                 r = i - b0
                 h = heading[i]
-                ch = math.cos(h)
-                sh = math.sin(h)
+                if heading_cs[i, 0] != h:  # else the tick's move left cos, sin of h
+                    heading_cs[i, 0] = h
+                    heading_cs[i, 1] = math.cos(h)
+                    heading_cs[i, 2] = math.sin(h)
+                ch = heading_cs[i, 1]
+                sh = heading_cs[i, 2]
                 for k in range(R):
                     ray_dx[row, r, k] = ch * ray_cos[k] - sh * ray_sin[k]
                     ray_dy[row, r, k] = sh * ray_cos[k] + ch * ray_sin[k]
@@ -264,18 +279,24 @@ def sense_all(s, p, work):
                 for q in range(4):
                     sector[row, r, 2 + q] = box[q]
                     sector[row, r, 6 + q] = normals[q]
+                cx0, cx1, cy0, cy1 = cell_box(box[0] - grow, box[1] + grow, box[2] - grow,
+                                              box[3] + grow, p.cell, p.ncx, p.ncy)
+                cells[row, r, 0] = cx0
+                cells[row, r, 1] = cx1
+                cells[row, r, 2] = cy0
+                cells[row, r, 3] = cy1
             if p.obs_mine >= 0:
-                _scan_circles(b0, b1, robot_xy, sector, mine_xy, p.mine_radius, mine_start,
-                              mine_items, CH_MINE, True, R, p.fov, vrange, p.cell, p.ncx, p.ncy,
-                              ray_dx, ray_dy, best_t, best_c, row)
+                _scan_circles(b0, b1, robot_xy, sector, cells, mine_xy, p.mine_radius,
+                              mine_start, mine_items, CH_MINE, True, R, p.fov, vrange,
+                              p.ncx, ray_dx, ray_dy, best_t, best_c, row)
             if p.obs_fruit >= 0:
-                _scan_circles(b0, b1, robot_xy, sector, fruit_xy, p.fruit_radius, fruit_start,
-                              fruit_items, CH_FRUIT, True, R, p.fov, vrange, p.cell, p.ncx,
-                              p.ncy, ray_dx, ray_dy, best_t, best_c, row)
+                _scan_circles(b0, b1, robot_xy, sector, cells, fruit_xy, p.fruit_radius,
+                              fruit_start, fruit_items, CH_FRUIT, True, R, p.fov, vrange,
+                              p.ncx, ray_dx, ray_dy, best_t, best_c, row)
             if p.obs_robot >= 0:
-                _scan_circles(b0, b1, robot_xy, sector, robot_xy, p.robot_radius, robot_start,
-                              robot_items, CH_ROBOT, False, R, p.fov, vrange, p.cell, p.ncx,
-                              p.ncy, ray_dx, ray_dy, best_t, best_c, row)
+                _scan_circles(b0, b1, robot_xy, sector, cells, robot_xy, p.robot_radius,
+                              robot_start, robot_items, CH_ROBOT, False, R, p.fov, vrange,
+                              p.ncx, ray_dx, ray_dy, best_t, best_c, row)
             for i in range(b0, b1):
                 r = i - b0
                 if p.obs_edge >= 0:

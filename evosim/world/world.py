@@ -129,6 +129,8 @@ def make_params(scenario: Scenario) -> Params:
         cell=float(cell),
         ncx=math.ceil(w / cell),
         ncy=math.ceil(h / cell),
+        sight_radius=max([float(getattr(sc, kind.table).radius) for kind in OBJECT_KINDS
+                          if kind.channel in chans], default=0.0),
     )
 
 
@@ -179,6 +181,8 @@ def make_scratch(scenario: Scenario, params: Params, threads: int = 1) -> Scratc
         best_t=np.zeros((T, B, R)),
         best_c=np.zeros((T, B, R), np.int64),
         sector=np.zeros((T, B, SECTOR_FIELDS)),
+        cells=np.zeros((T, B, 4), np.int64),
+        heading_cs=np.full((N, 3), np.nan),  # NaN equals no heading: computed when first seen
         hid=np.zeros((T, scenario.brain.hidden)),
         obs=np.zeros((N, R, len(scenario.vision.channels)), np.float32),
         actions=np.zeros((N, 2), np.float32),

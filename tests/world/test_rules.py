@@ -269,8 +269,8 @@ def test_no_birth_replaces_a_living_robot(seed, nursery, max_age, fruit, brain):
         assert int((world.state.robot_id != ids).sum()) == deaths == refills
     c = world.counters
     assert c["births"] + c["offspring_dropped"] + world.state.nursery_size == c["fruit_eaten"]
-    if nursery:
-        assert c["births"] > 0
+    if nursery and c["fruit_eaten"] >= 5:  # the run did exercise births (with a fruit
+        assert c["births"] > 0  # or two eaten late, the offspring may still be waiting)
 
 
 def test_phases_switch_fruit_on():
