@@ -49,8 +49,10 @@ def row_items(start, cy, cx0, cx1, ncx):
 
 
 @kernel
-def build_grid(xy, count, cell, ncx, ncy, start, items, cursor):
-    """Bin the first ``count`` rows of ``xy [*, 2]`` into ``start``/``items``."""
+def build_grid(xy, count, cell, ncx, ncy, start, items, cursor, binned_xy):
+    """Bin the first ``count`` rows of ``xy [*, 2]`` into ``start``/``items``, and copy
+    their positions in that order into ``binned_xy`` (``binned_xy[q] = xy[items[q]]``:
+    a walk over a cell run reads positions contiguously, without the indirection)."""
     ncell = ncx * ncy
     for c in range(ncell + 1):
         start[c] = 0
@@ -63,6 +65,8 @@ def build_grid(xy, count, cell, ncx, ncy, start, items, cursor):
     for i in range(count):
         c = cell_coord(xy[i, 1], cell, ncy) * ncx + cell_coord(xy[i, 0], cell, ncx)
         items[cursor[c]] = i
+        binned_xy[cursor[c], 0] = xy[i, 0]
+        binned_xy[cursor[c], 1] = xy[i, 1]
         cursor[c] += 1
 
 
@@ -70,9 +74,9 @@ def build_grid(xy, count, cell, ncx, ncy, start, items, cursor):
 def build_grids(s, p, work):
     """Bin the active mines, the active fruit and every robot into their grids."""
     build_grid(s.mine_xy, s.clock[MINE_COUNT], p.cell, p.ncx, p.ncy, work.mine_start,
-               work.mine_items, work.cursor)
+               work.mine_items, work.cursor, work.mine_binned)
     build_grid(s.fruit_xy, s.clock[FRUIT_COUNT], p.cell, p.ncx, p.ncy, work.fruit_start,
-               work.fruit_items, work.cursor)
+               work.fruit_items, work.cursor, work.fruit_binned)
     build_grid(s.robot_xy, s.robot_xy.shape[0], p.cell, p.ncx, p.ncy, work.robot_start,
-               work.robot_items, work.cursor)
+               work.robot_items, work.cursor, work.robot_binned)
 

@@ -98,6 +98,9 @@ class Scratch(NamedTuple):
     robot_start: np.ndarray
     robot_items: np.ndarray  # int64 [N]
     cursor: np.ndarray  # int64 [cells]
+    mine_binned: np.ndarray  # float64 [M, 2]  positions in grid order (xy[items[q]])
+    fruit_binned: np.ndarray  # float64 [F, 2]
+    robot_binned: np.ndarray  # float64 [N, 2]
     dead: np.ndarray  # uint8 [N]  ALIVE, DIED_MINE or DIED_AGE this step
     ate: np.ndarray  # uint8 [N]
     taken: np.ndarray  # uint8 [F]  fruit eaten this step

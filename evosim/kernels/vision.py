@@ -111,8 +111,8 @@ def _sector(x, y, ch, sh, co, so, fov, vrange):
 
 
 @kernel
-def _scan_circles(b0, b1, robot_xy, sector, cells, xy, rad, start, items, channel, see_self,
-                  rays, fov, vrange, ncx, ray_dx, ray_dy, best_t, best_c, row):
+def _scan_circles(b0, b1, robot_xy, sector, cells, binned_xy, rad, start, items, channel,
+                  see_self, rays, fov, vrange, ncx, ray_dx, ray_dy, best_t, best_c, row):
     """Offer every object of one kind near robots ``b0..b1-1`` (one block) to the rays
     each can meet.
 
@@ -123,6 +123,7 @@ def _scan_circles(b0, b1, robot_xy, sector, cells, xy, rad, start, items, channe
     ``cells[row, r]`` = (cx0, cx1, cy0, cy1), the grid cells that cover the box grown
     by the largest radius of the kinds seen (for a smaller kind a few more objects
     are met and turned away by the distance or cone tests: the hits are the same).
+    ``binned_xy`` holds the kind's positions in grid order (see grid.build_grid).
     With ``see_self`` false (robots seeing robots) a robot skips itself.
     One call scans a whole block for one kind, so the loop over the block's robots
     runs with the kind's arrays already in registers.
@@ -152,12 +153,12 @@ def _scan_circles(b0, b1, robot_xy, sector, cells, xy, rad, start, items, channe
         cy1 = cells[row, r, 3]
         for cy in range(cy0, cy1 + 1):
             q_lo, q_hi = row_items(start, cy, cx0, cx1, ncx)
-            for q in range(q_lo, q_hi):
-                j = items[q]
-                if j == skip:
+            run = binned_xy[q_lo:q_hi]  # the run's positions, in grid order
+            for q in range(run.shape[0]):
+                if not see_self and items[q_lo + q] == skip:
                     continue
-                dx = xy[j, 0] - x
-                dy = xy[j, 1] - y
+                dx = run[q, 0] - x
+                dy = run[q, 1] - y
                 d2 = dx * dx + dy * dy
                 if d2 > reach2:
                     continue
@@ -225,8 +226,6 @@ def sense_all(s, p, work):
     # Arrays are taken out of the tuples once, before the loops.
     robot_xy = s.robot_xy
     heading = s.robot_heading
-    mine_xy = s.mine_xy
-    fruit_xy = s.fruit_xy
     mine_start = work.mine_start
     mine_items = work.mine_items
     fruit_start = work.fruit_start
@@ -286,15 +285,15 @@ def sense_all(s, p, work):
                 cells[row, r, 2] = cy0
                 cells[row, r, 3] = cy1
             if p.obs_mine >= 0:
-                _scan_circles(b0, b1, robot_xy, sector, cells, mine_xy, p.mine_radius,
+                _scan_circles(b0, b1, robot_xy, sector, cells, work.mine_binned, p.mine_radius,
                               mine_start, mine_items, CH_MINE, True, R, p.fov, vrange,
                               p.ncx, ray_dx, ray_dy, best_t, best_c, row)
             if p.obs_fruit >= 0:
-                _scan_circles(b0, b1, robot_xy, sector, cells, fruit_xy, p.fruit_radius,
+                _scan_circles(b0, b1, robot_xy, sector, cells, work.fruit_binned, p.fruit_radius,
                               fruit_start, fruit_items, CH_FRUIT, True, R, p.fov, vrange,
                               p.ncx, ray_dx, ray_dy, best_t, best_c, row)
             if p.obs_robot >= 0:
-                _scan_circles(b0, b1, robot_xy, sector, cells, robot_xy, p.robot_radius,
+                _scan_circles(b0, b1, robot_xy, sector, cells, work.robot_binned, p.robot_radius,
                               robot_start, robot_items, CH_ROBOT, False, R, p.fov, vrange,
                               p.ncx, ray_dx, ray_dy, best_t, best_c, row)
             for i in range(b0, b1):
