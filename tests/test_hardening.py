@@ -209,6 +209,9 @@ def _bad_value_cases():
         ("nursery_parent_slot", 1, -1, "nursery_parent_slot"),
         ("nursery_genome", (0, -1), 3e38, "nursery_genome: expected values from 0 to "),
         ("nursery_genome", (0, 0), np.nan, "nursery_genome: expected finite numbers"),
+        ("nursery_step", 0, -1, "nursery_step: expected values from 0 to 30 or -2 (a final "
+                                "genome), got -1"),
+        ("nursery_step", 1, 31, "nursery_step: expected values from 0 to 30"),
         ("clock", NURSERY_SIZE, 10**6, "clock: expected a nursery size from 0 to "),
         ("clock", NURSERY_HEAD, -1, "clock: expected a nursery head from 0 to "),
     ]

@@ -53,8 +53,10 @@ class NumpyWorld:
         self._ray_sin = np.sin(off)
         self._channels = [c for c in CHANNELS if c in scenario.vision.channels]
         self._schedule = make_schedule(scenario)
-        # Offspring waiting for a freed slot: (genome, parent id, parent slot, lineage,
-        # generation), oldest first. (Kept here, not in ``state``: a reference of its own.)
+        # Offspring waiting for a freed slot: (the parent's genome, parent id, parent
+        # slot, lineage, generation, mutation rate, sigma and speed limit at conception),
+        # oldest first; mutated at birth, as the engine does. (Kept here, not in
+        # ``state``: a reference of its own.)
         self.nursery: deque = deque()
 
     # ------------------------------------------------------------ sensing
@@ -241,7 +243,8 @@ class NumpyWorld:
         return self._free_place(rad)
 
     def _conceive(self, parent: int, rate: float, sigma: float, limit: float) -> None:
-        """A mutated copy of ``parent`` waits in the nursery (the oldest makes room)."""
+        """A copy of ``parent`` waits in the nursery (the oldest makes room), with the
+        mutation settings in force now; it is mutated at birth."""
         s = self.state
         if self.scenario.evolution.nursery == 0:
             s.counters[OFFSPRING_DROPPED] += 1
@@ -249,19 +252,26 @@ class NumpyWorld:
         if len(self.nursery) == self.scenario.evolution.nursery:
             self.nursery.popleft()
             s.counters[OFFSPRING_DROPPED] += 1
-        g = s.genome[parent].astype(np.float64)
+        self.nursery.append((s.genome[parent].copy(), int(s.robot_id[parent]), parent,
+                             int(s.robot_lineage[parent]), int(s.robot_generation[parent]) + 1,
+                             rate, sigma, limit))
+
+    def _mutate(self, genome: np.ndarray, rate: float, sigma: float,
+                limit: float) -> np.ndarray:
+        g = genome.astype(np.float64)
         hit = self.rng.uniform(size=len(g)) < rate if rate < 1.0 else np.ones(len(g), bool)
         g = np.where(hit, g + sigma * self.rng.standard_normal(len(g)), g)
         speed = self.scenario.genome_layout.speed
         g[speed] = np.clip(g[speed], 0.0, limit)
-        self.nursery.append((g.astype(np.float32), int(s.robot_id[parent]), parent,
-                             int(s.robot_lineage[parent]), int(s.robot_generation[parent]) + 1))
+        return g.astype(np.float32)
 
     def _birth(self, j: int, dead: np.ndarray, lifespan: int) -> None:
-        """Slot j takes the oldest waiting offspring, beside its parent if it lives."""
+        """Slot j takes the oldest waiting offspring, mutated now, beside its parent if
+        it lives."""
         s, sc = self.state, self.scenario
-        genome, parent_id, parent_slot, lineage, generation = self.nursery.popleft()
-        s.genome[j] = genome
+        (genome, parent_id, parent_slot, lineage, generation, rate, sigma,
+         limit) = self.nursery.popleft()
+        s.genome[j] = self._mutate(genome, rate, sigma, limit)
         if s.robot_id[parent_slot] == parent_id and not dead[parent_slot]:
             s.robot_xy[j] = self._near(s.robot_xy[parent_slot], sc.robots.radius)
         else:

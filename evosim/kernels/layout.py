@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 
 INIT_STEP = -1  # the step key of draws made while building the initial world (and seeding)
+# The conception step (``nursery_step``) of a waiting offspring whose genome is final
+# and is born as it is: a migrant, or one loaded from a schema 2 checkpoint (whose
+# nursery held genomes already mutated). Not a step key of any draw.
+FINAL_GENOME = -2
 TWO_PI = 2.0 * math.pi
 SENSE_BLOCK = 64  # robots sensed together, kind by kind (see vision.sense_all)
 SECTOR_FIELDS = 10  # cos h, sin h, the sector's box (4) and its edges' normals (4)

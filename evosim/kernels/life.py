@@ -1,4 +1,4 @@
-"""Life: contacts and the two ways to die, mutation, the nursery and births."""
+"""Life: contacts and the two ways to die, the nursery, births and mutation."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from evosim.kernels.layout import (
     BIRTHS,
     DIED_AGE,
     DIED_MINE,
+    FINAL_GENOME,
     FRUIT_EATEN,
     MASK_ON,
     MINE_DEATHS,
@@ -30,7 +31,13 @@ from evosim.kernels.layout import (
     S_SPAWN_HEADING,
     TWO_PI,
 )
-from evosim.kernels.placement import grid_clear, random_robot_spot, robot_spot_free, spawn_robot
+from evosim.kernels.placement import (
+    grid_clear,
+    phase_index,
+    random_robot_spot,
+    robot_spot_free,
+    spawn_robot,
+)
 from evosim.kernels.rng import base_normal_pair, base_uniform, stream_base, uniform
 
 OFFSPRING_TRIES = 8  # tries for a free place beside the parent before a random one
@@ -240,11 +247,17 @@ def mutate_genome(src, dst, rate, sigma, limit, key, step, slot, mask, n_mask, f
 
 
 @kernel
-def conceive(parent, rate, sigma, limit, key, step, s, p):
-    """A fruit eater's mutated copy joins the nursery, a bounded queue of offspring
+def conceive(parent, step, s):
+    """A fruit eater's offspring joins the nursery, a bounded queue of offspring
     waiting for a free slot. When the nursery is full the oldest waiting offspring
     makes room (counted in ``offspring_dropped``); a nursery of size 0 drops every
-    offspring that finds no slot in its own step."""
+    offspring that finds no slot in its own step.
+
+    The nursery keeps the parent's genome as it is and the conception ``step``; the
+    offspring is mutated at birth (:func:`give_birth`) with the draws of its
+    conception, so that the many offspring pushed out of a full nursery unborn cost
+    a copy, not a mutation, and results are as if mutated at conception.
+    """
     K = s.nursery_genome.shape[0]
     if K == 0:
         s.counters[OFFSPRING_DROPPED] += 1
@@ -256,8 +269,9 @@ def conceive(parent, rate, sigma, limit, key, step, s, p):
         size -= 1
         s.counters[OFFSPRING_DROPPED] += 1
     q = (head + size) % K
-    mutate_genome(s.genome[parent], s.nursery_genome[q], rate, sigma, limit, key, step, parent,
-                  p.mask, p.n_mask, p.flip_rate)
+    for g in range(s.genome.shape[1]):
+        s.nursery_genome[q, g] = s.genome[parent, g]
+    s.nursery_step[q] = step
     s.nursery_parent[q] = s.robot_id[parent]
     s.nursery_parent_slot[q] = parent
     s.nursery_lineage[q] = s.robot_lineage[parent]
@@ -267,8 +281,41 @@ def conceive(parent, rate, sigma, limit, key, step, s, p):
 
 
 @kernel
-def give_birth(j, lifespan, key, step, s, p, work):
+def _born_genome(q, dst, key, s, p, sch):
+    """``dst`` (float32 [G]) = the genome nursery entry q is born with: its parent's
+    genome mutated with the draws of its conception, or, for a ``FINAL_GENOME``
+    entry, its genome as it is."""
+    conceived = s.nursery_step[q]
+    if conceived == FINAL_GENOME:
+        for g in range(dst.shape[0]):
+            dst[g] = s.nursery_genome[q, g]
+        return
+    ph = phase_index(sch, conceived)
+    mutate_genome(s.nursery_genome[q], dst, sch.mutation_rate[ph], sch.mutation_sigma[ph],
+                  sch.speed_limit[ph], key, conceived, s.nursery_parent_slot[q], p.mask,
+                  p.n_mask, p.flip_rate)
+
+
+@entry
+def offspring_genomes(s, p, sch, out):
+    """``out`` float32 [K, G]: row q = the genome nursery entry q is born with (or was,
+    or would have been, for an entry born or dropped since): what the nursery held
+    before offspring were mutated at birth. Reads ``s`` only."""
+    key = s.rng_key[0]
+    for q in range(out.shape[0]):
+        _born_genome(q, out[q], key, s, p, sch)
+
+
+@kernel
+def give_birth(j, lifespan, key, step, s, p, sch, work):
     """Slot j, freed by a death this tick, takes the oldest waiting offspring.
+
+    Its genome is the parent's genome kept in the nursery, mutated now by
+    :func:`mutate_genome` with the draws of its conception: the key, the conception
+    step ``nursery_step``, the parent's slot, and the mutation rate, sigma and speed
+    limit of the phase in force at that step; so it is born exactly as if mutated at
+    conception. An entry whose step is ``FINAL_GENOME`` (a migrant, or a genome
+    loaded from a schema 2 checkpoint, already mutated) is copied as it is.
 
     It is placed near its parent when the parent is still alive (the parent's
     slot still holds the parent's id and it did not die this tick), else at a
@@ -278,8 +325,7 @@ def give_birth(j, lifespan, key, step, s, p, work):
     q = s.clock[NURSERY_HEAD]
     s.clock[NURSERY_HEAD] = (q + 1) % K
     s.clock[NURSERY_SIZE] -= 1
-    for g in range(s.genome.shape[1]):
-        s.genome[j, g] = s.nursery_genome[q, g]
+    _born_genome(q, s.genome[j], key, s, p, sch)
     ps = s.nursery_parent_slot[q]
     r = p.robot_radius
     placed = False
@@ -309,16 +355,17 @@ def give_birth(j, lifespan, key, step, s, p, work):
 
 
 @kernel
-def reproduce_all(rate, sigma, limit, key, step, s, p, work):
-    """Each robot that ate this tick, in slot order, puts a mutated copy into the nursery."""
+def reproduce_all(step, s, work):
+    """Each robot that ate this tick, in slot order, conceives an offspring: its genome
+    joins the nursery, to be mutated at birth."""
     ate = work.ate
     for i in range(ate.shape[0]):
         if ate[i]:
-            conceive(i, rate, sigma, limit, key, step, s, p)
+            conceive(i, step, s)
 
 
 @kernel
-def refill_slots(lifespan, limit, key, step, s, p, work):
+def refill_slots(lifespan, limit, key, step, s, p, sch, work):
     """Every slot freed by a death this tick is refilled, in slot order: by the oldest
     waiting offspring, else by a fresh random robot (or, with same-genome respawn,
     the slot's own genome) at a random free place. No living robot is ever replaced.
@@ -331,7 +378,7 @@ def refill_slots(lifespan, limit, key, step, s, p, work):
         if dead[i] == ALIVE:
             continue
         if s.clock[NURSERY_SIZE] > 0:
-            give_birth(i, lifespan, key, step, s, p, work)
+            give_birth(i, lifespan, key, step, s, p, sch, work)
             counters[BIRTHS] += 1
         else:
             spawn_robot(i, not p.respawn_same, key, step, lifespan, limit, s, p, work)

@@ -52,10 +52,9 @@ def _tick(s, p, sch, work, ev):
     if logging:
         log_deaths(ev, step, s, work)
     if sch.reproduction[ph]:
-        reproduce_all(sch.mutation_rate[ph], sch.mutation_sigma[ph], limit, key, step, s, p,
-                      work)
+        reproduce_all(step, s, work)  # offspring are mutated at birth, in refill_slots
     first_new_id = s.clock[NEXT_ID]
-    n_placed = refill_slots(sch.lifespan[ph], limit, key, step, s, p, work)
+    n_placed = refill_slots(sch.lifespan[ph], limit, key, step, s, p, sch, work)
     decode_slots(work.placed, n_placed, s, p, work)  # new genomes, decoded once
     if logging:
         log_refills(ev, n_placed, first_new_id, step, s, work)

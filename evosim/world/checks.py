@@ -6,7 +6,7 @@ headers (shape and dtype) are compared with what the scenario implies before
 a byte is decompressed, then every value is checked against the bounds in
 :data:`VALUE_BOUNDS` (one entry per ``WorldState`` field; a new field needs
 one, and ``tests/test_hardening.py::test_every_state_field_has_value_bounds`` fails
-until it has it).
+until it has it), or equal to the field's sentinel in :data:`SENTINELS`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from evosim.errors import CheckpointError, EvosimError
 from evosim.kernels.layout import (
     CLOCK_SIZE,
     COUNTER_NAMES,
+    FINAL_GENOME,
     FRUIT_COUNT,
     MINE_COUNT,
     NEXT_ID,
@@ -89,6 +90,12 @@ def _slot(sc: Scenario, s: WorldState) -> Bounds:
     return 0, s.robot_xy.shape[0] - 1
 
 
+def _conceived(sc: Scenario, s: WorldState) -> Bounds:
+    # A conception step no later than the checkpoint's step (or FINAL_GENOME, see
+    # SENTINELS): birth draws the mutation with it as the step key.
+    return 0, int(s.clock[STEP])
+
+
 def _below(index: int, lo: int = 0) -> Callable[[Scenario, WorldState], Bounds]:
     """Ids handed out so far: from ``lo`` to the clock's next id (exclusive)."""
     return lambda sc, s: (lo, int(s.clock[index]) - 1)
@@ -113,12 +120,18 @@ VALUE_BOUNDS: dict[str, Callable[[Scenario, WorldState], Bounds] | None] = {
     "nursery_parent_slot": _slot,  # the kernels index robot arrays with it
     "nursery_lineage": _below(NEXT_LINEAGE),
     "nursery_generation": _count,
+    "nursery_step": _conceived,
     "clock": _clock,
     "rng_key": None,  # any 64-bit key
     "counters": _count,
 }
 """Per WorldState field: its value bounds given the scenario and the (shape-checked) state.
 ``None`` = any value of the dtype. Float fields must also be finite."""
+
+SENTINELS: dict[str, tuple[int, str]] = {
+    "nursery_step": (FINAL_GENOME, "a final genome"),
+}
+"""Per field: a value allowed outside its bounds, and what it means (for messages)."""
 
 
 ELEMENT_NAMES: dict[str, dict[int, str]] = {
@@ -237,14 +250,19 @@ def check_values(path: Any, scenario: Scenario, state: WorldState) -> None:
             continue
         lo, hi = rule(scenario, state)
         bad = (array < lo) | (array > hi)
+        sentinel = SENTINELS.get(name)
+        if sentinel is not None:
+            bad &= array != sentinel[0]
         if bad.any():
             where = np.argwhere(bad)[0].tolist()
             lo_b = np.broadcast_to(lo, array.shape)[tuple(where)]
             hi_b = np.broadcast_to(hi, array.shape)[tuple(where)]
             what = ELEMENT_NAMES.get(name, {}).get(where[0]) if array.ndim == 1 else None
             what = f"a {what}" if what else "values"
+            also = f" or {sentinel[0]} ({sentinel[1]})" if sentinel is not None else ""
             raise CheckpointError(f"{path}: {name}: expected {what} from {_show(lo_b)} to "
-                                  f"{_show(hi_b)}, got {_show(array[tuple(where)])} at {where}")
+                                  f"{_show(hi_b)}{also}, got {_show(array[tuple(where)])} at "
+                                  f"{where}")
 
 
 def _show(x: Any) -> str:

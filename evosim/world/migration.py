@@ -5,7 +5,8 @@
 Every slot holds a living robot after a step (deaths are refilled in the same
 tick), so these are simply the slots with the highest ``robot_fruit``.
 
-Arrivals are waiting offspring: exact copies (no mutation) that join the end of
+Arrivals are waiting offspring: exact copies (no mutation: their conception step
+is ``FINAL_GENOME``, so birth copies them as they are) that join the end of
 the nursery ring in the order given and take slots freed by later deaths, like
 any offspring; they never replace a living robot. When the nursery is full the
 oldest waiting offspring makes room, counted in ``offspring_dropped`` (as for
@@ -23,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from evosim.kernels.layout import (
+    FINAL_GENOME,
     NEXT_ID,
     NEXT_LINEAGE,
     NURSERY_HEAD,
@@ -70,6 +72,7 @@ def receive(state: WorldState, migrants: Migrants) -> None:
             state.counters[OFFSPRING_DROPPED] += 1
         q = (head + size) % K
         state.nursery_genome[q] = migrants.genome[m]
+        state.nursery_step[q] = FINAL_GENOME  # born exactly as sent
         state.nursery_parent[q] = NO_PARENT
         state.nursery_parent_slot[q] = 0
         state.nursery_lineage[q] = state.clock[NEXT_LINEAGE]

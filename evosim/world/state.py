@@ -9,6 +9,7 @@ import numpy as np
 from evosim.kernels.layout import (
     CLOCK_SIZE,
     COUNTER_NAMES,
+    FINAL_GENOME,
     FRUIT_COUNT,
     MINE_COUNT,
     NEXT_ID,
@@ -45,11 +46,16 @@ class WorldState(NamedTuple):
     mine_xy: np.ndarray  # float64 [M, 2]
     mine_heading: np.ndarray  # float64 [M] drift direction (moving mines)
     fruit_xy: np.ndarray  # float64 [F, 2]
-    nursery_genome: np.ndarray  # float32 [K, G] offspring waiting for a freed slot (a ring)
+    # The nursery: offspring waiting for a freed slot (a ring). Each keeps its parent's
+    # genome unmutated; it is mutated at birth with the draws of its conception
+    # (kernels/life.py give_birth), so results are as if mutated at conception.
+    nursery_genome: np.ndarray  # float32 [K, G] the parent's genome (final: see nursery_step)
     nursery_parent: np.ndarray  # int64 [K] the parent's robot id
     nursery_parent_slot: np.ndarray  # int64 [K] the parent's slot when it ate
     nursery_lineage: np.ndarray  # int64 [K]
     nursery_generation: np.ndarray  # int64 [K]
+    nursery_step: np.ndarray  # int64 [K] conception step; FINAL_GENOME: born as it is
+    #                           (migrants, schema 2 checkpoints, and entries never used)
     clock: np.ndarray  # int64 [7] step, mine count, fruit count, next id, next lineage,
     #                    nursery head, nursery size (see kernels/layout.py)
     rng_key: np.ndarray  # uint64 [1] the world's RNG key (draws hash key, step, slot)
@@ -119,6 +125,7 @@ class WorldState(NamedTuple):
             nursery_parent_slot=ints(K),
             nursery_lineage=ints(K),
             nursery_generation=ints(K),
+            nursery_step=np.full(K, FINAL_GENOME, np.int64),
             clock=ints(CLOCK_SIZE),
             rng_key=np.zeros(1, np.uint64),
             counters=ints(len(COUNTER_NAMES)),

@@ -27,6 +27,7 @@ from evosim.kernels.life import (
     EVENTS_PER_ROBOT_STEP,
     EventBuffer,
     no_events,
+    offspring_genomes,
 )
 from evosim.kernels.observe import look
 from evosim.kernels.params import Params, Schedule, Scratch
@@ -409,6 +410,7 @@ class World:
         """Robots from another world join the nursery as waiting offspring (exact copies;
         see :mod:`evosim.world.migration`): they take slots freed by later deaths."""
         receive(self._arrays, migrants)
+
     def copy(self) -> World:
         """An independent world in the same state: stepping one never touches the other
         (a clip recorded during evolution steps a copy, never the evolving world)."""
@@ -460,6 +462,18 @@ class World:
         """float32 [N, 2]: each brain's (turn in [-1, 1], throttle in [0, 1]) now."""
         look(self._arrays, self._params, self._scratch, True)
         return self._scratch.actions.copy()
+
+    def offspring_genomes(self) -> np.ndarray:
+        """float32 [K, G]: the genome each nursery entry is born with.
+
+        ``state.nursery_genome`` holds the parents' genomes; an offspring is mutated
+        at birth with the draws of its conception, so row q here is its parent's
+        genome mutated as at conception (a migrant's genome as sent). Rows not
+        waiting (born or dropped) say what they were born with or would have been.
+        """
+        out = np.empty_like(self._arrays.nursery_genome)
+        offspring_genomes(self._arrays, self._params, self._schedule, out)
+        return out
 
     @property
     def counters(self) -> dict[str, int]:

@@ -16,11 +16,20 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "classic_seed0.json"
 
 
 def state_digest(world: World) -> dict[str, str]:
-    """sha256 of every state array's bytes."""
-    return {
-        name: hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
-        for name, a in zip(WorldState._fields, world.state, strict=True)
-    }
+    """sha256 of every state array's bytes, as the golden file records them.
+
+    The golden file predates mutation at birth (issue 13): its ``nursery_genome`` is
+    the genomes offspring are born with, mutated at conception, and it has no
+    ``nursery_step``. So the nursery's genomes are hashed as born
+    (``World.offspring_genomes()``, from the stored parents' genomes, conception
+    steps and slots), and ``nursery_step`` is left out: the same file still proves
+    the same trajectory, nursery included.
+    """
+    arrays = dict(zip(WorldState._fields, world.state, strict=True))
+    arrays["nursery_genome"] = world.offspring_genomes()
+    del arrays["nursery_step"]
+    return {name: hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+            for name, a in arrays.items()}
 
 
 def assert_same_state(a: World, b: World) -> None:
@@ -69,6 +78,24 @@ def test_save_load_continue_is_bit_identical(tmp_path):
     assert loaded.step_count == resumed.step_count and loaded.seed == 3
     assert loaded.scenario == scenario
     loaded.step(3000)
+    assert_same_state(straight, loaded)
+
+
+def test_save_load_continue_through_the_nursery_is_bit_identical(tmp_path):
+    """Offspring conceived before the save wait unmutated in the checkpoint and are
+    mutated at birth after the load, as they would have been without it."""
+    scenario = load_scenario("classic")
+    straight = World(scenario, seed=0)
+    straight.step(7000)
+    resumed = World(scenario, seed=0)
+    resumed.step(4000)
+    waiting = resumed.state.nursery_size
+    assert waiting > scenario.evolution.nursery // 2  # most of it is waiting
+    loaded = World.load(resumed.save(tmp_path / "mid.npz"))
+    assert_same_state(resumed, loaded)
+    births = loaded.counters["births"]
+    loaded.step(3000)
+    assert loaded.counters["births"] - births > waiting
     assert_same_state(straight, loaded)
 
 
@@ -124,7 +151,7 @@ def test_corrupt_and_foreign_checkpoints_are_clear_errors(tmp_path):
     ("seed", "x", "seed: expected an integer"),
     ("seed", -5, "seed: expected an integer"),
     ("step", 7, "does not match the state's step"),
-    ("schema", 99, "schema: expected 2"),
+    ("schema", 99, "schema: expected 3"),
     ("format", "other", "not an evosim checkpoint"),
 ])
 def test_checkpoint_metadata_is_validated(tmp_path, key, value, needle):

@@ -88,12 +88,15 @@ def test_fruit_extends_life_and_its_child_waits_for_a_freed_slot():
     assert world.counters["births"] == 0 and st_.nursery_size == 1
     np.testing.assert_array_equal(st_.robot_id, ids)
     assert st_.nursery_parent[0] == parent_id and st_.nursery_parent_slot[0] == 2
-    diff = st_.nursery_genome[0, :-1] - parent_genome[:-1]
+    # The nursery keeps the parent's genome; the child is mutated at birth.
+    np.testing.assert_array_equal(st_.nursery_genome[0], parent_genome)
+    assert st_.nursery_step[0] == 0
+    diff = world.offspring_genomes()[0, :-1] - parent_genome[:-1]
     assert np.all(diff != 0) and np.abs(diff).max() < 1.0  # sigma 0.15 on every gene
     # The eaten fruit reappears elsewhere, not on anyone.
     assert not np.allclose(st_.fruit_xy[0], (250, 52))
     # Robot 4 walks onto the mine: its slot takes the waiting child, beside the parent.
-    child_genome = st_.nursery_genome[0].copy()
+    child_genome = world.offspring_genomes()[0]
     s.mine_xy[0] = s.robot_xy[4] + (3.0, 0.0)
     world.step(1)
     c = world.counters
