@@ -10,11 +10,9 @@ from typing import Any, TextIO
 def _entries(observing: bool) -> list[Any]:
     """The kernels Python calls: building a world, stepping it and (``observing``)
     ``World.observations()``/``actions()``. Every other kernel compiles inside them."""
-    from evosim.kernels.decode import decode_all
-    from evosim.kernels.placement import init_world
-    from evosim.kernels.step import run_steps
+    from evosim.kernels.step import prepare, run_steps
 
-    entries = [init_world, decode_all, run_steps]
+    entries = [prepare, run_steps]
     if observing:
         from evosim.kernels.observe import look
 

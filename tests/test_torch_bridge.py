@@ -21,7 +21,7 @@ from evosim import World, load_scenario  # noqa: E402
 from evosim.cli import main  # noqa: E402
 from evosim.errors import BrainFileError, EvosimError  # noqa: E402
 from evosim.kernels.brain import decide_all  # noqa: E402
-from evosim.kernels.decode import decode_all  # noqa: E402
+from evosim.kernels.step import prepare  # noqa: E402
 from evosim.torch import (  # noqa: E402
     BRAIN_FORMAT,
     BrainModule,
@@ -34,7 +34,7 @@ from evosim.torch import (  # noqa: E402
     save_brain,
 )
 from evosim.world.state import WorldState  # noqa: E402
-from evosim.world.world import make_params, make_scratch  # noqa: E402
+from evosim.world.world import make_params, make_schedule, make_scratch  # noqa: E402
 from tests.conftest import small_scenario  # noqa: E402
 
 TOLERANCE = 1e-5
@@ -54,7 +54,7 @@ def engine_actions(scenario, genomes: np.ndarray, obs: np.ndarray) -> np.ndarray
     state.genome[:] = genomes
     params = make_params(scenario)
     scratch = make_scratch(scenario, params)
-    decode_all(state, params, scratch)
+    prepare(state, params, make_schedule(scenario), scratch, False)
     scratch.obs[:] = obs
     decide_all(state, params, scratch)
     return scratch.actions.copy()

@@ -70,7 +70,7 @@ def decode_slots(slots, n, s, p, work):
                                        p.rays, p.n_channels, p.mask, p.n_mask, True)
 
 
-@entry
+@kernel
 def decode_all(s, p, work):
     """Decode every robot's genome into its brain: after genomes are set or loaded."""
     for i in range(s.genome.shape[0]):

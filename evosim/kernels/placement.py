@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evosim.kernels._jit import entry, kernel
+from evosim.kernels._jit import kernel
 from evosim.kernels.brain import random_genome
 from evosim.kernels.grid import build_grids, cell_box, row_items
 from evosim.kernels.layout import (
@@ -206,7 +206,7 @@ def apply_phase(ph, key, step, s, p, sch):
         s.clock[FRUIT_COUNT] = want
 
 
-@entry
+@kernel
 def init_world(s, p, sch, work):
     """Fill a zeroed state with step 0 of a world: mines, fruit, then robots."""
     key = s.rng_key[0]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from evosim.kernels._jit import entry, inlined, kernel, threaded_kernel
 from evosim.kernels.brain import think_all
-from evosim.kernels.decode import decode_slots
+from evosim.kernels.decode import decode_all, decode_slots
 from evosim.kernels.grid import build_grids
 from evosim.kernels.layout import NEXT_ID, STEP
 from evosim.kernels.life import (
@@ -25,7 +25,7 @@ from evosim.kernels.life import (
     reproduce_all,
 )
 from evosim.kernels.motion import move_all, move_mines
-from evosim.kernels.placement import apply_phase, phase_index, regrow_fruit
+from evosim.kernels.placement import apply_phase, init_world, phase_index, regrow_fruit
 from evosim.kernels.vision import sense_all
 
 
@@ -85,6 +85,18 @@ def run_steps(s, p, sch, work, ev, n):
             return done
         step_once(s, p, sch, work, ev)
     return n
+
+
+@entry
+def prepare(s, p, sch, work, build):
+    """Python's way into a world before it steps: with ``build``, fill a zeroed state
+    with step 0 (:func:`init_world`); then decode every robot's genome into its brain
+    (:func:`decode_all`: after building, loading or setting genomes). One entry for
+    both, because each entry kernel compiles a CPython wrapper that unboxes the
+    state's tuples of arrays, and those wrappers are much of a cold start."""
+    if build:
+        init_world(s, p, sch, work)
+    decode_all(s, p, work)
 
 
 @threaded_kernel

@@ -12,7 +12,6 @@ import numpy as np
 
 from evosim import limits
 from evosim.errors import EvosimError
-from evosim.kernels.decode import decode_all
 from evosim.kernels.layout import (
     ALIVE,
     COUNTER_NAMES,
@@ -31,8 +30,7 @@ from evosim.kernels.life import (
 )
 from evosim.kernels.observe import look
 from evosim.kernels.params import Params, Schedule, Scratch
-from evosim.kernels.placement import init_world
-from evosim.kernels.step import run_steps, run_steps_threaded
+from evosim.kernels.step import prepare, run_steps, run_steps_threaded
 from evosim.scenario import CHANNELS, OBJECT_KINDS, Scenario
 from evosim.scenario.genome import dct_basis
 from evosim.world import checkpoint
@@ -233,8 +231,7 @@ class World:
             raise TypeError("World(scenario, seed): scenario must come from load_scenario()")
         self._setup(scenario, check_seed(seed), WorldState.empty(scenario), threads)
         self._arrays.rng_key[0] = seed_key(self.seed)
-        init_world(self._arrays, self._params, self._schedule, self._scratch)
-        decode_all(self._arrays, self._params, self._scratch)
+        prepare(self._arrays, self._params, self._schedule, self._scratch, True)
         # [evolution] seed_brain: the population starts as mutated copies of a brain file.
         if scenario.evolution.seed_brain is not None:
             self.set_genomes(seed_genomes(scenario, self._arrays.rng_key[0]))
@@ -254,7 +251,8 @@ class World:
         self._events: list[np.ndarray] = []  # drained, not yet handed out
         self._last_tick = TickEvents(*(_read_only(a) for a in (self._scratch.ate,
                                                                self._scratch.dead)))
-        decode_all(arrays, self._params, self._scratch)  # dct, masks: the brains encoded
+        # The brains the genomes encode.
+        prepare(arrays, self._params, self._schedule, self._scratch, False)
 
     # ------------------------------------------------------------ stepping
 
@@ -404,7 +402,7 @@ class World:
         limit = self.scenario.settings_at(self.step_count)["speed_limit"]
         speed = self._arrays.genome[:, self.scenario.genome_layout.speed]
         np.clip(speed, 0.0, limit, out=speed)
-        decode_all(self._arrays, self._params, self._scratch)
+        prepare(self._arrays, self._params, self._schedule, self._scratch, False)
 
     def receive_offspring(self, migrants: Migrants) -> None:
         """Robots from another world join the nursery as waiting offspring (exact copies;

@@ -113,15 +113,15 @@ def test_world_runs_decoded_brains_and_redecodes_every_birth():
 
 def _engine_actions(scenario, genomes, obs):
     from evosim.kernels.brain import decide_all
-    from evosim.kernels.decode import decode_all
+    from evosim.kernels.step import prepare
     from evosim.world.state import WorldState
-    from evosim.world.world import make_params, make_scratch
+    from evosim.world.world import make_params, make_schedule, make_scratch
 
     state = WorldState.empty(scenario)
     state.genome[:] = genomes
     params = make_params(scenario)
     scratch = make_scratch(scenario, params)
-    decode_all(state, params, scratch)
+    prepare(state, params, make_schedule(scenario), scratch, False)
     scratch.obs[:] = obs
     decide_all(state, params, scratch)
     return scratch.actions.copy()
