@@ -1,8 +1,11 @@
-"""Say so when Numba's on-disk cache of the engine is cold (the first world then
-takes seconds to compile, which would otherwise look like a hang)."""
+"""The kernels' first compile: say so when Numba's on-disk cache of the engine is cold
+(the first world then takes seconds to compile, which would otherwise look like a
+hang), and spread that compile over two processes when there are cores for it."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from typing import Any, TextIO
 
@@ -32,10 +35,71 @@ def kernels_cold(observing: bool = False) -> bool:
 
 def say_if_compiling(quiet: bool = False, stream: TextIO | None = None,
                      observing: bool = False) -> bool:
-    """Print one line if the kernels are about to compile; returns whether it did.
+    """Print one line if the kernels are about to compile, and compile them (see
+    :func:`compile_kernels`); returns whether they were cold.
 
     ``observing``: the command will also ask for observations (rays drawn)."""
-    if quiet or not kernels_cold(observing=observing):
+    if not kernels_cold(observing=observing):
         return False
-    print("compiling the kernels (first run only)...", file=stream or sys.stderr, flush=True)
+    if not quiet:
+        print("compiling the kernels (first run only)...", file=stream or sys.stderr,
+              flush=True)
+    compile_kernels(observing)
     return True
+
+
+def _typing_world() -> tuple[Any, ...]:
+    """The argument tuples of the entry kernels, for a small world (every scenario
+    gives the same types, so the compiled kernels serve them all)."""
+    from evosim.kernels.life import no_events
+    from evosim.scenario import load_scenario
+    from evosim.world.state import WorldState
+    from evosim.world.world import make_params, make_schedule, make_scratch
+
+    sc = load_scenario("classic")
+    params = make_params(sc)
+    return (WorldState.empty(sc), params, make_schedule(sc), make_scratch(sc, params),
+            no_events())
+
+
+def _compile_stepping() -> None:
+    from evosim.kernels.step import run_steps
+
+    s, p, sch, work, ev = _typing_world()
+    run_steps(s, p, sch, work, ev, 0)  # no tick: compiles (and caches) only
+
+
+def compile_kernels(observing: bool = False) -> None:
+    """Compile the entry kernels into Numba's on-disk cache (or load them from it).
+
+    With two cores or more, the stepping kernel (the biggest) compiles in a child
+    process while this one compiles the others; this one then loads it from the
+    cache the child wrote. Both write the cache through Numba's own temporary files
+    and renames; a kernel both compile gets the same code either way.
+    """
+    from evosim.kernels.step import prepare
+
+    child = None
+    if (os.cpu_count() or 1) >= 2:
+        try:
+            child = subprocess.Popen([sys.executable, "-m", "evosim._compile", str(os.getpid())],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        except OSError:  # no child to be had: compile it all here
+            child = None
+    s, p, sch, work, _ = _typing_world()
+    prepare(s, p, sch, work, False)
+    if observing:
+        from evosim.kernels.observe import look
+
+        look(s, p, work, True)
+    if child is not None:
+        child.wait()
+    _compile_stepping()  # loaded from the child's cache, or compiled here if it failed
+
+
+if __name__ == "__main__":
+    from evosim._process import die_with_parent
+
+    die_with_parent(int(sys.argv[1]))
+    _compile_stepping()

@@ -147,7 +147,8 @@ def parallel(worlds: int, steps: int, workers: int) -> dict[str, Any]:
 
 _COMPILE_PROBE = (
     "import time; t = time.perf_counter(); "
-    "from evosim import World, load_scenario; "
+    "from evosim import World, load_scenario; from evosim._compile import say_if_compiling; "
+    "say_if_compiling(quiet=True); "
     "w = World(load_scenario('classic'), seed=0); w.step(1); "
     "print(time.perf_counter() - t)"
 )

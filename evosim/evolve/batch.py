@@ -26,14 +26,12 @@ rerun from its last checkpoint, which gives the same bytes as an unbroken run.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import multiprocessing as mp
 import multiprocessing.connection as mp_connection
 import os
 import signal
 import sys
-import threading
 import time
 import traceback
 from collections import deque
@@ -45,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from evosim._atomic import atomic_write_text
+from evosim._process import die_with_parent
 from evosim.errors import CheckpointError, EvosimError, RunDirError
 from evosim.evolve import events, metrics
 from evosim.evolve.checkpoints import (
@@ -191,23 +190,6 @@ def _report(message: tuple) -> None:
             os._exit(1)
 
 
-def _die_with_parent(parent: int) -> None:
-    """End this worker as soon as the process that started it is gone."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # it died before prctl took effect
-        os._exit(1)
-
-    def watch() -> None:  # elsewhere, and between kernel calls (they hold the GIL)
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="evosim-parent-watchdog", daemon=True).start()
-
-
 Clipper = Callable[[Any, Path, int], Any]
 """``clipper(world, path, steps)`` records ``steps`` ticks of a copy of ``world`` to a
 video at ``path`` (``evosim.record.clips.record_clip``; injected, since evolve does not
@@ -227,7 +209,7 @@ def _worker_main(conn: Any, jobs: Any, parent: int, run_dir: str, plan: dict,
     global _progress
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent(parent)
+    die_with_parent(parent)
     _progress = conn
     run_plan = RunPlan(**plan)
     while True:

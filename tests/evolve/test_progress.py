@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import textwrap
 
 from rich.console import Console
 
@@ -60,4 +61,26 @@ def test_cold_cache_is_announced(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(_compile, "kernels_cold", lambda observing=False: True)
     assert _compile.say_if_compiling()
     assert "compiling the kernels (first run only)" in capsys.readouterr().err
-    assert not _compile.say_if_compiling(quiet=True)
+    assert _compile.say_if_compiling(quiet=True)  # cold, compiled, and not said
+    assert capsys.readouterr().err == ""
+
+
+def test_a_cold_compile_fills_the_cache_for_building_and_stepping(tmp_path):
+    """say_if_compiling compiles the entry kernels (the stepping one in a child
+    process): afterwards the cache is warm and a world builds and steps from it."""
+    code = textwrap.dedent("""
+        import time
+        from evosim import World, load_scenario
+        from evosim._compile import kernels_cold, say_if_compiling
+        assert kernels_cold()
+        assert say_if_compiling(quiet=True)
+        assert not kernels_cold()
+        t = time.perf_counter()
+        World(load_scenario("classic"), seed=0).step(5)
+        print(time.perf_counter() - t)
+    """)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # an empty cache
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout.strip().splitlines()[-1]) < 5.0  # loaded, not compiled
