@@ -40,6 +40,7 @@ from evosim.world.migration import Migrants, receive
 from evosim.world.state import WorldState
 
 MAX_CELLS = limits.MAX_GRID_CELLS  # grid cells at most (memory), the cell side grows beyond
+CACHE_LINE = 64  # bytes
 EVENT_BUFFER_ROWS = 16_384  # rows of the event buffer (at least 2 per robot); about 1.1 MB
 # One row per death, birth or random spawn: see evosim.kernels.life.EVENT_COLUMNS.
 EVENT_DTYPE = np.dtype([*((c, np.int64) for c in EVENT_COLUMNS), ("x", np.float64),
@@ -163,6 +164,20 @@ def ray_offsets(scenario: Scenario) -> np.ndarray:
     return np.array([fov * (k / (R - 1) - 0.5) for k in range(R)])
 
 
+def cache_aligned_rows(rows: int, width: int, dtype: Any) -> np.ndarray:
+    """Zeros [rows, >= width] whose rows start on 64-byte cache lines (width padded).
+
+    For scratch rows that threads write side by side (``hid``, one row per thread):
+    two rows sharing a cache line would bounce it between cores on every write
+    (false sharing: the brain ran 1.4x faster on 2 threads instead of 2x)."""
+    item = np.dtype(dtype).itemsize
+    per_line = max(1, CACHE_LINE // item)
+    padded = -(-width // per_line) * per_line
+    buf = np.zeros(rows * padded + per_line, dtype)
+    skip = (-buf.ctypes.data % CACHE_LINE) // item
+    return buf[skip:skip + rows * padded].reshape(rows, padded)
+
+
 def make_scratch(scenario: Scenario, params: Params, threads: int = 1) -> Scratch:
     """Work arrays of one world; ``threads`` rows of per-thread scratch."""
     N = scenario.robots.count
@@ -182,7 +197,7 @@ def make_scratch(scenario: Scenario, params: Params, threads: int = 1) -> Scratc
         sector=np.zeros((T, B, SECTOR_FIELDS)),
         cells=np.zeros((T, B, 4), np.int64),
         heading_cs=np.full((N, 3), np.nan),  # NaN equals no heading: computed when first seen
-        hid=np.zeros((T, scenario.brain.hidden)),
+        hid=cache_aligned_rows(T, scenario.brain.hidden, np.float64),  # no line shared by threads
         obs=np.zeros((N, R, len(scenario.vision.channels)), np.float32),
         actions=np.zeros((N, 2), np.float32),
         mine_start=np.zeros(cells + 1, np.int64),
