@@ -306,11 +306,13 @@ def sense_all(s, p, work):
                             best_t[row, r, k] = t
                             best_c[row, r, k] = CH_EDGE
                 for k in range(R):
-                    for c in range(C):
-                        obs[i, k, c] = 0.0
+                    hit = -1
+                    closeness = np.float32(0.0)
                     if best_c[row, r, k] >= 0:
+                        hit = obs_slot(p, best_c[row, r, k])
                         closeness = np.float32(1.0 - best_t[row, r, k] / vrange)
-                        obs[i, k, obs_slot(p, best_c[row, r, k])] = closeness
+                    for c in range(C):  # each entry written once (no memset, no rewrite)
+                        obs[i, k, c] = closeness if c == hit else np.float32(0.0)
 
 
 @inlined
