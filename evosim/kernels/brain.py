@@ -30,28 +30,32 @@ def tanh(x):
 
 @inlined
 def think_all(s, p, work):
-    """Every robot's brain on ``work.obs`` into ``work.actions`` = (turn, throttle).
+    """Every robot's brain on its observation into ``work.actions`` = (turn, throttle).
+
+    It reads the observation in the sparse form vision writes beside ``work.obs``
+    (``work.seen``, ``seen_val``, ``n_seen``: the non-zero inputs in input order;
+    :func:`index_inputs` makes it from ``work.obs`` set any other way).
 
     The weights come from ``work.weights``, decoded at birth (see kernels/decode.py:
     W1 input-major, then b1, W2, b2 at offsets ``p.b1``, ``p.w2``, ``p.b2``, set from
     :class:`evosim.scenario.genome.GenomeLayout`). Hidden = tanh(W1 x + b1); turn =
     tanh(z0) in [-1, 1]; throttle = sigmoid(z1) in [0, 1]. Each sum runs in float64 in
     input order (b1[h], then + W1[h, j] x[j] for j = 0, 1, ...); zero inputs are
-    skipped, which changes nothing but the work. The H hidden sums are independent,
-    so the loop over h may use SIMD lanes without changing any sum's order (no
-    fastmath: nothing is reassociated).
+    skipped (they are not in the list), which changes nothing but the work. The H
+    hidden sums are independent, so the loop over h may use SIMD lanes without
+    changing any sum's order (no fastmath: nothing is reassociated).
     A robot marked in ``work.control`` skips its brain and takes its row of
     ``work.control_actions`` instead (external control: Gymnasium, PettingZoo).
     """
     weights = work.weights
-    obs = work.obs
+    seen = work.seen
+    seen_val = work.seen_val
+    n_seen = work.n_seen
     hid = work.hid
     actions = work.actions
     control = work.control
     control_actions = work.control_actions
     H = p.hidden
-    C = p.n_channels
-    R = p.rays
     w1 = p.w1
     b1 = p.b1
     w2 = p.w2
@@ -71,14 +75,12 @@ def think_all(s, p, work):
             wb1 = weights[i, b1:b1 + H]
             for h in range(H):
                 hid[row, h] = np.float64(wb1[h])
-            for k in range(R):
-                for c in range(C):
-                    v = np.float64(obs[i, k, c])
-                    if v != 0.0:
-                        j = w1 + (k * C + c) * H  # W1[h, k*C + c] lies at j + h
-                        wj = weights[i, j:j + H]
-                        for h in range(H):
-                            hid[row, h] += np.float64(wj[h]) * v
+            for q in range(n_seen[i]):
+                v = np.float64(seen_val[i, q])
+                j = w1 + seen[i, q] * H  # W1[h, input] lies at j + h
+                wj = weights[i, j:j + H]
+                for h in range(H):
+                    hid[row, h] += np.float64(wj[h]) * v
             z0 = np.float64(weights[i, b2])
             z1 = np.float64(weights[i, b2 + 1])
             wz0 = weights[i, w2:w2 + H]
@@ -91,9 +93,29 @@ def think_all(s, p, work):
             actions[i, 1] = np.float32(1.0 / (1.0 + math.exp(-z1)))
 
 
+@kernel
+def index_inputs(work):
+    """The sparse form of ``work.obs`` that the brain reads (``work.seen``,
+    ``seen_val``, ``n_seen``: each robot's non-zero inputs, in input order), for
+    observations not written by vision (which writes both)."""
+    obs = work.obs
+    N, R, C = obs.shape
+    for i in range(N):
+        n = 0
+        for k in range(R):
+            for c in range(C):
+                if obs[i, k, c] != 0.0:
+                    work.seen[i, n] = k * C + c
+                    work.seen_val[i, n] = obs[i, k, c]
+                    n += 1
+        work.n_seen[i] = n
+
+
 @inlined
 def decide_all(s, p, work):
-    """Actions of every robot for work.obs into work.actions."""
+    """Actions of every robot for ``work.obs`` (however it was written) into
+    ``work.actions``."""
+    index_inputs(work)
     think_all(s, p, work)
 
 

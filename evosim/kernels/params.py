@@ -90,6 +90,11 @@ class Scratch(NamedTuple):
     heading_cs: np.ndarray  # float64 [N, 3]  (h, cos h, sin h) of a heading h seen last
     hid: np.ndarray  # float64 [T, H]
     obs: np.ndarray  # float32 [N, R, C]
+    # The non-zero entries of each robot's obs, in input order (what its brain sums):
+    # the first n_seen[i] entries of seen[i] (input j = k*C + c) and seen_val[i].
+    seen: np.ndarray  # int32 [N, R*C]
+    seen_val: np.ndarray  # float32 [N, R*C]
+    n_seen: np.ndarray  # int32 [N]
     actions: np.ndarray  # float32 [N, 2]
     mine_start: np.ndarray  # int64 [cells + 1]
     mine_items: np.ndarray  # int64 [M]

@@ -239,6 +239,9 @@ def sense_all(s, p, work):
     best_t = work.best_t
     best_c = work.best_c
     obs = work.obs
+    seen = work.seen
+    seen_val = work.seen_val
+    n_seen = work.n_seen
     R = p.rays
     C = p.n_channels
     vrange = p.vision_range
@@ -305,14 +308,20 @@ def sense_all(s, p, work):
                         if t <= vrange and t < best_t[row, r, k]:
                             best_t[row, r, k] = t
                             best_c[row, r, k] = CH_EDGE
+                n = 0
                 for k in range(R):
-                    hit = -1
+                    hit = 0
                     closeness = np.float32(0.0)
                     if best_c[row, r, k] >= 0:
                         hit = obs_slot(p, best_c[row, r, k])
                         closeness = np.float32(1.0 - best_t[row, r, k] / vrange)
                     for c in range(C):  # each entry written once (no memset, no rewrite)
                         obs[i, k, c] = closeness if c == hit else np.float32(0.0)
+                    # The sparse copy the brain reads: appended always, kept if non-zero.
+                    seen[i, n] = k * C + hit
+                    seen_val[i, n] = closeness
+                    n += 1 if closeness != 0.0 else 0
+                n_seen[i] = n
 
 
 @inlined
