@@ -325,11 +325,12 @@ class Scenario(_Table):
         """Bytes of state and scratch arrays of one world, an upper estimate.
 
         Per robot: positions, ids and counters (<= 128 bytes), the float32 genome,
-        its decoded brain and observations; per nursery place its genome, ids and
+        its decoded brain and observations (dense and sparse); per nursery place its genome, ids and
         conception step (<= 64 bytes); per mine or fruit about 40 bytes; plus the
         largest spatial grid (4 int64 arrays of ``MAX_GRID_CELLS``).
         """
-        per_robot = 128 + 4 * self.genome_length + 4 * self.n_inputs
+        # observations: obs and its sparse copy (an int32 index and a float32 each)
+        per_robot = 128 + 4 * self.genome_length + 12 * self.n_inputs
         per_robot += 4 * self.genome_layout.decoded.speed  # the decoded brains (scratch)
         per_waiting = 64 + 4 * self.genome_length
         objects = 40 * (self.mine_capacity + self.fruit_capacity)
