@@ -11,7 +11,6 @@ INIT_STEP = -1  # the step key of draws made while building the initial world (a
 FINAL_GENOME = -2
 TWO_PI = 2.0 * math.pi
 SENSE_BLOCK = 64  # robots sensed together, kind by kind (see vision.sense_all)
-SECTOR_FIELDS = 10  # cos h, sin h, the sector's box (4) and its edges' normals (4)
 
 # clock[int64]: the step counter and the bookkeeping that changes with it.
 STEP = 0

@@ -85,8 +85,8 @@ class Scratch(NamedTuple):
     ray_dy: np.ndarray  # float64 [T, B, R]
     best_t: np.ndarray  # float64 [T, B, R]  distance of the nearest hit per ray
     best_c: np.ndarray  # int64 [T, B, R]    channel of that hit (CH_*), -1 for none
-    sector: np.ndarray  # float64 [T, B, SECTOR_FIELDS]  heading and field-of-view sector
     cells: np.ndarray  # int64 [T, B, 4]  grid cells (cx0, cx1, cy0, cy1) around the sector
+    #   of view (its bounding box grown by the largest radius seen)
     heading_cs: np.ndarray  # float64 [N, 3]  (h, cos h, sin h) of a heading h seen last
     hid: np.ndarray  # float64 [T, H]
     obs: np.ndarray  # float32 [N, R, C]

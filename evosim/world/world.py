@@ -17,7 +17,6 @@ from evosim.kernels.layout import (
     COUNTER_NAMES,
     DIED_AGE,
     DIED_MINE,
-    SECTOR_FIELDS,
     SENSE_BLOCK,
 )
 from evosim.kernels.life import (
@@ -194,7 +193,6 @@ def make_scratch(scenario: Scenario, params: Params, threads: int = 1) -> Scratc
         ray_dy=np.zeros((T, B, R)),
         best_t=np.zeros((T, B, R)),
         best_c=np.zeros((T, B, R), np.int64),
-        sector=np.zeros((T, B, SECTOR_FIELDS)),
         cells=np.zeros((T, B, 4), np.int64),
         heading_cs=np.full((N, 3), np.nan),  # NaN equals no heading: computed when first seen
         hid=cache_aligned_rows(T, scenario.brain.hidden, np.float64),  # no line shared by threads
