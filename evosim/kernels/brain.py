@@ -29,8 +29,9 @@ def tanh(x):
 
 
 @inlined
-def think_all(s, p, work):
-    """Every robot's brain on its observation into ``work.actions`` = (turn, throttle).
+def think_rows(i0, i1, row, s, p, work):
+    """The brains of robots ``i0..i1-1`` (row ``row`` of ``work.hid`` their hidden layer)
+    on their observations into ``work.actions`` = (turn, throttle).
 
     It reads the observation in the sparse form vision writes beside ``work.obs``
     (``work.seen``, ``seen_val``, ``n_seen``: the non-zero inputs in input order;
@@ -60,44 +61,49 @@ def think_all(s, p, work):
     b1 = p.b1
     w2 = p.w2
     b2 = p.b2
-    N = weights.shape[0]
-    T = hid.shape[0]
-    # Robots are independent: T chunks of rows, chunk ``row`` with its own row of
-    # ``hid`` (see sense_all).
+    for i in range(i0, i1):
+        if control[i]:
+            actions[i, 0] = control_actions[i, 0]
+            actions[i, 1] = control_actions[i, 1]
+            continue
+        # Slices, then indices from range(): Numba adds no negative-index
+        # wraparound, so the loops over h load contiguous lanes.
+        wb1 = weights[i, b1:b1 + H]
+        for h in range(H):
+            hid[row, h] = np.float64(wb1[h])
+        for q in range(n_seen[i]):
+            v = np.float64(seen_val[i, q])
+            j = w1 + seen[i, q] * H  # W1[h, input] lies at j + h
+            wj = weights[i, j:j + H]
+            for h in range(H):
+                hid[row, h] += np.float64(wj[h]) * v
+        z0 = np.float64(weights[i, b2])
+        z1 = np.float64(weights[i, b2 + 1])
+        wz0 = weights[i, w2:w2 + H]
+        wz1 = weights[i, w2 + H:w2 + 2 * H]
+        # tanh(x) = 1 - 2 / (exp(2x) + 1) as in :func:`tanh`, in two loops: the exp
+        # calls, then the divisions in SIMD lanes. e = inf gives exactly 1.0 and
+        # e = 0 exactly -1.0, tanh's saturated values.
+        for h in range(H):
+            x = hid[row, h]
+            hid[row, h] = np.inf if x > 20.0 else (0.0 if x < -20.0 else math.exp(2.0 * x))
+        for h in range(H):
+            hid[row, h] = 1.0 - 2.0 / (hid[row, h] + 1.0)
+        for h in range(H):
+            z0 += np.float64(wz0[h]) * hid[row, h]
+            z1 += np.float64(wz1[h]) * hid[row, h]
+        actions[i, 0] = np.float32(tanh(z0))
+        actions[i, 1] = np.float32(1.0 / (1.0 + math.exp(-z1)))
+
+
+@inlined
+def think_all(s, p, work):
+    """Every robot's brain (:func:`think_rows`), in T = ``work.hid.shape[0]`` chunks
+    of rows, chunk ``row`` with its own row of ``work.hid`` (see sense_all)."""
+    N = work.weights.shape[0]
+    T = work.hid.shape[0]
     for row in prange(T):
-        for i in range(row * N // T, (row + 1) * N // T):
-            if control[i]:
-                actions[i, 0] = control_actions[i, 0]
-                actions[i, 1] = control_actions[i, 1]
-                continue
-            # Slices, then indices from range(): Numba adds no negative-index
-            # wraparound, so the loops over h load contiguous lanes.
-            wb1 = weights[i, b1:b1 + H]
-            for h in range(H):
-                hid[row, h] = np.float64(wb1[h])
-            for q in range(n_seen[i]):
-                v = np.float64(seen_val[i, q])
-                j = w1 + seen[i, q] * H  # W1[h, input] lies at j + h
-                wj = weights[i, j:j + H]
-                for h in range(H):
-                    hid[row, h] += np.float64(wj[h]) * v
-            z0 = np.float64(weights[i, b2])
-            z1 = np.float64(weights[i, b2 + 1])
-            wz0 = weights[i, w2:w2 + H]
-            wz1 = weights[i, w2 + H:w2 + 2 * H]
-            # tanh(x) = 1 - 2 / (exp(2x) + 1) as in :func:`tanh`, in two loops: the exp
-            # calls, then the divisions in SIMD lanes. e = inf gives exactly 1.0 and
-            # e = 0 exactly -1.0, tanh's saturated values.
-            for h in range(H):
-                x = hid[row, h]
-                hid[row, h] = np.inf if x > 20.0 else (0.0 if x < -20.0 else math.exp(2.0 * x))
-            for h in range(H):
-                hid[row, h] = 1.0 - 2.0 / (hid[row, h] + 1.0)
-            for h in range(H):
-                z0 += np.float64(wz0[h]) * hid[row, h]
-                z1 += np.float64(wz1[h]) * hid[row, h]
-            actions[i, 0] = np.float32(tanh(z0))
-            actions[i, 1] = np.float32(1.0 / (1.0 + math.exp(-z1)))
+        think_rows(row * N // T, (row + 1) * N // T, row, s, p, work)
 
 
 @kernel

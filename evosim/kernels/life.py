@@ -145,6 +145,23 @@ def _first_fruit(x, y, fruit_xy, start, items, taken, p):
 
 
 @kernel
+def touch_rows(i0, i1, s, p, work):
+    """What robots ``i0..i1-1`` touch where they stand after their move, before any
+    fruit is eaten: ``work.on_mine[i]`` (1 if an active mine) and
+    ``work.on_fruit[i]`` (the lowest-index active fruit, or -1). Reads positions
+    only, so chunks of robots run on separate threads; :func:`contacts_all` then
+    settles them in slot order."""
+    mine_reach = p.robot_radius + p.mine_radius
+    for i in range(i0, i1):
+        x = s.robot_xy[i, 0]
+        y = s.robot_xy[i, 1]
+        work.on_mine[i] = 0 if grid_clear(x, y, mine_reach, mine_reach, s.mine_xy,
+                                          work.mine_start, work.mine_items, -1, p) else 1
+        work.on_fruit[i] = _first_fruit(x, y, s.fruit_xy, work.fruit_start, work.fruit_items,
+                                        work.none_taken, p)
+
+
+@kernel
 def contacts_all(bonus, ageing, max_age, s, p, work):
     """Life and contacts, in slot order: a mine kills; else the first fruit touched
     is eaten (life + bonus, capped at max_life). With ``ageing``, life runs down
@@ -156,24 +173,23 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
     with n active connections from age a to a + 1 drains
     floor((a + 1) c n) - floor(a c n), so that its age alone carries the fractions
     (no extra state) and a robot that aged through k such ticks from birth lost
-    floor(k c n)."""
+    floor(k c n).
+
+    What each robot touches comes from :func:`touch_rows` (run for every robot after
+    the moves): the lowest-index fruit it touches is its fruit unless a robot
+    before it in slot order ate that one this tick; then the search runs again,
+    skipping the fruit taken (the lowest-index untaken fruit, as if searched here).
+    """
     robot_xy = s.robot_xy
     life = s.robot_life
     age = s.robot_age
     fruit_count = s.robot_fruit
     counters = s.counters
-    mine_xy = s.mine_xy
-    fruit_xy = s.fruit_xy
-    mine_start = work.mine_start
-    mine_items = work.mine_items
-    fruit_start = work.fruit_start
-    fruit_items = work.fruit_items
     taken = work.taken
     dead = work.dead
     ate = work.ate
     for f in range(taken.shape[0]):
         taken[f] = 0
-    mine_reach = p.robot_radius + p.mine_radius
     for i in range(robot_xy.shape[0]):
         dead[i] = ALIVE
         ate[i] = 0
@@ -184,14 +200,15 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
                 a = np.float64(age[i])
                 life[i] -= np.int64(math.floor((a + 1.0) * c) - math.floor(a * c))
         age[i] += 1
-        x = robot_xy[i, 0]
-        y = robot_xy[i, 1]
-        if not grid_clear(x, y, mine_reach, mine_reach, mine_xy, mine_start, mine_items, -1, p):
+        if work.on_mine[i]:
             dead[i] = DIED_MINE
             life[i] = 0
             counters[MINE_DEATHS] += 1
             continue
-        f = _first_fruit(x, y, fruit_xy, fruit_start, fruit_items, taken, p)
+        f = work.on_fruit[i]
+        if f >= 0 and taken[f]:
+            f = _first_fruit(robot_xy[i, 0], robot_xy[i, 1], s.fruit_xy, work.fruit_start,
+                             work.fruit_items, taken, p)
         if f >= 0:
             taken[f] = 1
             ate[i] = 1

@@ -33,9 +33,10 @@ def move_mines(s, p):
 
 
 @kernel
-def move_all(limit, s, p, work):
-    """Turn, then move at throttle x max-speed gene (at most ``limit``); walls stop
-    the body (slide)."""
+def move_rows(i0, i1, limit, s, p, work):
+    """Robots ``i0..i1-1`` turn, then move at throttle x max-speed gene (at most
+    ``limit``); walls stop the body (slide). A move reads and writes only the robot's
+    own rows, so chunks of robots move on separate threads."""
     robot_xy = s.robot_xy
     heading = s.robot_heading
     genome = s.genome
@@ -43,7 +44,7 @@ def move_all(limit, s, p, work):
     speed_gene = p.speed_gene
     r = p.robot_radius
     heading_cs = work.heading_cs
-    for i in range(robot_xy.shape[0]):
+    for i in range(i0, i1):
         h = heading[i] + np.float64(actions[i, 0]) * p.max_turn
         if h >= math.pi:
             h -= TWO_PI

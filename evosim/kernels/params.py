@@ -109,6 +109,9 @@ class Scratch(NamedTuple):
     dead: np.ndarray  # uint8 [N]  ALIVE, DIED_MINE or DIED_AGE this step
     ate: np.ndarray  # uint8 [N]
     taken: np.ndarray  # uint8 [F]  fruit eaten this step
+    none_taken: np.ndarray  # uint8 [F]  zeros: no fruit taken (what touch_rows searches)
+    on_mine: np.ndarray  # uint8 [N]  the robot touches a mine after its move (touch_rows)
+    on_fruit: np.ndarray  # int64 [N]  the lowest-index fruit it touches then, or -1
     placed: np.ndarray  # int64 [N]  robots placed this step, in order
     moved: np.ndarray  # int64 [F]  fruit moved this step, in order
     control: np.ndarray  # bool [N]  robots driven from outside: they skip their brain

@@ -11,8 +11,10 @@ depend on anything but the state. What each stage does lives in its own file:
 
 from __future__ import annotations
 
+from numba import prange
+
 from evosim.kernels._jit import entry, inlined, kernel, threaded_kernel
-from evosim.kernels.brain import think_all
+from evosim.kernels.brain import think_rows
 from evosim.kernels.decode import decode_all, decode_slots
 from evosim.kernels.grid import build_grids
 from evosim.kernels.layout import NEXT_ID, STEP
@@ -23,17 +25,35 @@ from evosim.kernels.life import (
     log_refills,
     refill_slots,
     reproduce_all,
+    touch_rows,
 )
-from evosim.kernels.motion import move_all, move_mines
+from evosim.kernels.motion import move_mines, move_rows
 from evosim.kernels.placement import apply_phase, init_world, phase_index, regrow_fruit
 from evosim.kernels.vision import sense_all
 
 
 @inlined
+def act_all(limit, s, p, work):
+    """Every robot thinks on what it sensed, moves, and finds what it touches, in T =
+    ``work.hid.shape[0]`` chunks of rows (on threads in the threaded kernels): a
+    robot's brain, move and touch read and write only its own rows (and the mines and
+    fruit, which stay put until the contacts), so the chunks are independent."""
+    N = s.robot_xy.shape[0]
+    T = work.hid.shape[0]
+    for row in prange(T):
+        i0 = row * N // T
+        i1 = (row + 1) * N // T
+        think_rows(i0, i1, row, s, p, work)
+        move_rows(i0, i1, limit, s, p, work)
+        touch_rows(i0, i1, s, p, work)
+
+
+@inlined
 def _tick(s, p, sch, work, ev):
-    """Advance the world by one tick; its deaths and refills go to ``ev``. Vision and
-    brains run over ``work.hid.shape[0]`` chunks of robots (in parallel in the
-    threaded kernels); everything else runs in slot order on one thread."""
+    """Advance the world by one tick; its deaths and refills go to ``ev``. Vision,
+    brains, moves and touches run over ``work.hid.shape[0]`` chunks of robots (in
+    parallel in the threaded kernels); everything else runs in slot order on one
+    thread."""
     key = s.rng_key[0]
     step = s.clock[STEP]
     ph = phase_index(sch, step)
@@ -45,8 +65,7 @@ def _tick(s, p, sch, work, ev):
 
     # Sense and think on the state at the start of the tick, then act.
     sense_all(s, p, work)
-    think_all(s, p, work)
-    move_all(limit, s, p, work)
+    act_all(limit, s, p, work)
     contacts_all(sch.life_bonus[ph], sch.ageing[ph], sch.max_age[ph], s, p, work)
     logging = ev.rows.shape[0] > 0  # someone asked for events (World.step(events=True))
     if logging:
