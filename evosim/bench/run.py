@@ -235,7 +235,7 @@ def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None
     say("NumPy baseline")
     numpy_small = numpy_steps_per_s(classic, 50 if quick else 200, reps)
     say(f"one {big.robots.count}-robot world on {min(cores, 2)} threads")
-    thr = threaded(big, max(2, min(cores, 2)), 10 if quick else 40, 3 if quick else 5)
+    thr = threaded(big, max(2, min(cores, 2)), 10 if quick else 100, 3 if quick else 5)
     say(f"{2 * cores} worlds over {cores} workers")
     par = parallel(2 * cores, 2_000 if quick else 10_000, cores)
     say("Gymnasium and PettingZoo envs")
