@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +112,26 @@ def test_golden_trajectory():
         done = entry["step"]
         assert world.counters == entry["counters"], f"counters differ at step {done}"
         assert state_digest(world) == entry["digest"], f"state differs at step {done}"
+
+
+@pytest.mark.parametrize("cpu", ["generic", "haswell"])
+def test_golden_trajectory_on_narrower_simd(cpu, tmp_path):
+    """The same bits when Numba compiles for a CPU with narrower SIMD lanes (generic
+    x86-64: SSE2, 2 float64 lanes; haswell: AVX2, 4) than this machine's: vision and brains run
+    lanes, and no result may depend on how many there are. A fresh cache, so the
+    kernels really compile for that CPU."""
+    import platform
+
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("x86-64 CPU names")
+    env = {**os.environ, "NUMBA_CPU_NAME": cpu, "NUMBA_CACHE_DIR": str(tmp_path)}
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         f"{Path(__file__).resolve()}::test_golden_trajectory"],
+        env=env, cwd=root, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "1 passed" in run.stdout
 
 
 def test_state_is_read_only():
