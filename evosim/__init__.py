@@ -18,6 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 # pygame prints a banner on import; our commands print one-line messages only.
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+# Numba with Intel's SVML (conda's icc_rt) would vectorise the brains' exp with
+# SVML's, which may differ from libm's in the last bit: results would depend on the
+# install. Numba reads this when it is imported (see kernels/_jit.py's check).
+os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
 
 from evosim._version import __version__
 from evosim.errors import CheckpointError, EvosimError, ScenarioError

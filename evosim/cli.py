@@ -111,7 +111,7 @@ def _add_evolve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=_int_at_least(1), default=None,
                    help="worker processes, one thread each (default: all cores)")
     p.add_argument("--threads", type=_int_at_least(1, limits.MAX_THREADS), default=1,
-                   help="threads per world, for fewer worlds than cores: vision and brains "
+                   help="threads per world, for fewer worlds than cores: vision, brains and moves "
                    "of each world split over them, the same results (default 1)")
     p.add_argument("--seed", type=_seed, default=0, help="run seed (default 0)")
     p.add_argument("--out", type=_path, default=None,

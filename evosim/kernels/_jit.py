@@ -8,6 +8,9 @@
   receives or a tuple hands out is pure cost (it was a fifth of a tick). Arrays are
   owned by the Python objects that pass them in, which outlive every call. A kernel
   that allocated would fail to compile, not misbehave.
+- No Intel SVML: ``evosim/__init__.py`` sets ``NUMBA_DISABLE_INTEL_SVML=1`` before
+  Numba is imported, so a vectorised ``exp`` is never SVML's (last-bit differences
+  from libm); a Numba imported earlier with SVML on gets a warning here.
 - Python wrappers only where Python calls: a kernel reached only from other kernels
   (``@kernel``) gets no CPython or C wrapper, whose unboxing code for a tuple of 25
   arrays cost more LLVM time than the kernel itself (a cold start went from 16 s to
@@ -16,10 +19,16 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from numba import njit
+from numba import config, njit
 from numba.core import types
+
+if getattr(config, "USING_SVML", False):  # Numba was imported before evosim, with SVML
+    warnings.warn("Numba uses Intel SVML (imported before evosim without "
+                  "NUMBA_DISABLE_INTEL_SVML=1): results may differ from other installs "
+                  "in the last bit", RuntimeWarning, stacklevel=2)
 
 JIT_OPTIONS: dict[str, object] = {"cache": True, "nogil": True, "fastmath": False, "_nrt": False}
 _INTERNAL: dict[str, object] = {"no_cpython_wrapper": True, "no_cfunc_wrapper": True}

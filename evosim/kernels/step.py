@@ -120,14 +120,15 @@ def prepare(s, p, sch, work, build):
 
 @threaded_kernel
 def step_once_threaded(s, p, sch, work, ev):
-    """One tick with vision and brains on Numba's threads (``numba.set_num_threads``);
-    bit-identical to :func:`step_once` (each robot's row is computed alone)."""
+    """One tick with vision, brains, moves and touches on Numba's threads
+    (``numba.set_num_threads``); bit-identical to :func:`step_once` (each robot's
+    rows are computed alone)."""
     _tick(s, p, sch, work, ev)
 
 
 @entry
 def run_steps_threaded(s, p, sch, work, ev, n):
-    """:func:`run_steps` with vision and brains on several threads."""
+    """:func:`run_steps` with vision, brains, moves and touches on several threads."""
     room = EVENTS_PER_ROBOT_STEP * s.robot_xy.shape[0]
     cap = ev.rows.shape[0]
     for done in range(n):

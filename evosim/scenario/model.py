@@ -332,6 +332,7 @@ class Scenario(_Table):
         # observations: obs and its sparse copy (an int32 index and a float32 each)
         per_robot = 128 + 4 * self.genome_length + 12 * self.n_inputs
         per_robot += 4 * self.genome_layout.decoded.speed  # the decoded brains (scratch)
+        per_robot += 128  # the other per-robot scratch: actions, headings, grid, contacts
         per_waiting = 64 + 4 * self.genome_length
         objects = 40 * (self.mine_capacity + self.fruit_capacity)
         return (self.robots.count * per_robot + self.evolution.nursery * per_waiting + objects

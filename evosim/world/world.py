@@ -241,8 +241,9 @@ class World:
 
     ``World(scenario, seed)`` builds step 0; :meth:`step` advances it. Same
     scenario and seed give bit-identical states however the steps are split,
-    after :meth:`save` / :meth:`load`, and on any number of ``threads`` (vision
-    and brains of one world split over that many; the rest stays in slot order).
+    after :meth:`save` / :meth:`load`, and on any number of ``threads`` (vision,
+    brains, moves and touches of one world split over that many; the rest stays in
+    slot order).
     """
 
     def __init__(self, scenario: Scenario, seed: int = 0, threads: int = 1) -> None:

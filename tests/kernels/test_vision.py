@@ -130,3 +130,26 @@ def test_nearest_hit_occludes_what_is_behind():
     obs = world.observations()[0]
     assert obs[1, 1] > 0 and obs[1, 0] == 0  # middle ray sees only the fruit
     np.testing.assert_allclose(obs[1, 1], 1 - 32 / 150, atol=1e-6)
+
+
+def _assert_input_list_is_the_nonzero_obs(world: World) -> None:
+    work = world._scratch
+    flat = work.obs.reshape(work.obs.shape[0], -1)
+    for i in range(flat.shape[0]):
+        nz = np.flatnonzero(flat[i])
+        n = int(work.n_seen[i])
+        assert n == len(nz)
+        assert work.seen[i, :n].tolist() == nz.tolist()
+        assert work.seen_val[i, :n].tobytes() == flat[i, nz].tobytes()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_OR_FILTERED)
+@given(layouts())
+def test_the_brains_input_list_is_the_nonzero_observations(world):
+    """What the brain sums: in a tick, the list vision writes beside obs; from
+    World.actions(), the list index_inputs builds from obs. Both are obs's non-zero
+    entries in input order, with their float32 values."""
+    world.step(1)
+    _assert_input_list_is_the_nonzero_obs(world)
+    world.actions()
+    _assert_input_list_is_the_nonzero_obs(world)

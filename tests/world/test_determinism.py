@@ -114,20 +114,40 @@ def test_golden_trajectory():
         assert state_digest(world) == entry["digest"], f"state differs at step {done}"
 
 
-@pytest.mark.parametrize("cpu", ["generic", "haswell"])
-def test_golden_trajectory_on_narrower_simd(cpu, tmp_path):
-    """The same bits when Numba compiles for a CPU with narrower SIMD lanes (generic
-    x86-64: SSE2, 2 float64 lanes; haswell: AVX2, 4) than this machine's: vision
-    and brains run lanes, and no result may depend on how many there are. A fresh
-    cache, so the kernels really compile for that CPU."""
+def _simd_build(lanes: int) -> dict[str, str] | None:
+    """Numba's CPU settings for a build whose widest float64 vectors hold ``lanes``
+    lanes (2: SSE2, 4: AVX2, 8: AVX-512), or None where this CPU cannot run it. Numba
+    adds the host's features unless NUMBA_CPU_FEATURES says otherwise, so they are
+    given whole: the host's, with AVX-512 off for 4 lanes, and LLVM's preference for
+    256-bit vectors off for 8."""
+    import llvmlite.binding as ll
+
+    if lanes == 2:
+        return {"NUMBA_CPU_NAME": "generic"}  # Numba gives generic no extra features
+    host = ll.get_host_cpu_features()
+    if lanes == 4 and host.get("avx2"):
+        flags = [f"-{k}" if k.startswith("avx512") else f"{'+' if on else '-'}{k}"
+                 for k, on in host.items()]
+        return {"NUMBA_CPU_NAME": "haswell", "NUMBA_CPU_FEATURES": ",".join(flags)}
+    if lanes == 8 and host.get("avx512f"):
+        return {"NUMBA_CPU_NAME": "skylake-avx512",
+                "NUMBA_CPU_FEATURES": host.flatten() + ",-prefer-256-bit"}
+    return None
+
+
+@pytest.mark.parametrize("lanes", [2, 4, 8])
+def test_golden_trajectory_for_any_simd_width(lanes, tmp_path):
+    """The same bits when Numba compiles for 2, 4 or 8 float64 lanes: vision and
+    brains run loops in SIMD lanes, and no result may depend on how many there are
+    (nothing is reassociated). A fresh cache, so the kernels really compile so."""
     import platform
 
     if platform.machine() not in ("x86_64", "AMD64"):
         pytest.skip("x86-64 CPU names")
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpu == "haswell" and not (cpuinfo.exists() and " avx2" in cpuinfo.read_text()):
-        pytest.skip("this CPU cannot run AVX2 code")
-    env = {**os.environ, "NUMBA_CPU_NAME": cpu, "NUMBA_CACHE_DIR": str(tmp_path)}
+    build = _simd_build(lanes)
+    if build is None:
+        pytest.skip(f"this CPU cannot run {lanes}-lane code")
+    env = {**os.environ, **build, "NUMBA_CACHE_DIR": str(tmp_path)}
     root = Path(__file__).resolve().parents[2]
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",

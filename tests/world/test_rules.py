@@ -110,6 +110,29 @@ def test_fruit_extends_life_and_its_child_waits_for_a_freed_slot():
     assert gap == pytest.approx(scenario.evolution.offspring_distance, abs=1e-6)
 
 
+def test_a_fruit_taken_by_a_robot_before_leaves_the_next_one_to_the_next_robot():
+    """Robots 1 and 3 both touch fruit 0 and fruit 2; robot 1 (first in slot order)
+    eats fruit 0, the lowest index, so robot 3 eats fruit 2. Robot 4 touches only
+    fruit 0 and eats nothing. Fruit 1 is touched by nobody."""
+    scenario = small_scenario(robots={"count": 5, "lifespan": 1000}, mines={"count": 1},
+                              fruit={"count": 3, "life_bonus": 100},
+                              evolution={"reproduction": False})
+    world = World(scenario, seed=3)
+    s = world.writable_state()
+    _still(world)
+    s.robot_xy[:] = [(50, 50), (300, 300), (600, 500), (302, 300), (318, 300)]
+    s.mine_xy[0] = (700, 100)
+    s.fruit_xy[:3] = [(305, 300), (100, 500), (297, 301)]
+    fruit_before = s.fruit_xy[:3].copy()
+    world.step(1)
+    st_ = world.state
+    assert world.counters["fruit_eaten"] == 2
+    assert st_.robot_fruit.tolist() == [0, 1, 0, 1, 0]
+    # The two eaten fruit moved away (regrown); the untouched one stayed.
+    moved = ~np.all(st_.fruit_xy[:3] == fruit_before, axis=1)
+    assert moved.tolist() == [True, False, True]
+
+
 def test_a_full_nursery_drops_its_oldest_offspring():
     scenario = small_scenario(robots={"count": 3}, mines={"count": 0},
                               fruit={"count": 3}, evolution={"nursery": 2})
