@@ -52,9 +52,18 @@ def test_evolve_writes_the_run_folder(finished_run):
         assert [s for s, _ in list_checkpoints(finished_run, i)] == list(range(400, 2000, 400))
 
 
-def test_kill_9_then_resume_gives_the_same_files(finished_run, tmp_path):
+# Long enough that a kill after the first checkpoint lands well before the end
+# (about 1.5 s of stepping per world here; 2,000 steps ran out in 40 ms).
+EVOLVE_LONG = ["evolve", "classic", "--steps", "100000", "--worlds", "2", "--workers", "2",
+               "--seed", "9", "--checkpoint-every", "5000", "--metrics-every", "2500",
+               "--quiet"]
+
+
+def test_kill_9_then_resume_gives_the_same_files(tmp_path):
+    finished_run = tmp_path / "straight"
+    assert main([*EVOLVE_LONG, "--out", str(finished_run)]) == 0
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "evosim", *EVOLVE, "--out", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "evosim", *EVOLVE_LONG, "--out", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.monotonic() + 120

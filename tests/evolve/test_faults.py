@@ -189,9 +189,10 @@ def test_extending_a_run_equals_running_it_that_long(tmp_path, first):
         resume_command(short, workers=1, quiet=True, steps=800)
 
 
-ISLANDS = ["evolve", "classic", "--steps", "24000", "--worlds", "3", "--workers", "2",
-           "--migrate-every", "4000", "--migrants", "2", "--checkpoint-every", "2000",
-           "--metrics-every", "2000", "--quiet"]
+# Long enough that the kill lands mid-run: about 0.8 s of stepping per world here.
+ISLANDS = ["evolve", "classic", "--steps", "48000", "--worlds", "3", "--workers", "2",
+           "--migrate-every", "8000", "--migrants", "2", "--checkpoint-every", "4000",
+           "--metrics-every", "4000", "--quiet"]
 
 
 def test_kill_9_of_an_island_run_and_resume_give_the_same_bytes(tmp_path):
@@ -200,8 +201,8 @@ def test_kill_9_of_an_island_run_and_resume_give_the_same_bytes(tmp_path):
                           capture_output=True, timeout=300).returncode == 0
     out = tmp_path / "broken"
     main = start_cli(*ISLANDS, "--out", str(out))
-    try:  # killed mid-epoch, after the first migration: world 0 past step 4000
-        wait_for(lambda: any(s > 4000 for s, _ in list_checkpoints(out, 0)))
+    try:  # killed mid-epoch, after the first migration: world 0 past step 8000
+        wait_for(lambda: any(s > 8000 for s, _ in list_checkpoints(out, 0)))
         main.kill()
         main.wait()
     finally:
@@ -216,4 +217,4 @@ def test_kill_9_of_an_island_run_and_resume_give_the_same_bytes(tmp_path):
         a = World.load(world_dir(whole, i) / FINAL_FILE).state
         b = World.load(world_dir(out, i) / FINAL_FILE).state
         assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
-        assert [s for s, _ in list_checkpoints(out, i)] == list(range(2000, 24000, 2000))
+        assert [s for s, _ in list_checkpoints(out, i)] == list(range(4000, 48000, 4000))
