@@ -2,12 +2,13 @@
 Agg backend).
 
 Figures: ``overview.png`` and one PNG per metrics panel (a band of the worlds'
-spread, their mean); ``diversity.png`` (genome diversity at every checkpoint);
-``muller.png`` (lineage shares over time, up to 4 worlds); ``phylogeny.png`` (the
-family tree of world 0's robots at the end, single-child chains collapsed);
-``deaths.png`` (where world 0's robots died, by mines and by age, mines drawn);
-``summary.png`` (one figure for a README). The event-log figures need
-``world-NNN/events/`` (runs made before it existed get the others)."""
+spread, their mean), plus ``active_connections.png`` for evolved connections;
+``diversity.png`` (genome diversity at every checkpoint); ``muller.png`` (lineage
+shares over time, up to 4 worlds); ``phylogeny.png`` (the family tree of world 0's
+robots at the end, single-child chains collapsed); ``deaths.png`` (where world 0's
+robots died, by mines and by age, mines drawn); ``summary.png`` (one figure for a
+README). The event-log figures need ``world-NNN/events/`` (runs made before it
+existed get the others)."""
 
 from __future__ import annotations
 
@@ -109,6 +110,20 @@ def plot_run(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
         fig.suptitle(title)
         fig.tight_layout()
         written.append(_save(fig, out_dir / f"{key}.png"))
+    if scenario.brain.connections == "evolved":  # sparse brains: how dense they stay
+        per_world = {}
+        for w in sorted({int(r["world"]) for r in rows}):
+            mine = [r for r in rows if r["world"] == w]
+            per_world[w] = (np.array([r["step"] for r in mine], np.float64),
+                            np.array([r["active_connections"] for r in mine], np.float64))
+        fig, ax = plt.subplots(figsize=(9.5, 4.5))
+        _draw(ax, per_world, "Active connections", "mean fraction of the brain's", phases,
+              stages)
+        ax.set_ylim(0.0, 1.05)
+        ax.set_xlabel("step")
+        fig.suptitle(title)
+        fig.tight_layout()
+        written.append(_save(fig, out_dir / "active_connections.png"))
     written.extend(_pictures(plt, run_dir, plan, scenario, data, phases, stages, title,
                              out_dir))
     plt.close("all")

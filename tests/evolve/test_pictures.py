@@ -124,3 +124,23 @@ def test_diversity_series_reads_every_checkpoint(tmp_path):
     assert steps.tolist() == [300, 600, 900]
     final = World.load(world_dir(tmp_path, 0) / FINAL_FILE)
     assert values[-1] == pytest.approx(lineages.genome_diversity(final.state.genome))
+
+
+def test_sparse_brains_get_an_active_connections_figure(tmp_path):
+    import matplotlib.image
+
+    from evosim.evolve import metrics
+
+    plan = tiny_plan(steps=900, worlds=2, connections="evolved", connection_flip_rate=0.05,
+                     initial_connections=0.6)
+    run_in_process(tmp_path, plan)
+    written = {p.stem: p for p in plot_run(tmp_path)}
+    image = matplotlib.image.imread(written["active_connections"])
+    assert image.shape[0] > 300 and image[..., :3].std() > 0.05
+    rows = metrics.read_rows(tmp_path / "metrics.csv")
+    shares = [float(r["active_connections"]) for r in rows]
+    assert all(0.0 < s < 1.0 for s in shares)  # what the figure draws: partial brains
+    # Dense brains: no such figure.
+    dense = tmp_path / "dense"
+    run_in_process(dense, tiny_plan(steps=300, worlds=1))
+    assert "active_connections" not in {p.stem for p in plot_run(dense)}
