@@ -10,12 +10,15 @@ import sys
 from typing import Any, TextIO
 
 
-def _entries(observing: bool) -> list[Any]:
-    """The kernels Python calls: building a world, stepping it and (``observing``)
-    ``World.observations()``/``actions()``. Every other kernel compiles inside them."""
-    from evosim.kernels.step import prepare, run_steps
+def _entries(observing: bool, threaded: bool = False) -> list[Any]:
+    """The kernels Python calls: building a world, stepping it (``threaded``: also on
+    several threads) and (``observing``) ``World.observations()``/``actions()``.
+    Every other kernel compiles inside them."""
+    from evosim.kernels.step import prepare, run_steps, run_steps_threaded
 
     entries = [prepare, run_steps]
+    if threaded:
+        entries.append(run_steps_threaded)
     if observing:
         from evosim.kernels.observe import look
 
@@ -23,28 +26,30 @@ def _entries(observing: bool) -> list[Any]:
     return entries
 
 
-def kernels_cold(observing: bool = False) -> bool:
+def kernels_cold(observing: bool = False, threaded: bool = False) -> bool:
     """True when an entry kernel has no usable cache entry for its source (each
     takes more than a second to compile; a cached one loads in milliseconds)."""
     try:
         # An index whose stamp differs from the source file's loads as empty.
-        return any(not k._cache._cache_file._load_index() for k in _entries(observing))
+        return any(not k._cache._cache_file._load_index()
+                   for k in _entries(observing, threaded))
     except Exception:  # a Numba without these internals: say nothing rather than guess
         return False
 
 
 def say_if_compiling(quiet: bool = False, stream: TextIO | None = None,
-                     observing: bool = False) -> bool:
+                     observing: bool = False, threaded: bool = False) -> bool:
     """Print one line if the kernels are about to compile, and compile them (see
     :func:`compile_kernels`); returns whether they were cold.
 
-    ``observing``: the command will also ask for observations (rays drawn)."""
-    if not kernels_cold(observing=observing):
+    ``observing``: the command will also ask for observations (rays drawn);
+    ``threaded``: its worlds step on several threads (``World(threads=K)``, K > 1)."""
+    if not kernels_cold(observing=observing, threaded=threaded):
         return False
     if not quiet:
         print("compiling the kernels (first run only)...", file=stream or sys.stderr,
               flush=True)
-    compile_kernels(observing)
+    compile_kernels(observing, threaded)
     return True
 
 
@@ -69,7 +74,7 @@ def _compile_stepping() -> None:
     run_steps(s, p, sch, work, ev, 0)  # no tick: compiles (and caches) only
 
 
-def compile_kernels(observing: bool = False) -> None:
+def compile_kernels(observing: bool = False, threaded: bool = False) -> None:
     """Compile the entry kernels into Numba's on-disk cache (or load them from it).
 
     With two cores or more, the stepping kernel (the biggest) compiles in a child
@@ -87,12 +92,16 @@ def compile_kernels(observing: bool = False) -> None:
                                      stderr=subprocess.DEVNULL)
         except OSError:  # no child to be had: compile it all here
             child = None
-    s, p, sch, work, _ = _typing_world()
+    s, p, sch, work, ev = _typing_world()
     prepare(s, p, sch, work, False)
     if observing:
         from evosim.kernels.observe import look
 
         look(s, p, work, True)
+    if threaded:
+        from evosim.kernels.step import run_steps_threaded
+
+        run_steps_threaded(s, p, sch, work, ev, 0)  # no tick: compiles (and caches) only
     if child is not None:
         child.wait()
     _compile_stepping()  # loaded from the child's cache, or compiled here if it failed

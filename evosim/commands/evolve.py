@@ -219,7 +219,7 @@ def evolve_command(args: argparse.Namespace) -> int:
     if Path(args.scenario).suffix == ".npz":
         from evosim.world import World
 
-        say_if_compiling(quiet)
+        say_if_compiling(quiet, threaded=getattr(args, "threads", 1) > 1)
         start_world = World.load(args.scenario)
         scenario = start_world.scenario
         default_out = Path("runs") / f"{scenario.name}-from-step{start_world.step_count}"
@@ -257,7 +257,7 @@ def evolve_command(args: argparse.Namespace) -> int:
     check_metrics_rows(plan.steps, plan.metrics_every, "--steps/--metrics-every")
     workers = _workers(args.workers, plan.worlds)
     if start_world is None:
-        say_if_compiling(quiet)
+        say_if_compiling(quiet, threaded=getattr(args, "threads", 1) > 1)
         _check_world_builds(scenario, plan.seeds[0])
     prepare_out_dir(out)
     with run_lock(out):
@@ -308,7 +308,7 @@ def resume_command(run_dir: Path, workers: int | None, quiet: bool, steps: int |
         quiet = quiet or as_json
         from evosim._compile import say_if_compiling
 
-        say_if_compiling(quiet)
+        say_if_compiling(quiet, threaded=threads > 1)
         return _execute(run_dir, plan, _workers(workers, plan.worlds), quiet, as_json,
                         threads, backend, ray_address)
 

@@ -84,3 +84,27 @@ def test_a_cold_compile_fills_the_cache_for_building_and_stepping(tmp_path):
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert float(done.stdout.strip().splitlines()[-1]) < 5.0  # loaded, not compiled
+
+
+def test_worlds_on_threads_get_the_notice_for_the_threaded_kernel(tmp_path):
+    """With the serial kernels cached, the threaded one (evolve --threads K) is still
+    cold: the notice is given and the threaded kernel compiled, then it loads."""
+    code = textwrap.dedent("""
+        import io, time
+        from evosim import World, load_scenario
+        from evosim._compile import kernels_cold, say_if_compiling
+        say_if_compiling(quiet=True)
+        assert not kernels_cold() and kernels_cold(threaded=True)
+        out = io.StringIO()
+        assert say_if_compiling(stream=out, threaded=True)
+        assert out.getvalue() == "compiling the kernels (first run only)...\\n"
+        assert not kernels_cold(threaded=True)
+        t = time.perf_counter()
+        World(load_scenario("classic"), seed=0, threads=2).step(5)
+        print(time.perf_counter() - t)
+    """)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # an empty cache
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout.strip().splitlines()[-1]) < 5.0  # loaded, not compiled
