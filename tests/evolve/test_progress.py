@@ -58,7 +58,7 @@ def test_cold_cache_is_announced(tmp_path, capsys, monkeypatch):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, timeout=120, check=True)
     assert done.stdout.strip() == "True"
-    monkeypatch.setattr(_compile, "kernels_cold", lambda observing=False: True)
+    monkeypatch.setattr(_compile, "kernels_cold", lambda observing=False, threaded=False: True)
     assert _compile.say_if_compiling()
     assert "compiling the kernels (first run only)" in capsys.readouterr().err
     assert _compile.say_if_compiling(quiet=True)  # cold, compiled, and not said
