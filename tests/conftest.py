@@ -32,3 +32,17 @@ def small_scenario(**tables: dict) -> Scenario:
         else:
             data[table] = values
     return scenario_from_dict(data, source="<test>")
+
+
+def module_actions(scenario: Scenario, genomes, obs):
+    """float32 [N, 2]: each robot's ``policy_module`` (evosim.torch) applied to its own
+    flattened observation (torch is imported here, by the tests that have it)."""
+    import numpy as np
+    import torch
+
+    from evosim.torch import policy_module
+
+    flat = torch.from_numpy(np.ascontiguousarray(obs.reshape(obs.shape[0], -1)))
+    with torch.no_grad():
+        rows = [policy_module(scenario, genomes[i])(flat[i:i + 1]) for i in range(len(genomes))]
+    return torch.cat(rows).numpy()

@@ -35,17 +35,9 @@ from evosim.torch import (  # noqa: E402
 )
 from evosim.world.state import WorldState  # noqa: E402
 from evosim.world.world import make_params, make_schedule, make_scratch  # noqa: E402
-from tests.conftest import small_scenario  # noqa: E402
+from tests.conftest import module_actions, small_scenario  # noqa: E402
 
 TOLERANCE = 1e-5
-
-
-def module_actions(scenario, genomes: np.ndarray, obs: np.ndarray) -> np.ndarray:
-    """float32 [N, 2]: each robot's module applied to its own flattened observation."""
-    flat = torch.from_numpy(np.ascontiguousarray(obs.reshape(obs.shape[0], -1)))
-    with torch.no_grad():
-        rows = [policy_module(scenario, genomes[i])(flat[i:i + 1]) for i in range(len(genomes))]
-    return torch.cat(rows).numpy()
 
 
 def engine_actions(scenario, genomes: np.ndarray, obs: np.ndarray) -> np.ndarray:

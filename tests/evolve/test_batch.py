@@ -112,11 +112,10 @@ def test_same_seed_writes_identical_metrics(tmp_path):
         (tmp_path / "b" / METRICS_FILE).read_bytes()
 
 
-@pytest.mark.parametrize("keep_checkpoints", [0, 1, 2])
-def test_resume_after_a_crash_is_exact(tmp_path, keep_checkpoints):
-    """A crash leaves per-world metrics with rows past the last checkpoint (written
-    first) and no final state: the resume must drop and recompute exactly those."""
-    plan = tiny_plan()
+def _crashed_copy(tmp_path: Path, plan, keep_checkpoints: int) -> tuple[Path, Path]:
+    """``whole``: the run done; ``crashed``: a copy as a crash leaves it, with no run
+    metrics, no final states and only the first ``keep_checkpoints`` checkpoints of
+    each world (its per-world metrics and event files run past them)."""
     whole, crashed = tmp_path / "whole", tmp_path / "crashed"
     run_in_process(whole, plan)
     shutil.copytree(whole, crashed)
@@ -125,9 +124,18 @@ def test_resume_after_a_crash_is_exact(tmp_path, keep_checkpoints):
         (world_dir(crashed, i) / FINAL_FILE).unlink()
         for _, path in list_checkpoints(crashed, i)[keep_checkpoints:]:
             path.unlink()
-        # The event files past the checkpoint (written first) stay, as after a kill.
-        if i == 1:  # and one of them damaged, as if the kill came while writing it
-            list_event_files(crashed, i)[-1][1].write_bytes(b"half")
+    return whole, crashed
+
+
+@pytest.mark.parametrize("keep_checkpoints", [0, 1, 2])
+def test_resume_after_a_crash_is_exact(tmp_path, keep_checkpoints):
+    """A crash leaves per-world metrics with rows past the last checkpoint (written
+    first) and no final state: the resume must drop and recompute exactly those."""
+    plan = tiny_plan()
+    whole, crashed = _crashed_copy(tmp_path, plan, keep_checkpoints)
+    # The event files past the checkpoint (written first) stay, as after a kill, and
+    # one of them is damaged, as if the kill came while writing it.
+    list_event_files(crashed, 1)[-1][1].write_bytes(b"half")
     (world_dir(crashed, 0) / "checkpoints" / ".step-000000900.npz.abc.tmp").write_bytes(b"x")
     run_batch(crashed, plan, workers=1)
     assert (crashed / METRICS_FILE).read_bytes() == (whole / METRICS_FILE).read_bytes()
@@ -145,14 +153,7 @@ def test_resume_of_evolved_connections_is_exact(tmp_path):
     """Masks, decoded brains and active counts come back from a checkpoint exactly."""
     plan = tiny_plan(connections="evolved", connection_flip_rate=0.02,
                      connection_cost=0.002)
-    whole, crashed = tmp_path / "whole", tmp_path / "crashed"
-    run_in_process(whole, plan)
-    shutil.copytree(whole, crashed)
-    (crashed / METRICS_FILE).unlink()
-    for i in range(plan.worlds):
-        (world_dir(crashed, i) / FINAL_FILE).unlink()
-        for _, path in list_checkpoints(crashed, i)[1:]:
-            path.unlink()
+    whole, crashed = _crashed_copy(tmp_path, plan, 1)
     run_batch(crashed, plan, workers=1)
     assert (crashed / METRICS_FILE).read_bytes() == (whole / METRICS_FILE).read_bytes()
     for i in range(plan.worlds):

@@ -14,7 +14,7 @@ from evosim.errors import EvosimError
 from evosim.scenario.genome import GenomeLayout, dct_basis
 from evosim.world import World
 from evosim.world.checkpoint import load_checkpoint
-from tests.conftest import small_scenario
+from tests.conftest import module_actions, small_scenario
 from tests.naive import engine_brains
 
 
@@ -202,19 +202,14 @@ def test_seed_brain_and_compress_refuse_dct_with_one_line(tmp_path):
 
 
 def test_torch_bridge_exports_the_decoded_weights_and_refuses_the_way_back():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from evosim.torch import genome_from_module, policy_module
 
     sc = dct_scenario(3)
     world = World(sc, seed=9)
     world.step(200)
-    obs = world.observations()
-    engine = world.actions()
-    flat = torch.from_numpy(np.ascontiguousarray(obs.reshape(obs.shape[0], -1)))
-    with torch.no_grad():
-        ours = np.concatenate([policy_module(sc, world.state.genome[i])(flat[i:i + 1]).numpy()
-                               for i in range(obs.shape[0])])
-    assert np.allclose(ours, engine, atol=1e-5)
+    ours = module_actions(sc, np.asarray(world.state.genome), world.observations())
+    assert np.allclose(ours, world.actions(), atol=1e-5)
     module = policy_module(sc, world.state.genome[0])
     d = sc.genome_layout.decoded
     w1 = module.state_dict()["0.weight"].numpy()

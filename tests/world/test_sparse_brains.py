@@ -17,7 +17,7 @@ from evosim.scenario.genome import GenomeLayout
 from evosim.world import World
 from evosim.world.checkpoint import load_checkpoint
 from tests import naive
-from tests.conftest import small_scenario
+from tests.conftest import module_actions, small_scenario
 from tests.naive import engine_brains
 
 
@@ -372,19 +372,14 @@ def test_checkpoint_with_a_mask_gene_out_of_range_is_refused(tmp_path):
 
 
 def test_torch_bridge_exports_the_masked_weights_and_projects_the_way_back():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from evosim.torch import genome_from_module, policy_module
 
     sc = sparse_scenario()
     world = World(sc, seed=9)
     world.step(200)
-    obs = world.observations()
-    engine = world.actions()
-    flat = torch.from_numpy(np.ascontiguousarray(obs.reshape(obs.shape[0], -1)))
-    with torch.no_grad():
-        ours = np.concatenate([policy_module(sc, world.state.genome[i])(flat[i:i + 1]).numpy()
-                               for i in range(obs.shape[0])])
-    assert np.allclose(ours, engine, atol=1e-5)
+    ours = module_actions(sc, np.asarray(world.state.genome), world.observations())
+    assert np.allclose(ours, world.actions(), atol=1e-5)
     lay = sc.genome_layout
     g = world.state.genome[0]
     module = policy_module(sc, g)
