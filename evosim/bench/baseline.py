@@ -153,21 +153,25 @@ class NumpyWorld:
         s.clock[MINE_COUNT] = self._schedule.mine_count[ph]
         s.clock[FRUIT_COUNT] = self._schedule.fruit_count[ph]
         act = self.actions(self.observations())
-        # Move.
-        h = s.robot_heading + act[:, 0].astype(np.float64) * math.radians(
-            sc.robots.max_turn_degrees)
-        h = np.where(h >= math.pi, h - 2 * math.pi, np.where(h < -math.pi, h + 2 * math.pi, h))
-        s.robot_heading[:] = h
+        # Move: the turn rate at most lateral_accel / speed.
         limit = float(self._schedule.speed_limit[ph])
         speed_gene = s.genome[:, sc.genome_layout.speed].astype(np.float64)
         vmax = np.clip(speed_gene, 0.0, limit)
         v = act[:, 1].astype(np.float64) * vmax
+        turn = np.full(len(v), math.radians(sc.robots.max_turn_degrees))
+        a = sc.robots.lateral_accel
+        if a > 0:
+            fast = v * turn > a
+            turn[fast] = a / v[fast]
+        h = s.robot_heading + act[:, 0].astype(np.float64) * turn
+        h = np.where(h >= math.pi, h - 2 * math.pi, np.where(h < -math.pi, h + 2 * math.pi, h))
+        s.robot_heading[:] = h
         r = sc.robots.radius
         s.robot_xy[:, 0] = np.clip(s.robot_xy[:, 0] + v * np.cos(h), r, sc.world.width - r)
         s.robot_xy[:, 1] = np.clip(s.robot_xy[:, 1] + v * np.sin(h), r, sc.world.height - r)
         ageing = bool(self._schedule.ageing[ph])
         if ageing:
-            s.robot_life[:] -= 1
+            s.robot_life[:] -= 1.0 + sc.robots.metabolic_cost * (vmax * vmax)
         s.robot_age[:] += 1
         # Contacts: all pairs at once; fruit goes to the lowest slot touching it.
         mines = s.mine_xy[: s.mine_count]

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 from evosim.commands._signals import sigterm_as_interrupt
-from evosim.record.record import RECORDINGS, clip_counts, record, short_seed, vs_size
+from evosim.errors import RunDirError
+from evosim.record.record import (
+    RECORDINGS,
+    Clip,
+    clip_counts,
+    record,
+    record_clips,
+    short_seed,
+    vs_size,
+)
 from evosim.record.writer import RecordError
 from evosim.render.source import is_checkpoint, resolve_source, without_seed_brain
 from evosim.world import World
@@ -44,10 +54,57 @@ def build_worlds(source: str, seed: int | None, vs: str | None
     return [world], [f"{world.scenario.name}  seed {world.seed}"], name
 
 
+def story_clips(run_dir: Path, world: int, steps: int) -> tuple[list[Clip], str]:
+    """One clip per stage of world ``world``'s story in ``run_dir``: ``steps`` ticks from
+    the first checkpoint at or after the stage's start, labelled with the stage."""
+    from evosim.evolve.checkpoints import list_checkpoints
+    from evosim.evolve.story import STAGE_TITLES, STAGES, run_story
+
+    told = run_story(run_dir)
+    found = {w["world"]: w["stages"] for w in told["worlds"]}
+    if world not in found:
+        raise RunDirError(f"{run_dir}: --world: expected one of 0 to {len(found) - 1}, "
+                          f"got {world}")
+    saved = list_checkpoints(run_dir, world)
+    clips = []
+    for number, stage in enumerate(STAGES, 1):
+        start = found[world][stage]
+        if start is None:
+            raise RunDirError(f"{run_dir}: world {world} never reached the {stage} stage "
+                              "(see evosim story); choose another --world")
+        at = next(((step, path) for step, path in saved if step >= start), None)
+        if at is None:
+            raise RunDirError(f"{run_dir}: world {world} has no checkpoint at or after "
+                              f"step {start:,}, where its {stage} stage begins (evolve with "
+                              "--checkpoint-every)")
+        wd = World.load(at[1])
+        label = (f"stage {number} of {len(STAGES)}: {STAGE_TITLES[stage]}  (begins at step "
+                 f"{start:,}; world {world})")
+        clips.append(Clip([wd], [label], steps))
+    return clips, f"{clips[0].worlds[0].scenario.name}-w{world}-story"
+
+
 def record_command(args: argparse.Namespace) -> int:
     from evosim._compile import say_if_compiling
 
     say_if_compiling(args.quiet, observing=bool(args.fov))
+    if args.story:
+        if args.vs is not None:
+            raise RecordError("--story and --vs: expected one of them, not both")
+        clips, name = story_clips(Path(args.source), args.world, args.steps)
+        out = args.out if args.out is not None else RECORDINGS / f"{name}.mp4"
+        if out.exists() and not out.is_dir() and not args.force:
+            raise RecordError(f"{out}: exists; choose another --out, or pass --force to "
+                              "replace it")
+        size = args.size if args.size is not None else (1280, 720)
+        with sigterm_as_interrupt():
+            path = record_clips(clips, out, steps_per_frame=args.steps_per_frame, size=size,
+                                fps=args.fps, fov=args.fov, progress=not args.quiet,
+                                colour=args.colour)
+        for clip in clips:
+            print(f"{clip.labels[0]}: from step {clip.worlds[0].step_count - clip.steps:,}")
+        print(f"wrote {path} ({len(clips)} clips, {size[0]}x{size[1]}, {args.fps:g} fps)")
+        return 0
     worlds, labels, name = build_worlds(args.source, args.seed, args.vs)
     start = [wd.counters for wd in worlds]
     out = args.out if args.out is not None else RECORDINGS / f"{name}.mp4"

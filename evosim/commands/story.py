@@ -15,11 +15,13 @@ def story_command(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(f"{'world':>5}  " + "  ".join(f"{name:>9}" for name in STAGES) + "  in order")
-    for entry in result["worlds"]:
+    for entry in [*result["worlds"], result["mean"]]:
         cells = ["-" if entry["stages"][name] is None else f"{entry['stages'][name]:,}"
                  for name in STAGES]
         print(f"{entry['world']:>5}  " + "  ".join(f"{c:>9}" for c in cells)
               + f"  {'yes' if entry['in_order'] else 'no'}")
     told = sum(entry["in_order"] for entry in result["worlds"])
-    print(f"{told} of {len(result['worlds'])} world(s) show all four stages in order")
+    mean = "shows" if result["mean"]["in_order"] else "does not show"
+    print(f"{told} of {len(result['worlds'])} world(s) show all four stages in order; "
+          f"the across-world mean {mean} them")
     return 0

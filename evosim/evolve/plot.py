@@ -24,7 +24,7 @@ from evosim.evolve import events as event_log
 from evosim.evolve import lineages, metrics
 from evosim.evolve.batch import RunPlan
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
-from evosim.evolve.story import STAGES, fruit_start, story
+from evosim.evolve.story import STAGES, final_speed_limit, fruit_start, story
 
 # (file name, title, y label, per-world series from the rows)
 PANELS = (
@@ -35,6 +35,7 @@ PANELS = (
 )
 STAGE_COLOURS = dict(zip(STAGES, ("tab:blue", "tab:green", "tab:orange", "tab:purple"),
                          strict=True))
+MEAN_KEY = "mean"  # in the stages given to _draw: the across-world mean's starts, by stage
 MAX_POINTS = 80  # rates are averaged over windows so that about this many points remain
 MULLER_WORLDS = 4  # Muller plots for at most this many worlds
 MULLER_TOP = 12  # lineages with a colour of their own; the rest are "others"
@@ -88,9 +89,13 @@ def plot_run(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
     out_dir = out_dir if out_dir is not None else run_dir / "plots"
     if out_dir.exists() and not out_dir.is_dir():
         raise RunDirError(f"{out_dir}: exists and is not a folder")
-    told = story(rows, scenario.robots.count, fruit_start(scenario.phase_schedule()))
+    schedule = scenario.phase_schedule()
+    told = story(rows, scenario.robots.count, fruit_start(schedule),
+                 final_speed_limit(schedule))
     stages = {name: [w["stages"][name] for w in told["worlds"] if w["stages"][name] is not None]
               for name in STAGES}
+    if plan.worlds > 1:  # the across-world mean's stage starts, drawn as lines
+        stages[MEAN_KEY] = [told["mean"]["stages"][name] for name in STAGES]
     title = f"{scenario.name}: {plan.worlds} world(s), seed {plan.seed}"
     written = []
     overview, axes = plt.subplots(2, 2, figsize=(13.5, 7.5), sharex=True)
@@ -342,7 +347,9 @@ def _draw(ax, per_world: dict[int, tuple[np.ndarray, np.ndarray]], name: str, un
           phases: list[tuple[int, str]], stages: dict[str, list[int]],
           legend: bool = True) -> None:
     """One panel: a line per world, their mean, phase starts (dashed) and the detected
-    stage starts of every world (triangles along the bottom, one colour per stage)."""
+    stage starts of every world (triangles along the bottom, one colour per stage) and,
+    under ``stages[MEAN_KEY]`` (a step or None per stage, in story order), those of the
+    across-world mean (solid lines in the stage's colour)."""
     lengths = {len(x) for x, _ in per_world.values()}
     banded = len(per_world) > 1 and len(lengths) == 1
     for w, (x, y) in per_world.items():
@@ -363,8 +370,12 @@ def _draw(ax, per_world: dict[int, tuple[np.ndarray, np.ndarray]], name: str, un
         ax.axvline(step, color="grey", ls="--", lw=1)
         ax.text(step, 0.98, f"{label} ", transform=ax.get_xaxis_transform(), va="top",
                 ha="right", rotation=90, fontsize=7, color="dimgrey")
+    for stage, step in zip(STAGES, stages.get(MEAN_KEY, ()), strict=False):
+        if step is not None:
+            ax.axvline(step, color=STAGE_COLOURS[stage], lw=1.8, alpha=0.9,
+                       label=f"mean: {stage} begins")
     for stage, steps in stages.items():
-        if steps:
+        if stage != MEAN_KEY and steps:
             ax.scatter(steps, [0.02] * len(steps), transform=ax.get_xaxis_transform(),
                        marker="^", s=40, color=STAGE_COLOURS[stage], edgecolor="black",
                        linewidth=0.5, zorder=5, clip_on=False,

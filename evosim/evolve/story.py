@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+import math
 from itertools import pairwise
 from pathlib import Path
 
@@ -23,18 +24,26 @@ from evosim.errors import RunDirError
 
 STAGES = ("caution", "fruit", "speed", "balance")
 """Stage names in story order (the keys of ``evosim story --json``)."""
+STAGE_TITLES = {"caution": "caution (mines only)", "fruit": "fruit-seeking",
+                "speed": "speed pays, in mine deaths", "balance": "balance"}
+"""What each stage is called on screen (``evosim record --story``)."""
 
 ROLLING_STEPS = 5_000  # the window of a rolling rate
 CAUTION_DROP = 0.6  # mine-death rate of the opening's last quarter <= this x its first quarter
 FRUIT_BASELINE_STEPS = 2_000  # fruit rate baseline: the first steps with fruit
 FRUIT_RISE = 3.0  # rolling fruit rate >= this x the baseline
 SPEED_RISE = 1.25  # mean speed gene >= this x its value at the start of stage 2
+SPEED_GAP = 10_000  # stage 3 starts at least this many steps after stage 2
 SPEED_WINDOW = 30_000  # steps after the speed row in which mine deaths must rise
 MINE_RISE = 1.3  # rolling mine-death rate >= this x its lowest since stage 2
 BALANCE_DROP = 0.6  # rolling mine-death rate <= this x the peak of the rise
 BALANCE_SPEED_KEEP = 0.9  # mean speed gene >= this x its highest so far
 PLATEAU_SHARE = 0.2  # the run's last fifth is compared with the fifth before it
 PLATEAU_TOLERANCE = 0.15  # fruit rates within +-15% of each other
+SETTLED_SHARE = 0.9  # over the last fifth, mean speed gene <= this x the speed limit
+SETTLED_TOLERANCE = 0.05  # and its mean over the last tenth within +-5% of the tenth before
+MEAN = "mean"
+"""The ``world`` of the row that :func:`story` adds for the across-world mean."""
 
 
 @dataclass(frozen=True)
@@ -77,11 +86,14 @@ class WorldSeries:
         return out
 
 
-def detect(series: WorldSeries, fruit_from: int | None) -> dict[str, int | None]:
+def detect(series: WorldSeries, fruit_from: int | None, speed_limit: float = math.inf,
+           steady: bool = False) -> dict[str, int | None]:
     """The step at which each stage begins in one world, or None where it never did.
 
     ``fruit_from`` is the step at which fruit first exists (None: never); the
-    fruitless opening is the steps before it.
+    fruitless opening is the steps before it. ``speed_limit`` is the cap of the speed
+    gene at the end of the run: balance needs the speed gene below it (an interior
+    optimum), and with ``steady`` (the across-world mean) also settled there.
     """
     found: dict[str, int | None] = dict.fromkeys(STAGES)
     if len(series.step) == 0 or fruit_from is None:
@@ -97,7 +109,7 @@ def detect(series: WorldSeries, fruit_from: int | None) -> dict[str, int | None]
     if speed_row is None:
         return found
     found["speed"] = int(series.step[speed_row])
-    found["balance"] = _balance(series, peak_row, mine_roll)
+    found["balance"] = _balance(series, peak_row, mine_roll, speed_limit, steady)
     return found
 
 
@@ -136,8 +148,9 @@ def _speed(s: WorldSeries, stage2: int, mine_roll: np.ndarray) -> tuple[int | No
     return None, -1
 
 
-def _balance(s: WorldSeries, peak_row: int, mine_roll: np.ndarray) -> int | None:
-    if not _plateau(s):
+def _balance(s: WorldSeries, peak_row: int, mine_roll: np.ndarray,
+             speed_limit: float, steady: bool) -> int | None:
+    if not (_plateau(s) and _settled(s, speed_limit, steady)):
         return None
     peak = float(mine_roll[peak_row])
     best_speed = np.maximum.accumulate(s.speed)
@@ -159,23 +172,59 @@ def _plateau(s: WorldSeries) -> bool:
     return abs(last / before - 1.0) <= PLATEAU_TOLERANCE
 
 
+def _settled(s: WorldSeries, speed_limit: float, steady: bool) -> bool:
+    """The speed gene at an interior optimum: over the run's last fifth its mean is
+    <= SETTLED_SHARE x the speed limit; with ``steady``, also its mean over the last
+    tenth is within SETTLED_TOLERANCE of its mean over the tenth before."""
+    end = float(s.step[-1])
+    tail = s.step > end * (1 - PLATEAU_SHARE)
+    last = s.step > end * (1 - PLATEAU_SHARE / 2)
+    before = tail & ~last
+    if not last.any() or not before.any():
+        return False
+    if float(s.speed[tail].mean()) > SETTLED_SHARE * speed_limit:
+        return False
+    return not steady or abs(float(s.speed[last].mean()) / float(s.speed[before].mean()) - 1.0) \
+        <= SETTLED_TOLERANCE
+
+
 def in_order(stages: dict[str, int | None]) -> bool:
-    """All four stages were found, each beginning after the one before."""
+    """All four stages were found, each beginning after the one before, and speed at
+    least SPEED_GAP steps after fruit-seeking."""
     steps = [stages[name] for name in STAGES]
     if any(step is None for step in steps):
         return False
-    return all(a < b for a, b in pairwise(steps))
+    gap = stages["speed"] - stages["fruit"]  # type: ignore[operator]
+    return all(a < b for a, b in pairwise(steps)) and gap >= SPEED_GAP
 
 
-def story(rows: Sequence[dict], robots: int, fruit_from: int | None) -> dict:
-    """``{"worlds": [{"world": W, "stages": {...}, "in_order": bool}, ...]}`` for a run's
-    metrics rows (every world's), robots per world and the step fruit first exists."""
+def mean_rows(rows: Sequence[dict]) -> list[dict]:
+    """The across-world mean of a run's metrics rows: one row per step that every world
+    has, each column the mean over the worlds."""
+    by_step: dict[int, list[dict]] = {}
+    for r in rows:
+        by_step.setdefault(int(r["step"]), []).append(r)
+    worlds = len({int(r["world"]) for r in rows})
+    return [{"step": step, **{key: float(np.mean([float(r[key]) for r in group]))
+                              for key in ("fruit_eaten", "mine_deaths", "mean_speed_gene")}}
+            for step, group in sorted(by_step.items()) if len(group) == worlds]
+
+
+def story(rows: Sequence[dict], robots: int, fruit_from: int | None,
+          speed_limit: float = math.inf) -> dict:
+    """``{"worlds": [{"world": W, "stages": {...}, "in_order": bool}, ...],
+    "mean": {"world": "mean", "stages": {...}, "in_order": bool}}`` for a run's metrics
+    rows (every world's), robots per world, the step fruit first exists and the speed
+    limit at the end; ``mean`` is the story of the across-world mean of the rows."""
     worlds = []
     for w in sorted({int(r["world"]) for r in rows}):
         series = WorldSeries.from_rows([r for r in rows if int(r["world"]) == w], robots)
-        stages = detect(series, fruit_from)
+        stages = detect(series, fruit_from, speed_limit)
         worlds.append({"world": w, "stages": stages, "in_order": in_order(stages)})
-    return {"worlds": worlds}
+    mean = detect(WorldSeries.from_rows(mean_rows(rows), robots), fruit_from, speed_limit,
+                  steady=True)
+    return {"worlds": worlds,
+            "mean": {"world": MEAN, "stages": mean, "in_order": in_order(mean)}}
 
 
 def fruit_start(schedule: Sequence[dict]) -> int | None:
@@ -184,6 +233,11 @@ def fruit_start(schedule: Sequence[dict]) -> int | None:
         if int(row["fruit_count"]) > 0:
             return int(row["step"])
     return None
+
+
+def final_speed_limit(schedule: Sequence[dict]) -> float:
+    """The speed limit in force at the end of a scenario's phase schedule."""
+    return float(schedule[-1]["speed_limit"])
 
 
 def run_story(run_dir: Path) -> dict:
@@ -198,4 +252,6 @@ def run_story(run_dir: Path) -> dict:
     if not rows:
         raise RunDirError(f"{run_dir / METRICS_FILE}: no rows yet; no story to tell")
     metrics.check_rows(run_dir / METRICS_FILE, rows, plan.worlds)
-    return story(rows, scenario.robots.count, fruit_start(scenario.phase_schedule()))
+    schedule = scenario.phase_schedule()
+    return story(rows, scenario.robots.count, fruit_start(schedule),
+                 final_speed_limit(schedule))

@@ -165,7 +165,8 @@ def touch_rows(i0, i1, s, p, work):
 def contacts_all(bonus, ageing, max_age, s, p, work):
     """Life and contacts, in slot order: a mine kills; else the first fruit touched
     is eaten (life + bonus, capped at max_life). With ``ageing``, life runs down
-    by one per tick and a robot dies of age when it reaches 0 or when its age
+    by 1 + ``p.metabolic_cost`` x s^2 per tick (s: its top speed, the speed gene
+    capped at the speed limit: a body built for speed burns more, moving or not) and a robot dies of age when it reaches 0 or when its age
     reaches ``max_age`` (0: no maximum). These are the only two ways to die.
 
     With ``p.connection_cost`` c > 0 (evolved connections), ageing also drains c per
@@ -194,7 +195,8 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
         dead[i] = ALIVE
         ate[i] = 0
         if ageing:
-            life[i] -= 1
+            v = work.speed[i]
+            life[i] -= 1.0 + p.metabolic_cost * (v * v)
             if p.connection_cost > 0.0:
                 c = p.connection_cost * np.float64(work.active[i])
                 a = np.float64(age[i])

@@ -34,8 +34,10 @@ def move_mines(s, p):
 
 @kernel
 def move_rows(i0, i1, limit, s, p, work):
-    """Robots ``i0..i1-1`` turn, then move at throttle x max-speed gene (at most
-    ``limit``); walls stop the body (slide). A move reads and writes only the robot's
+    """Robots ``i0..i1-1`` turn, then move at v = throttle x max-speed gene (the gene
+    capped at ``limit``); walls stop the body (slide). The turn is the turn output x
+    the max turn, which with ``p.lateral_accel`` a > 0 is at most a / v: the turn rate
+    falls with speed. ``work.speed[i]`` keeps the capped gene for the metabolic cost. A move reads and writes only the robot's
     own rows, so chunks of robots move on separate threads."""
     robot_xy = s.robot_xy
     heading = s.robot_heading
@@ -44,8 +46,15 @@ def move_rows(i0, i1, limit, s, p, work):
     speed_gene = p.speed_gene
     r = p.robot_radius
     heading_cs = work.heading_cs
+    speed = work.speed
     for i in range(i0, i1):
-        h = heading[i] + np.float64(actions[i, 0]) * p.max_turn
+        vmax = min(max(np.float64(genome[i, speed_gene]), 0.0), limit)
+        v = np.float64(actions[i, 1]) * vmax
+        speed[i] = vmax
+        turn = p.max_turn
+        if p.lateral_accel > 0.0 and v * turn > p.lateral_accel:
+            turn = p.lateral_accel / v  # v * turn rate: the lateral acceleration
+        h = heading[i] + np.float64(actions[i, 0]) * turn
         if h >= math.pi:
             h -= TWO_PI
         elif h < -math.pi:
@@ -57,8 +66,6 @@ def move_rows(i0, i1, limit, s, p, work):
         heading_cs[i, 0] = h
         heading_cs[i, 1] = ch
         heading_cs[i, 2] = sh
-        vmax = min(max(np.float64(genome[i, speed_gene]), 0.0), limit)
-        v = np.float64(actions[i, 1]) * vmax
         x = robot_xy[i, 0] + v * ch
         y = robot_xy[i, 1] + v * sh
         robot_xy[i, 0] = min(max(x, r), p.width - r)

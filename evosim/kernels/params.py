@@ -17,6 +17,8 @@ class Params(NamedTuple):
     fruit_radius: float
     max_life: int
     max_turn: float  # radians per step at turn output 1
+    lateral_accel: float  # units per step^2: turn per step at most this / speed (0: no bound)
+    metabolic_cost: float  # life per step per (unit per step)^2 of top speed, while ageing
     speed_init_min: float
     speed_init_max: float
     speed_cap: float  # the highest speed limit of any phase (bounds moves between grids)
@@ -96,6 +98,7 @@ class Scratch(NamedTuple):
     seen_val: np.ndarray  # float32 [N, R*C]
     n_seen: np.ndarray  # int32 [N]
     actions: np.ndarray  # float32 [N, 2]
+    speed: np.ndarray  # float64 [N]  top speed this tick: the speed gene capped at the limit
     mine_start: np.ndarray  # int64 [cells + 1]
     mine_items: np.ndarray  # int64 [M]
     fruit_start: np.ndarray

@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import pygame
 from rich.console import Console
@@ -90,32 +91,52 @@ def record(worlds: World | Sequence[World], out: str | Path, steps: int,
     worlds = list(worlds)
     if labels is None:
         labels = [f"{wd.scenario.name}  seed {wd.seed}" for wd in worlds]
-    if steps < 1 or steps_per_frame < 1:
+    return record_clips([Clip(worlds, list(labels), steps)], out, steps_per_frame, size, fps,
+                        fov, progress, colour)
+
+
+class Clip(NamedTuple):
+    """One stretch of a video: ``worlds`` side by side (each with its label) for
+    ``steps`` ticks."""
+
+    worlds: list[World]
+    labels: list[str]
+    steps: int
+
+
+def record_clips(clips: Sequence[Clip], out: str | Path, steps_per_frame: int = 2,
+                 size: tuple[int, int] = (1280, 720), fps: float = 30, fov: bool = False,
+                 progress: bool = True, colour: str | None = None) -> Path:
+    """One video of ``clips`` one after the other (see :func:`record`; each clip's
+    labels count events within that clip). Returns the path written."""
+    if not clips or any(c.steps < 1 for c in clips) or steps_per_frame < 1:
         raise RecordError("steps and steps per frame must be at least 1")
     out = check_video_path(out)
     check_video_size(out, size)
-    frames = -(-steps // steps_per_frame)
+    frames = sum(-(-c.steps // steps_per_frame) for c in clips)
     if frames > MAX_FRAMES:
+        steps = sum(c.steps for c in clips)
         raise RecordError(f"expected at most {MAX_FRAMES:,} frames, got {frames:,} "
                           f"({steps:,} steps at {steps_per_frame:,} per frame)")
-    options = [_options(wd, fov, colour) for wd in worlds]
     surface = pygame.Surface(size)
-    since = [wd.counters for wd in worlds]  # labels count events within the clip
     with VideoWriter(out, size, fps=fps, palette=gif_palette()) as writer, Progress(
         TextColumn("[bold]recording"), BarColumn(), MofNCompleteColumn(),
         TextColumn("frames"), TimeRemainingColumn(),
         console=Console(stderr=True), disable=not progress,
     ) as bar:
         task = bar.add_task("record", total=frames)
-        done = 0
-        for _ in range(frames):
-            k = min(steps_per_frame, steps - done)
-            for wd in worlds:
-                wd.step(k)
-            done += k
-            render_frame(surface, worlds, options, labels, since)
-            writer.write(pygame.image.tobytes(surface, "RGB"))
-            bar.update(task, advance=1)
+        for clip in clips:
+            options = [_options(wd, fov, colour) for wd in clip.worlds]
+            since = [wd.counters for wd in clip.worlds]  # labels count within the clip
+            done = 0
+            while done < clip.steps:
+                k = min(steps_per_frame, clip.steps - done)
+                for wd in clip.worlds:
+                    wd.step(k)
+                done += k
+                render_frame(surface, clip.worlds, options, clip.labels, since)
+                writer.write(pygame.image.tobytes(surface, "RGB"))
+                bar.update(task, advance=1)
     return out
 
 

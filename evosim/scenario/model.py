@@ -30,6 +30,11 @@ Age = Annotated[int, Field(ge=0, le=limits.MAX_LIFE)]
 Bonus = Annotated[int, Field(ge=0, le=limits.MAX_LIFE)]
 Text = Annotated[str, Field(max_length=limits.MAX_TEXT)]
 
+# The price of speed, defaults of every scenario: measured on genesis and classic
+# (docs: the story), where they give an interior optimum of the speed gene.
+LATERAL_ACCEL = 0.0
+METABOLIC_COST = 0.5
+
 
 class _Table(BaseModel):
     model_config = _CONFIG
@@ -54,6 +59,13 @@ class RobotsTable(_Table):
     # false: life does not run down and max_age does not apply (only mines kill).
     ageing: bool = True
     max_turn_degrees: Annotated[float, Field(ge=0, le=180)] = 15.0
+    # The price of speed. A robot moving v units per step turns at most
+    # lateral_accel / v radians per step (and never more than max_turn_degrees): a
+    # bounded lateral acceleration, so a fast robot needs room to swerve (0: no bound).
+    lateral_accel: Annotated[float, Field(ge=0, le=limits.MAX_SPEED)] = LATERAL_ACCEL
+    # While ageing, each step costs 1 + metabolic_cost * s^2 life, s the robot's top
+    # speed (its speed gene capped at speed_limit): a body built for speed burns more.
+    metabolic_cost: Annotated[float, Field(ge=0, le=limits.MAX_METABOLIC_COST)] = METABOLIC_COST
     speed_init_min: Speed = 0.5
     speed_init_max: Speed = 3.0
     speed_limit: SpeedLimit = 6.0

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from evosim.world.world import World
 
 CHECKPOINT_FORMAT = "evosim-checkpoint"
-CHECKPOINT_SCHEMA = 3  # 3: offspring wait unmutated (nursery_step); 2: the nursery
-READ_SCHEMAS = (2, CHECKPOINT_SCHEMA)
+CHECKPOINT_SCHEMA = 4  # 4: life is float64; 3: offspring wait unmutated; 2: the nursery
+READ_SCHEMAS = (2, 3, CHECKPOINT_SCHEMA)
+INT_LIFE_BEFORE = 4  # older schemas store robot_life as int64 (whole steps): widened on load
 ADDED_FIELDS: dict[str, tuple[int, int]] = {
     # A schema 2 nursery holds genomes already mutated at conception: born as they are.
     "nursery_step": (3, FINAL_GENOME),
@@ -96,10 +97,14 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, Any], Scenario, WorldSt
                        if f not in older and f"{f}.npy" not in names]
             if missing:
                 raise CheckpointError(f"{path}: checkpoint lacks arrays: {', '.join(missing)}")
+            stored = expected._replace(robot_life=expected.robot_life.astype(np.int64)) \
+                if meta["schema"] < INT_LIFE_BEFORE else expected
             arrays = WorldState(*(
                 np.full(want.shape, older[name], want.dtype) if name in older else
-                checks.read_member(zf, f"{name}.npy", want.shape, want.dtype, f"{path}: {name}")
-                for name, want in zip(WorldState._fields, expected, strict=True)))
+                checks.read_member(zf, f"{name}.npy", want.shape, was.dtype,
+                                   f"{path}: {name}").astype(want.dtype, copy=False)
+                for name, want, was in zip(WorldState._fields, expected, stored,
+                                           strict=True)))
     except CheckpointError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError,

@@ -23,6 +23,8 @@ POSITION_DTYPE = np.float64
 """Positions and headings: float64, so long runs do not drift."""
 GENOME_DTYPE = np.float32
 """Genes: float32, the dtype of torch brains, so round trips are exact."""
+LIFE_DTYPE = np.float64
+"""Life: float64, since moving costs fractions of a step of life (``robots.metabolic_cost``)."""
 
 
 class WorldState(NamedTuple):
@@ -35,7 +37,7 @@ class WorldState(NamedTuple):
 
     robot_xy: np.ndarray  # float64 [N, 2] centre
     robot_heading: np.ndarray  # float64 [N] radians in [-pi, pi), 0 = +x
-    robot_life: np.ndarray  # int64 [N] steps of life left
+    robot_life: np.ndarray  # float64 [N] life left (steps at rest; moving costs more)
     robot_age: np.ndarray  # int64 [N] steps since birth
     robot_generation: np.ndarray  # int64 [N] 0 for random robots, parent's + 1
     robot_lineage: np.ndarray  # int64 [N] id of the random robot that founded the line
@@ -109,7 +111,7 @@ class WorldState(NamedTuple):
         return cls(
             robot_xy=np.zeros((N, 2), POSITION_DTYPE),
             robot_heading=np.zeros(N, POSITION_DTYPE),
-            robot_life=ints(N),
+            robot_life=np.zeros(N, LIFE_DTYPE),
             robot_age=ints(N),
             robot_generation=ints(N),
             robot_lineage=ints(N),

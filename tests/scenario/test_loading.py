@@ -30,10 +30,23 @@ def test_classic_has_the_design_defaults():
     assert s.evolution.mutation_sigma == 0.15 and s.evolution.mutation_rate == 1.0
 
 
-def test_genesis_is_staged():
+def test_genesis_is_the_seeds_two_days_and_nothing_more():
     s = load_scenario("genesis")
-    assert s.fruit.count == 0 and s.mines.count > 0
-    assert s.phases and s.phases[0].fruit.count > 0 and s.phases[0].step > 0
+    assert s.fruit.count == 0 and s.mines.count > 0 and not s.robots.ageing
+    assert len(s.phases) == 1, "one phase: day two; speed and balance follow from the rules"
+    day_two = s.phases[0]
+    assert day_two.step > 0 and day_two.fruit.count > 0 and day_two.robots.ageing
+    schedule = s.phase_schedule()
+    changed = {k for k in schedule[1] if k != "step" and schedule[1][k] != schedule[0][k]}
+    assert changed == {"fruit_count", "ageing"}
+    # Speed has its price in the rules, the same in every scenario.
+    assert s.robots.metabolic_cost > 0
+    assert load_scenario("classic").robots.metabolic_cost == s.robots.metabolic_cost
+
+
+def test_genesis_staged_keeps_the_old_four_acts_for_comparison():
+    s = load_scenario("genesis-staged")
+    assert len(s.phases) == 3 and s.phases[-1].evolution.mutation_sigma == 0.0
 
 
 def test_scenario_is_immutable():

@@ -68,7 +68,8 @@ def test_contacts_match_reference(seed, crowd):
 
 
 def test_fruit_extends_life_and_its_child_waits_for_a_freed_slot():
-    scenario = small_scenario(robots={"count": 5, "lifespan": 1000}, mines={"count": 1},
+    scenario = small_scenario(robots={"count": 5, "lifespan": 1000, "metabolic_cost": 0.0},
+                              mines={"count": 1},
                               fruit={"count": 1, "life_bonus": 600})
     world = World(scenario, seed=1)
     s = world.writable_state()
@@ -114,7 +115,8 @@ def test_a_fruit_taken_by_a_robot_before_leaves_the_next_one_to_the_next_robot()
     """Robots 1 and 3 both touch fruit 0 and fruit 2; robot 1 (first in slot order)
     eats fruit 0, the lowest index, so robot 3 eats fruit 2. Robot 4 touches only
     fruit 0 and eats nothing. Fruit 1 is touched by nobody."""
-    scenario = small_scenario(robots={"count": 5, "lifespan": 1000}, mines={"count": 1},
+    scenario = small_scenario(robots={"count": 5, "lifespan": 1000, "metabolic_cost": 0.0},
+                              mines={"count": 1},
                               fruit={"count": 3, "life_bonus": 100},
                               evolution={"reproduction": False})
     world = World(scenario, seed=3)
@@ -166,7 +168,7 @@ def test_without_a_nursery_offspring_need_a_death_in_their_own_tick():
 
 
 def test_max_age_is_an_age_death_and_ageing_off_keeps_robots():
-    scenario = small_scenario(robots={"count": 4, "lifespan": 100, "max_age": 30},
+    scenario = small_scenario(robots={"count": 4, "lifespan": 100, "max_age": 30, "metabolic_cost": 0.0},
                               mines={"count": 0}, fruit={"count": 0})
     world = World(scenario, seed=2)
     ids = world.state.robot_id.copy()
@@ -185,7 +187,8 @@ def test_max_age_is_an_age_death_and_ageing_off_keeps_robots():
 
 
 def test_life_runs_out():
-    scenario = small_scenario(robots={"count": 3, "lifespan": 10, "max_life": 10},
+    scenario = small_scenario(robots={"count": 3, "lifespan": 10, "max_life": 10,
+                                         "metabolic_cost": 0.0},
                               mines={"count": 0}, fruit={"count": 0})
     world = World(scenario, seed=2)
     ids = world.state.robot_id.copy()
@@ -198,7 +201,8 @@ def test_life_runs_out():
 
 
 def test_same_genome_respawn_keeps_the_genome():
-    scenario = small_scenario(robots={"count": 4, "lifespan": 5, "max_life": 5},
+    scenario = small_scenario(robots={"count": 4, "lifespan": 5, "max_life": 5,
+                                      "metabolic_cost": 0.0},
                               mines={"count": 0}, fruit={"count": 0},
                               evolution={"reproduction": False, "respawn": "same_genome"})
     world = World(scenario, seed=3)

@@ -251,9 +251,9 @@ def test_set_genomes_decodes():
 
 
 def _ageing_only(**brain):
-    """No mines, no fruit: life only runs down."""
+    """No mines, no fruit, no metabolic cost: life runs down by 1 and the connections."""
     return small_scenario(robots={"count": 4, "lifespan": 1000, "max_life": 1000,
-                                  "max_age": 0},
+                                  "max_age": 0, "metabolic_cost": 0.0},
                           mines={"count": 0}, fruit={"count": 0},
                           brain={"connections": "evolved", **brain})
 
