@@ -56,8 +56,9 @@ def build_worlds(source: str, seed: int | None, vs: str | None
 
 def story_clips(run_dir: Path, world: int, steps: int) -> tuple[list[Clip], str]:
     """One clip per stage of world ``world``'s story in ``run_dir``: ``steps`` ticks from
-    the first checkpoint at or after the stage's start, labelled with the stage."""
-    from evosim.evolve.checkpoints import list_checkpoints
+    the first checkpoint at or after the stage's start (or the final state), labelled
+    with the stage."""
+    from evosim.evolve.checkpoints import FINAL_FILE, list_checkpoints, world_dir
     from evosim.evolve.story import STAGE_TITLES, STAGES, run_story
 
     told = run_story(run_dir)
@@ -66,6 +67,7 @@ def story_clips(run_dir: Path, world: int, steps: int) -> tuple[list[Clip], str]
         raise RunDirError(f"{run_dir}: --world: expected one of 0 to {len(found) - 1}, "
                           f"got {world}")
     saved = list_checkpoints(run_dir, world)
+    final = world_dir(run_dir, world) / FINAL_FILE
     clips = []
     for number, stage in enumerate(STAGES, 1):
         start = found[world][stage]
@@ -73,6 +75,8 @@ def story_clips(run_dir: Path, world: int, steps: int) -> tuple[list[Clip], str]
             raise RunDirError(f"{run_dir}: world {world} never reached the {stage} stage "
                               "(see evosim story); choose another --world")
         at = next(((step, path) for step, path in saved if step >= start), None)
+        if at is None and final.is_file():  # the end of the run, past every stage start
+            at = (start, final)
         if at is None:
             raise RunDirError(f"{run_dir}: world {world} has no checkpoint at or after "
                               f"step {start:,}, where its {stage} stage begins (evolve with "

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from evosim.cli import main
-from evosim.evolve.story import STAGES, WorldSeries, detect, in_order, story
+from evosim.evolve.story import MEAN, SPEED_GAP, STAGES, WorldSeries, detect, in_order, story
 
 ROBOTS = 50
 FRUIT_FROM = 30_000
@@ -98,6 +98,42 @@ def test_no_balance_when_mines_keep_killing_or_speed_is_given_up_or_no_plateau()
     assert detect(series(within), FRUIT_FROM)["balance"] == 123_000
 
 
+def _speed_from(start: int) -> dict[str, np.ndarray]:
+    """table() with the speed gene rising after ``start`` and mine deaths rising with it
+    for 20,000 steps, then falling."""
+    def mine(s, m):
+        m = np.where(s > FRUIT_FROM, 10.0, m)
+        return np.where((s > start) & (s <= start + 20_000), 25.0,
+                        np.where(s > start + 20_000, 5.0, m))
+    return table(speed=lambda s, v: np.where(s > start, 2.0, 1.2), mine=mine)
+
+
+def test_speed_must_start_at_least_10000_steps_after_fruit_seeking():
+    soon = detect(series(_speed_from(44_000)), FRUIT_FROM)
+    assert soon["fruit"] == 43_000 and soon["speed"] == 45_000
+    assert soon["balance"] is not None and not in_order(soon)  # 2,000 steps apart
+    later = detect(series(_speed_from(43_000 + SPEED_GAP)), FRUIT_FROM)
+    assert later["speed"] - later["fruit"] == SPEED_GAP + 1000 and in_order(later)
+    exact = dict(later, speed=later["fruit"] + SPEED_GAP)
+    assert in_order(exact) and not in_order(dict(exact, speed=exact["speed"] - 1))
+
+
+def test_balance_needs_the_speed_gene_at_an_interior_optimum():
+    # The speed gene ends at 2.0: a balance only where that is <= 0.9 x the limit.
+    assert detect(series(table()), FRUIT_FROM, speed_limit=2.5)["balance"] == 123_000
+    assert detect(series(table()), FRUIT_FROM, speed_limit=2.0)["balance"] is None
+    assert detect(series(table()), FRUIT_FROM, speed_limit=2.0 / 0.9)["balance"] == 123_000
+
+
+def test_a_steady_balance_needs_the_speed_gene_to_stop_changing():
+    # The last tenth (after 270k) 10% faster than the tenth before: still drifting.
+    drifting = series(table(speed=lambda s, v: np.where(s > 270_000, 2.2, v)))
+    assert detect(drifting, FRUIT_FROM, 4.5)["balance"] == 123_000
+    assert detect(drifting, FRUIT_FROM, 4.5, steady=True)["balance"] is None
+    within = series(table(speed=lambda s, v: np.where(s > 270_000, 2.08, v)))  # +4%
+    assert detect(within, FRUIT_FROM, 4.5, steady=True)["balance"] == 123_000
+
+
 def test_story_reports_every_world():
     rows = []
     for world, data in enumerate([table(), table(speed=lambda s, v: np.full(len(s), 1.2))]):
@@ -105,10 +141,18 @@ def test_story_reports_every_world():
                   "mean_speed_gene": v}
                  for s, f, m, v in zip(data["step"], data["fruit"], data["mine"],
                                        data["speed"], strict=True)]
-    told = story(rows, ROBOTS, FRUIT_FROM)
+    told = story(rows, ROBOTS, FRUIT_FROM, speed_limit=4.5)
     assert [w["world"] for w in told["worlds"]] == [0, 1]
     assert [w["in_order"] for w in told["worlds"]] == [True, False]
     assert told["worlds"][1]["stages"]["speed"] is None
+    # The across-world mean: the speed gene goes 1.2 -> 1.6 (x 1.33) while mine deaths
+    # rise as in both worlds: the mean tells the whole story, as world 0 does.
+    assert told["mean"] == {"world": MEAN, "stages": {"caution": 13_000, "fruit": 43_000,
+                                                      "speed": 101_000, "balance": 123_000},
+                            "in_order": True}
+    # A limit the mean's speed is not clearly below: no balance for the mean either.
+    capped = story(rows, ROBOTS, FRUIT_FROM, speed_limit=1.7)
+    assert capped["mean"]["stages"]["balance"] is None and not capped["mean"]["in_order"]
 
 
 def test_story_command_prints_the_documented_json(tmp_path, capsys):
@@ -124,8 +168,12 @@ def test_story_command_prints_the_documented_json(tmp_path, capsys):
         assert list(entry["stages"]) == list(STAGES)
         # 2,000 steps of day one: no fruit yet, so no stage can be told.
         assert entry["stages"] == dict.fromkeys(STAGES) and entry["in_order"] is False
+    assert told["mean"] == {"world": MEAN, "stages": dict.fromkeys(STAGES), "in_order": False}
     assert main(["story", str(out)]) == 0
-    assert "0 of 2 world(s) show all four stages in order" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "0 of 2 world(s) show all four stages in order" in printed
+    assert "the across-world mean does not show them" in printed
+    assert any(line.split()[:1] == [MEAN] for line in printed.splitlines())
     assert main(["story", str(tmp_path / "nowhere")]) == 2
 
 
