@@ -48,12 +48,13 @@ showcase: $(RUN_STAMP)
 	$(VENV)/bin/evosim record runs/showcase/world-000/final.npz --vs random --seed 1 \
 		--steps 600 --steps-per-frame 3 --size 960x360 --fps 20 --out recordings/showcase.gif --force
 
-# The README's story figures: genesis, 8 worlds x 400,000 steps (~3.5 min on 2 cores),
-# its marked plot (docs/genesis.png), the detected stages (docs/genesis-story.txt)
-# and one short GIF per stage from world 0's checkpoints (docs/stage-*.gif; world 0
-# of seed 0 shows all four stages: caution 7k, fruit 38k, speed 141k, balance 161k).
-# Deterministic: the same files every time.
+# The README's story figures: genesis, 8 worlds x 400,000 steps (~4 min on 2 cores),
+# its marked plot (docs/genesis.png), the detected stages (docs/genesis-story.txt),
+# one short GIF per stage (docs/stage-*.gif) and one GIF of all four
+# (docs/story.gif), from the checkpoints at each stage's start in the first world
+# that shows all four stages in order. Deterministic: the same files every time.
 STORY_RUN := runs/story-genesis
+STORY_GIF := --steps-per-frame 2 --size 480x360 --fps 25 --quiet --force
 story: $(RUN_STAMP)
 	rm -rf $(STORY_RUN)
 	$(VENV)/bin/evosim evolve genesis --steps 400000 --worlds 8 --seed 0 --metrics-every 1000 \
@@ -62,12 +63,11 @@ story: $(RUN_STAMP)
 	cp $(STORY_RUN)/plots/overview.png docs/genesis.png
 	$(VENV)/bin/evosim story $(STORY_RUN) > docs/genesis-story.txt
 	cat docs/genesis-story.txt
-	for stage in caution:020000 fruit:070000 speed:150000 balance:300000; do \
-		name=$${stage%%:*}; step=$${stage##*:}; rm -f docs/stage-$$name.gif; \
-		$(VENV)/bin/evosim record $(STORY_RUN)/world-000/checkpoints/step-000$$step.npz \
-			--steps 400 --steps-per-frame 2 --size 480x360 --fps 25 --quiet \
-			--out docs/stage-$$name.gif || exit 1; \
+	for stage in caution fruit speed balance; do \
+		$(VENV)/bin/evosim record $(STORY_RUN) --story --stage $$stage --steps 400 \
+			$(STORY_GIF) --out docs/stage-$$stage.gif || exit 1; \
 	done
+	$(VENV)/bin/evosim record $(STORY_RUN) --story --steps 300 $(STORY_GIF) --out docs/story.gif
 
 # The README's pictures of classic (docs/summary.png, docs/brain.png): 4 worlds x
 # 100,000 steps, seed 1 (~1 min), then evosim plot and evosim brain. Deterministic.

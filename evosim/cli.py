@@ -383,7 +383,8 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
         "evosim record runs/classic-seed0/world-000/final.npz --vs random --steps 3000 "
         "--out recordings/vs.mp4",
         "evosim record classic --steps 600 --size 480x360 --fps 15 --out recordings/c.gif",
-        "evosim record runs/genesis --story --world 0 --steps 300 --out recordings/story.gif",
+        "evosim record runs/genesis --story --steps 300 --out recordings/story.gif",
+        "evosim record runs/genesis --story --world 2 --stage speed --steps 300",
     )
     p.add_argument("source", metavar="SCENARIO|CHECKPOINT|RUN_DIR", type=_text,
                    help="built-in scenario name, a .toml path, or a checkpoint .npz "
@@ -394,8 +395,11 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
                    help="one clip per stage of the story of a run folder's world (see "
                    "evosim story), each from the first checkpoint at or after the stage's "
                    "start, the stage named on screen")
-    p.add_argument("--world", type=_int_at_least(0, limits.MAX_WORLDS - 1), default=0,
-                   metavar="W", help="with --story: the world of the run (default 0)")
+    p.add_argument("--world", type=_int_at_least(0, limits.MAX_WORLDS - 1), default=None,
+                   metavar="W", help="with --story: the world of the run (default: the "
+                   "first world that shows all four stages in order)")
+    p.add_argument("--stage", choices=["caution", "fruit", "speed", "balance"],
+                   default=None, help="with --story: only this stage's clip")
     p.add_argument("--out", type=_path, default=None,
                    help="video file, .mp4 (H.264) or .gif (default recordings/NAME.mp4)")
     p.add_argument("--fov", action="store_true",
@@ -424,7 +428,10 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
 def _run_record(args: argparse.Namespace) -> int:
     from evosim.commands.record import record_command
 
-    frames = -(-args.steps // args.steps_per_frame) * (4 if args.story else 1)
+    if not args.story and (args.world is not None or args.stage is not None):
+        raise EvosimError("--world and --stage: expected with --story only")
+    clips = 4 if args.story and args.stage is None else 1
+    frames = -(-args.steps // args.steps_per_frame) * clips
     if frames > limits.MAX_FRAMES:
         raise EvosimError(f"--steps/--steps-per-frame: expected at most {limits.MAX_FRAMES:,} "
                           f"video frames, got {args.steps:,} / {args.steps_per_frame:,} = "

@@ -54,38 +54,48 @@ def build_worlds(source: str, seed: int | None, vs: str | None
     return [world], [f"{world.scenario.name}  seed {world.seed}"], name
 
 
-def story_clips(run_dir: Path, world: int, steps: int) -> tuple[list[Clip], str]:
-    """One clip per stage of world ``world``'s story in ``run_dir``: ``steps`` ticks from
-    the first checkpoint at or after the stage's start (or the final state), labelled
-    with the stage."""
+def story_clips(run_dir: Path, world: int | None, steps: int,
+                stage: str | None = None) -> tuple[list[Clip], str]:
+    """One clip per stage of world ``world``'s story in ``run_dir`` (only ``stage``'s
+    if given; ``world`` None: the first world that shows all four stages in order):
+    ``steps`` ticks from the first checkpoint at or after the stage's start (or the
+    final state), labelled with the stage."""
     from evosim.evolve.checkpoints import FINAL_FILE, list_checkpoints, world_dir
     from evosim.evolve.story import STAGE_TITLES, STAGES, run_story
 
     told = run_story(run_dir)
     found = {w["world"]: w["stages"] for w in told["worlds"]}
+    if world is None:
+        world = next((w["world"] for w in told["worlds"] if w["in_order"]), None)
+        if world is None:
+            raise RunDirError(f"{run_dir}: no world shows all four stages in order (see "
+                              "evosim story); choose one with --world W and --stage")
     if world not in found:
         raise RunDirError(f"{run_dir}: --world: expected one of 0 to {len(found) - 1}, "
                           f"got {world}")
     saved = list_checkpoints(run_dir, world)
     final = world_dir(run_dir, world) / FINAL_FILE
     clips = []
-    for number, stage in enumerate(STAGES, 1):
-        start = found[world][stage]
+    for number, name in enumerate(STAGES, 1):
+        if stage is not None and name != stage:
+            continue
+        start = found[world][name]
         if start is None:
-            raise RunDirError(f"{run_dir}: world {world} never reached the {stage} stage "
+            raise RunDirError(f"{run_dir}: world {world} never reached the {name} stage "
                               "(see evosim story); choose another --world")
-        at = next(((step, path) for step, path in saved if step >= start), None)
+        at = next((path for step, path in saved if step >= start), None)
         if at is None and final.is_file():  # the end of the run, past every stage start
-            at = (start, final)
+            at = final
         if at is None:
             raise RunDirError(f"{run_dir}: world {world} has no checkpoint at or after "
-                              f"step {start:,}, where its {stage} stage begins (evolve with "
+                              f"step {start:,}, where its {name} stage begins (evolve with "
                               "--checkpoint-every)")
-        wd = World.load(at[1])
-        label = (f"stage {number} of {len(STAGES)}: {STAGE_TITLES[stage]}  (begins at step "
+        wd = World.load(at)
+        label = (f"stage {number} of {len(STAGES)}: {STAGE_TITLES[name]}  (begins at step "
                  f"{start:,}; world {world})")
         clips.append(Clip([wd], [label], steps))
-    return clips, f"{clips[0].worlds[0].scenario.name}-w{world}-story"
+    suffix = "story" if stage is None else stage
+    return clips, f"{clips[0].worlds[0].scenario.name}-w{world}-{suffix}"
 
 
 def record_command(args: argparse.Namespace) -> int:
@@ -95,7 +105,7 @@ def record_command(args: argparse.Namespace) -> int:
     if args.story:
         if args.vs is not None:
             raise RecordError("--story and --vs: expected one of them, not both")
-        clips, name = story_clips(Path(args.source), args.world, args.steps)
+        clips, name = story_clips(Path(args.source), args.world, args.steps, args.stage)
         out = args.out if args.out is not None else RECORDINGS / f"{name}.mp4"
         if out.exists() and not out.is_dir() and not args.force:
             raise RecordError(f"{out}: exists; choose another --out, or pass --force to "

@@ -12,9 +12,9 @@ rows whose interval ends within the last ``ROLLING_STEPS`` steps up to that row.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-import math
 from itertools import pairwise
 from pathlib import Path
 

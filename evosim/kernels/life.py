@@ -166,8 +166,9 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
     """Life and contacts, in slot order: a mine kills; else the first fruit touched
     is eaten (life + bonus, capped at max_life). With ``ageing``, life runs down
     by 1 + ``p.metabolic_cost`` x s^2 per tick (s: its top speed, the speed gene
-    capped at the speed limit: a body built for speed burns more, moving or not) and a robot dies of age when it reaches 0 or when its age
-    reaches ``max_age`` (0: no maximum). These are the only two ways to die.
+    capped at the speed limit: a body built for speed burns more, moving or not),
+    and a robot dies of age when it reaches 0 or when its age reaches ``max_age``
+    (0: no maximum). These are the only two ways to die.
 
     With ``p.connection_cost`` c > 0 (evolved connections), ageing also drains c per
     active connection per tick, in whole steps of life: the tick that takes a robot

@@ -37,8 +37,9 @@ def move_rows(i0, i1, limit, s, p, work):
     """Robots ``i0..i1-1`` turn, then move at v = throttle x max-speed gene (the gene
     capped at ``limit``); walls stop the body (slide). The turn is the turn output x
     the max turn, which with ``p.lateral_accel`` a > 0 is at most a / v: the turn rate
-    falls with speed. ``work.speed[i]`` keeps the capped gene for the metabolic cost. A move reads and writes only the robot's
-    own rows, so chunks of robots move on separate threads."""
+    falls with speed. ``work.speed[i]`` keeps the capped gene for the metabolic cost.
+    A move reads and writes only the robot's own rows, so chunks of robots move on
+    separate threads."""
     robot_xy = s.robot_xy
     heading = s.robot_heading
     genome = s.genome

@@ -61,3 +61,30 @@ def test_story_video_of_a_world_without_the_whole_story_is_a_clear_error(run_dir
     code = main(["record", str(run_dir), "--story", "--world", "5", "--steps", "4",
                  "--out", str(tmp_path / "s.gif"), "--quiet"])
     assert code == 2 and "--world: expected one of 0 to 1, got 5" in capsys.readouterr().err
+
+
+def test_one_stage_of_the_first_world_that_tells_the_whole_story(run_dir, tmp_path, capsys):
+    out = tmp_path / "speed.gif"
+    # No --world: world 0 is the first in order (world 1 never reached speed).
+    assert main(["record", str(run_dir), "--story", "--stage", "speed", "--steps", "6",
+                 "--steps-per-frame", "2", "--size", "320x240", "--out", str(out),
+                 "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert np.stack(list(iio.imiter(out))).shape == (3, 240, 320, 3)  # one clip
+    assert "stage 3 of 4: " in printed and "world 0): from step 3,000" in printed
+    assert "stage 2 of 4" not in printed
+
+
+def test_story_video_needs_a_world_in_order_and_stage_needs_story(run_dir, tmp_path,
+                                                                 monkeypatch, capsys):
+    told = story_module.run_story(run_dir)
+    told["worlds"][0]["in_order"] = False
+    monkeypatch.setattr(story_module, "run_story", lambda path: told)
+    out = tmp_path / "s.gif"
+    assert main(["record", str(run_dir), "--story", "--steps", "4", "--out", str(out),
+                 "--quiet"]) == 2
+    assert "no world shows all four stages in order" in capsys.readouterr().err
+    assert main(["record", "classic", "--stage", "fruit", "--steps", "4", "--out",
+                 str(out), "--quiet"]) == 2
+    assert "--world and --stage: expected with --story only" in capsys.readouterr().err
+    assert not out.exists()

@@ -19,20 +19,9 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "classic_seed0.json"
 
 
 def state_digest(world: World) -> dict[str, str]:
-    """sha256 of every state array's bytes, as the golden file records them.
-
-    The golden file predates mutation at birth (issue 13): its ``nursery_genome`` is
-    the genomes offspring are born with, mutated at conception, and it has no
-    ``nursery_step``. So the nursery's genomes are hashed as born
-    (``World.offspring_genomes()``, from the stored parents' genomes, conception
-    steps and slots), and ``nursery_step`` is left out: the same file still proves
-    the same trajectory, nursery included.
-    """
-    arrays = dict(zip(WorldState._fields, world.state, strict=True))
-    arrays["nursery_genome"] = world.offspring_genomes()
-    del arrays["nursery_step"]
+    """sha256 of every state array's bytes, as the golden file records them."""
     return {name: hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
-            for name, a in arrays.items()}
+            for name, a in zip(WorldState._fields, world.state, strict=True)}
 
 
 def assert_same_state(a: World, b: World) -> None:
@@ -197,7 +186,7 @@ def test_corrupt_and_foreign_checkpoints_are_clear_errors(tmp_path):
     ("seed", "x", "seed: expected an integer"),
     ("seed", -5, "seed: expected an integer"),
     ("step", 7, "does not match the state's step"),
-    ("schema", 99, "schema: expected 3"),
+    ("schema", 99, "schema: expected 4"),
     ("format", "other", "not an evosim checkpoint"),
 ])
 def test_checkpoint_metadata_is_validated(tmp_path, key, value, needle):

@@ -86,6 +86,7 @@ def _as_schema_2(path, out):
     meta = json.loads(str(arrays.pop("meta")))
     meta["schema"] = 2
     del arrays["nursery_step"]
+    arrays["robot_life"] = np.floor(arrays["robot_life"]).astype(np.int64)  # int life then
     return write_checkpoint(out, arrays, meta)
 
 

@@ -168,7 +168,8 @@ def test_without_a_nursery_offspring_need_a_death_in_their_own_tick():
 
 
 def test_max_age_is_an_age_death_and_ageing_off_keeps_robots():
-    scenario = small_scenario(robots={"count": 4, "lifespan": 100, "max_age": 30, "metabolic_cost": 0.0},
+    scenario = small_scenario(robots={"count": 4, "lifespan": 100, "max_age": 30,
+                                      "metabolic_cost": 0.0},
                               mines={"count": 0}, fruit={"count": 0})
     world = World(scenario, seed=2)
     ids = world.state.robot_id.copy()
