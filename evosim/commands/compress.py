@@ -6,50 +6,78 @@ import argparse
 import json
 import sys
 
-from evosim.commands._files import require_npz
-from evosim.evolve.compress import (
-    DEFAULT_QUALITIES,
-    RESULT_KEYS,
-    check_quality,
-    compress_checkpoint,
-    plot_kept,
-    worlds_needed,
-)
+from evosim import limits
+from evosim.commands import _options as opts
+
+DESCRIPTION = ("Compress every brain of a checkpoint with real JPEG (weight matrices as 8-bit "
+               "greyscale images), with 8-bit quantisation and with magnitude pruning to the "
+               "JPEG byte counts; evaluate each population, the original and random brains in "
+               "the same fresh worlds as evosim evaluate.")
+EXAMPLES = ("evosim compress runs/classic-seed1/world-000/final.npz",
+            "evosim compress run.npz --quality 90 50 20 --out kept.png",
+            "evosim compress run.npz --quality 50 --steps 2000 --seeds 2 --json")
+
+
+def parents() -> list[argparse.ArgumentParser]:
+    return [opts.seed_flag(0, "seed of the evaluation worlds (default 0, as evosim evaluate)"),
+            opts.json_flag('print {"original": ..., "random": ..., "results": [...]} as JSON'),
+            opts.quiet_flag()]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint", type=opts.path, help="a checkpoint file (.npz)")
+    p.add_argument("--quality", type=opts.int_at_least(1, 100), nargs="+", metavar="Q",
+                   default=None, help="JPEG qualities, 1 to 100 (default 90 50 20 5)")
+    p.add_argument("--steps", type=opts.int_at_least(1, limits.MAX_EVAL_STEPS), default=4000,
+                   help="ticks per evaluation world (default 4000)")
+    p.add_argument("--seeds", type=opts.int_at_least(1, limits.MAX_EVAL_SEEDS), default=3,
+                   help="evaluation worlds per population (default 3)")
+    p.add_argument("--out", type=opts.path, default=None, metavar="PLOT.png",
+                   help="write a plot of fruit kept vs bytes per brain (PNG)")
 
 
 def _ratio(value: float, base: float) -> str:
     return f"{value / base:.2f}x" if base else "-"
 
 
-def compress_command(args: argparse.Namespace) -> int:
+def run(options: argparse.Namespace) -> int:
     """``evosim compress``: a table (or ``--json``) per method and quality, and a plot."""
-    from evosim._compile import say_if_compiling
-
-    qualities = [check_quality(q) for q in (args.quality or DEFAULT_QUALITIES)]
-    require_npz(args.checkpoint)
-    say_if_compiling(args.json or args.quiet)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
+    from evosim._compile import say_if_compiling
+    from evosim.commands._files import require_npz
+    from evosim.evolve.compress import (
+        DEFAULT_QUALITIES,
+        RESULT_KEYS,
+        check_quality,
+        compress_checkpoint,
+        plot_kept,
+        worlds_needed,
+    )
+
+    qualities = [check_quality(q) for q in (options.quality or DEFAULT_QUALITIES)]
+    require_npz(options.checkpoint)
+    say_if_compiling(options.json or options.quiet)
     console = Console(stderr=True)
     with Progress(TextColumn("[bold]compressing and evaluating"), BarColumn(),
                   MofNCompleteColumn(), console=console, transient=True,
-                  disable=args.json or args.quiet) as progress:
-        task = progress.add_task("", total=worlds_needed(qualities, args.seeds))
-        result = compress_checkpoint(args.checkpoint, qualities, args.steps, args.seeds,
-                                     args.seed, on_world=lambda: progress.advance(task))
-    if args.out is not None:
-        plot_kept(result, args.out, f"{args.checkpoint}: {args.seeds} seed(s) x "
-                                    f"{args.steps} steps")
+                  disable=options.json or options.quiet) as progress:
+        task = progress.add_task("", total=worlds_needed(qualities, options.seeds))
+        result = compress_checkpoint(options.checkpoint, qualities, options.steps,
+                                     options.seeds, options.seed,
+                                     on_world=lambda: progress.advance(task))
+    title = f"{options.checkpoint}: {options.seeds} seed(s) x {options.steps} steps"
+    if options.out is not None:
+        plot_kept(result, options.out, title)
     float32 = result.pop("float32_bytes")
-    if args.json:
+    if options.json:
         print(json.dumps(result, indent=2))
         return 0
     fruit0 = result["original"]["fruit_per_robot_per_1k"]["mean"]
     mine0 = result["original"]["mine_deaths_per_robot_per_1k"]["mean"]
-    table = Table(title=f"{args.checkpoint}: {args.seeds} seed(s) x {args.steps} steps, "
-                        f"reproduction off; float32 brain = {float32} bytes")
+    table = Table(title=f"{title}, reproduction off; float32 brain = {float32} bytes")
     for column in ("method", "Q", "bytes", "float32/", "fruit/1k", "kept", "mines/1k",
                    "vs orig"):
         table.add_column(column, justify="left" if column == "method" else "right",
@@ -66,6 +94,6 @@ def compress_command(args: argparse.Namespace) -> int:
                       f"{f['mean']:.3f} ± {f['std']:.3f}", _ratio(f["mean"], fruit0),
                       f"{m['mean']:.3f} ± {m['std']:.3f}", _ratio(m["mean"], mine0))
     Console(width=None if sys.stdout.isatty() else 120).print(table)
-    if args.out is not None:
-        console.print(f"plot: {args.out}")
+    if options.out is not None:
+        console.print(f"plot: {options.out}")
     return 0

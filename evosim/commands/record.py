@@ -5,26 +5,88 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from evosim.commands._signals import sigterm_as_interrupt
-from evosim.errors import RunDirError
-from evosim.record.record import (
-    RECORDINGS,
-    Clip,
-    clip_counts,
-    record,
-    record_clips,
-    short_seed,
-    vs_size,
+from evosim import limits
+from evosim.commands import _options as opts
+from evosim.errors import EvosimError, RunDirError
+
+if TYPE_CHECKING:
+    from evosim.record.record import Clip
+    from evosim.world import World
+
+DESCRIPTION = "Record a world to a video (mp4 or gif, by the --out extension), off-screen."
+EXAMPLES = (
+    "evosim record classic --steps 3000 --out recordings/classic.mp4",
+    "evosim record runs/classic-seed0/world-000/final.npz --steps 2000 --fov",
+    "evosim record runs/classic-seed0/world-000/final.npz --vs random --steps 3000 "
+    "--out recordings/vs.mp4",
+    "evosim record classic --steps 600 --size 480x360 --fps 15 --out recordings/c.gif",
+    "evosim record runs/genesis --story --steps 300 --out recordings/story.gif",
+    "evosim record runs/genesis --story --world 2 --stage speed --steps 300",
 )
-from evosim.record.writer import RecordError
-from evosim.render.source import is_checkpoint, resolve_source, without_seed_brain
-from evosim.world import World
+DEFAULT_SIZE = (1280, 720)
+
+
+def parents() -> list[argparse.ArgumentParser]:
+    return [opts.seed_flag(None, "world seed for a scenario or for --vs (default 0)"),
+            opts.fps_flag(30, "video frame rate (default 30)"),
+            opts.size_flag(None, "frame size in pixels (default 1280x720; with --vs, 1280 "
+                                 "wide and as tall as the arenas need)"),
+            opts.quiet_flag()]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="SCENARIO|CHECKPOINT|RUN_DIR", type=opts.text,
+                   help="built-in scenario name, a .toml path, or a checkpoint .npz "
+                   "(which continues from its step); with --story, a run folder")
+    p.add_argument("--steps", type=opts.int_at_least(1), required=True,
+                   help="ticks to record (with --story: per stage)")
+    p.add_argument("--story", action="store_true",
+                   help="one clip per stage of the story of a run folder's world (see "
+                   "evosim story), each from the first checkpoint at or after the stage's "
+                   "start, the stage named on screen")
+    p.add_argument("--world", type=opts.int_at_least(0, limits.MAX_WORLDS - 1), default=None,
+                   metavar="W", help="with --story: the world of the run (default: the "
+                   "first world that shows all four stages in order)")
+    p.add_argument("--stage", choices=["caution", "fruit", "speed", "balance"],
+                   default=None, help="with --story: only this stage's clip")
+    p.add_argument("--out", type=opts.path, default=None,
+                   help="video file, .mp4 (H.264) or .gif (default recordings/NAME.mp4)")
+    p.add_argument("--fov", action="store_true",
+                   help="draw each robot's field of view: its rays and what they hit")
+    p.add_argument("--colour", choices=["genome", "lineage", "speed"], default=None,
+                   help="colour robots by genome (relatives look alike), lineage (the "
+                   "default) or speed gene, with a key saying which")
+    p.add_argument("--steps-per-frame", type=opts.int_at_least(1, limits.MAX_STEPS_PER_FRAME),
+                   default=2, metavar="K",
+                   help="ticks per video frame (default 2); frames = ceil(steps / K)")
+    p.add_argument("--vs", choices=["random"], default=None,
+                   help="side by side: random robots vs the checkpoint's robots, in fresh "
+                   "worlds of the same scenario and seed")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+
+def _check(options: argparse.Namespace) -> None:
+    """Flags that go together, and a bounded number of video frames."""
+    if not options.story and (options.world is not None or options.stage is not None):
+        raise EvosimError("--world and --stage: expected with --story only")
+    clips = 4 if options.story and options.stage is None else 1
+    frames = -(-options.steps // options.steps_per_frame) * clips
+    if frames > limits.MAX_FRAMES:
+        raise EvosimError(f"--steps/--steps-per-frame: expected at most {limits.MAX_FRAMES:,} "
+                          f"video frames, got {options.steps:,} / {options.steps_per_frame:,} "
+                          f"= {frames:,} (raise --steps-per-frame)")
 
 
 def build_worlds(source: str, seed: int | None, vs: str | None
                  ) -> tuple[list[World], list[str], str]:
     """The worlds to record, their labels and a name for the default file."""
+    from evosim.record.record import short_seed
+    from evosim.record.writer import RecordError
+    from evosim.render.source import is_checkpoint, resolve_source, without_seed_brain
+    from evosim.world import World
+
     if vs is not None:
         if not is_checkpoint(source):
             raise RecordError(f"{source}: --vs {vs}: expected a checkpoint (.npz) whose "
@@ -62,6 +124,8 @@ def story_clips(run_dir: Path, world: int | None, steps: int,
     final state), labelled with the stage."""
     from evosim.evolve.checkpoints import FINAL_FILE, list_checkpoints, world_dir
     from evosim.evolve.story import STAGE_TITLES, STAGES, run_story
+    from evosim.record.record import Clip
+    from evosim.world import World
 
     told = run_story(run_dir)
     found = {w["world"]: w["stages"] for w in told["worlds"]}
@@ -98,44 +162,50 @@ def story_clips(run_dir: Path, world: int | None, steps: int,
     return clips, f"{clips[0].worlds[0].scenario.name}-w{world}-{suffix}"
 
 
-def record_command(args: argparse.Namespace) -> int:
+def run(options: argparse.Namespace) -> int:
     from evosim._compile import say_if_compiling
+    from evosim.commands._signals import sigterm_as_interrupt
+    from evosim.record.record import RECORDINGS, clip_counts, record, record_clips, vs_size
+    from evosim.record.writer import RecordError
 
-    say_if_compiling(args.quiet, observing=bool(args.fov))
-    if args.story:
-        if args.vs is not None:
+    _check(options)
+    say_if_compiling(options.quiet, observing=bool(options.fov))
+    if options.story:
+        if options.vs is not None:
             raise RecordError("--story and --vs: expected one of them, not both")
-        clips, name = story_clips(Path(args.source), args.world, args.steps, args.stage)
-        out = args.out if args.out is not None else RECORDINGS / f"{name}.mp4"
-        if out.exists() and not out.is_dir() and not args.force:
+        clips, name = story_clips(Path(options.source), options.world, options.steps,
+                                  options.stage)
+        out = options.out if options.out is not None else RECORDINGS / f"{name}.mp4"
+        if out.exists() and not out.is_dir() and not options.force:
             raise RecordError(f"{out}: exists; choose another --out, or pass --force to "
                               "replace it")
-        size = args.size if args.size is not None else (1280, 720)
+        size = options.size if options.size is not None else DEFAULT_SIZE
         with sigterm_as_interrupt():
-            path = record_clips(clips, out, steps_per_frame=args.steps_per_frame, size=size,
-                                fps=args.fps, fov=args.fov, progress=not args.quiet,
-                                colour=args.colour)
+            path = record_clips(clips, out, steps_per_frame=options.steps_per_frame,
+                                size=size, fps=options.fps, fov=options.fov,
+                                progress=not options.quiet, colour=options.colour)
         for clip in clips:
             print(f"{clip.labels[0]}: from step {clip.worlds[0].step_count - clip.steps:,}")
-        print(f"wrote {path} ({len(clips)} clips, {size[0]}x{size[1]}, {args.fps:g} fps)")
+        print(f"wrote {path} ({len(clips)} clips, {size[0]}x{size[1]}, {options.fps:g} fps)")
         return 0
-    worlds, labels, name = build_worlds(args.source, args.seed, args.vs)
+    worlds, labels, name = build_worlds(options.source, options.seed, options.vs)
     start = [wd.counters for wd in worlds]
-    out = args.out if args.out is not None else RECORDINGS / f"{name}.mp4"
-    if out.exists() and not out.is_dir() and not getattr(args, "force", False):
+    out = options.out if options.out is not None else RECORDINGS / f"{name}.mp4"
+    if out.exists() and not out.is_dir() and not options.force:
         raise RecordError(f"{out}: exists; choose another --out, or pass --force to replace it")
-    if args.size is None:
-        args.size = vs_size(worlds[0]) if args.vs else (1280, 720)
+    size = options.size
+    if size is None:
+        size = vs_size(worlds[0]) if options.vs else DEFAULT_SIZE
     # SIGTERM unwinds like Ctrl-C, so the writer removes its temp files.
     with sigterm_as_interrupt():
-        path = record(worlds, out, steps=args.steps, steps_per_frame=args.steps_per_frame,
-                      size=args.size, fps=args.fps, fov=args.fov, labels=labels,
-                      progress=not args.quiet, colour=getattr(args, "colour", None))
-    frames = math.ceil(args.steps / args.steps_per_frame)
+        path = record(worlds, out, steps=options.steps, steps_per_frame=options.steps_per_frame,
+                      size=size, fps=options.fps, fov=options.fov, labels=labels,
+                      progress=not options.quiet, colour=options.colour)
+    frames = math.ceil(options.steps / options.steps_per_frame)
     for label, wd, since in zip(labels, worlds, start, strict=True):
         c = clip_counts(wd, since)
         print(f"{label}: step {wd.step_count:,}; in the clip: fruit {c['fruit_eaten']:,}, "
               f"mine deaths {c['mine_deaths']:,}, births {c['births']:,}")
-    print(f"wrote {path} ({frames} frames, {args.size[0]}x{args.size[1]}, "
-          f"{args.fps:g} fps, {frames / args.fps:.1f} s)")
+    print(f"wrote {path} ({frames} frames, {size[0]}x{size[1]}, "
+          f"{options.fps:g} fps, {frames / options.fps:.1f} s)")
     return 0

@@ -5,13 +5,28 @@ from __future__ import annotations
 import argparse
 import json
 
-from evosim.evolve.story import STAGES, run_story
+from evosim.commands import _options as opts
+
+DESCRIPTION = ("Find where each stage of the story begins in every world of a run: caution, "
+               "fruit-seeking, speed (paid for in mine deaths), balance. The criteria are in "
+               "the README (\"The story\").")
+EXAMPLES = ("evosim story runs/genesis", "evosim story runs/genesis --json")
 
 
-def story_command(args: argparse.Namespace) -> int:
+def parents() -> list[argparse.ArgumentParser]:
+    return [opts.json_flag('print {"worlds": [{"world", "stages", "in_order"}, ...]}')]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", type=opts.path, help="a run folder written by evosim evolve")
+
+
+def run(options: argparse.Namespace) -> int:
     """Stage start steps per world; ``--json`` for the raw result."""
-    result = run_story(args.run_dir)
-    if args.json:
+    from evosim.evolve.story import STAGES, run_story
+
+    result = run_story(options.run_dir)
+    if options.json:
         print(json.dumps(result, indent=2))
         return 0
     print(f"{'world':>5}  " + "  ".join(f"{name:>9}" for name in STAGES) + "  in order")

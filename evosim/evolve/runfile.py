@@ -2,7 +2,8 @@
 
 A run file decides how many worlds are built, how long they run and how many
 metrics rows are held in memory, so each field's type and range is checked
-here and any failure is one line naming the file and the field.
+here and any failure is one line naming the file and the field. The defaults of a
+new run's intervals live here too: light to import, the command line's help reads them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ from typing import Any
 
 from evosim import limits
 from evosim.errors import RunDirError
+
+DEFAULT_CHECKPOINT_EVERY = 10_000
+"""Ticks between checkpoints of a new run."""
+DEFAULT_METRICS_EVERY = 1_000
+"""Ticks per metrics row of a new run."""
+DEFAULT_RECORD_STEPS = 600
+"""Ticks per clip when a run records clips (300 frames, 10 s at 30 fps)."""
 
 # (field, what it must be) for the message; checked by _FIELD_CHECKS below.
 _INT_FIELDS = {

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from evosim import World
-from evosim.commands.evolve import resume_command
 from evosim.errors import CheckpointError, RunDirError
-from evosim.evolve import metrics
+from evosim.evolve import metrics, resume
 from evosim.evolve.batch import RunPlan, run_batch, run_world, world_seeds
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
 from evosim.evolve.events import list_event_files
@@ -162,13 +161,12 @@ def test_resume_of_evolved_connections_is_exact(tmp_path):
         assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
-def test_resume_of_a_finished_run_changes_nothing(tmp_path, capsys):
+def test_resume_of_a_finished_run_changes_nothing(tmp_path):
     plan = tiny_plan(steps=300)
     run_in_process(tmp_path, plan)
     before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in tmp_path.rglob("*")
               if p.is_file() and p.name != LOCK_FILE}
-    assert resume_command(tmp_path, workers=1, quiet=True) == 0
-    assert "already finished" in capsys.readouterr().out
+    assert not resume(tmp_path, workers=1).ran
     after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in tmp_path.rglob("*")
              if p.is_file() and p.name != LOCK_FILE}  # the lock is taken, nothing else
     assert before == after

@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 
 from evosim import World
-from evosim.commands.evolve import resume_command
 from evosim.errors import EvosimError, RunDirError
-from evosim.evolve import batch
+from evosim.evolve import batch, resume
 from evosim.evolve.batch import run_batch
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
 from evosim.evolve.events import list_event_files, read_events
@@ -175,7 +174,7 @@ def test_extending_a_run_equals_running_it_that_long(tmp_path, first):
     run_in_process(whole, plan)
     short = tmp_path / "short"
     run_in_process(short, tiny_plan(steps=first))
-    assert resume_command(short, workers=1, quiet=True, steps=900) == 0
+    assert resume(short, 900, workers=1).steps == 900
     assert (short / METRICS_FILE).read_bytes() == (whole / METRICS_FILE).read_bytes()
     for i in range(plan.worlds):
         a = World.load(world_dir(whole, i) / FINAL_FILE).state
@@ -186,7 +185,7 @@ def test_extending_a_run_equals_running_it_that_long(tmp_path, first):
         # The log may be split at other steps (the first run's end), never differ.
         assert np.array_equal(read_events(short, i), read_events(whole, i))
     with pytest.raises(RunDirError, match="cannot be shortened"):
-        resume_command(short, workers=1, quiet=True, steps=800)
+        resume(short, 800, workers=1)
 
 
 # Long enough that the kill lands mid-run: about 0.8 s of stepping per world here.

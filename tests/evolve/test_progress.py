@@ -11,8 +11,8 @@ import textwrap
 from rich.console import Console
 
 from evosim import _compile
-from evosim.commands import evolve as run_module
-from evosim.commands.evolve import _Live, compact
+from evosim.commands import _progress as run_module
+from evosim.commands._progress import Live, compact
 from evosim.evolve import metrics
 from tests.evolve.test_batch import tiny_plan
 
@@ -26,7 +26,7 @@ def test_compact_counts():
 
 def test_bar_keeps_count_and_time_left_at_80_columns():
     plan = tiny_plan(steps=600_000, worlds=8)
-    live = _Live(plan, robots=50, quiet=True)
+    live = Live(plan, robots=50, quiet=True)
     for i in range(8):
         live(("start", i, 0, ZERO))
     for i in range(8):
@@ -40,7 +40,7 @@ def test_bar_keeps_count_and_time_left_at_80_columns():
 
 def test_not_a_terminal_prints_plain_lines(monkeypatch, capsys):
     monkeypatch.setattr(run_module, "PLAIN_EVERY", 0.0)
-    live = _Live(tiny_plan(steps=900, worlds=1), robots=8, quiet=False)
+    live = Live(tiny_plan(steps=900, worlds=1), robots=8, quiet=False)
     assert not live.terminal  # pytest captures stderr
     live(("start", 0, 0, ZERO))
     live(("step", 0, 450, ZERO))

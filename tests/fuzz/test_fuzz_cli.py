@@ -73,9 +73,10 @@ def workdir(tmp_path_factory):
 def stubbed(monkeypatch):
     """Replace the long-running work of valid commands with a marker."""
     reached: list[str] = []
-    import evosim.commands.evolve as evolve
-    import evosim.commands.record as record
+    import importlib
+
     import evosim.evolve.evaluate as evaluate
+    from evosim.evolve import batch, runs
     from evosim.record.writer import check_video_path, check_video_size
 
     def fake_record(worlds, out, steps, size=(1280, 720), **_):
@@ -84,10 +85,15 @@ def stubbed(monkeypatch):
         reached.append("record")
         return out
 
-    monkeypatch.setattr(evolve, "_execute", lambda *a, **k: reached.append("evolve") or 0)
+    def fake_batch(run_dir, plan, *_, **__):
+        reached.append("evolve")
+        batch.write_metrics(run_dir, plan)  # no rows: what the summary reads
+
+    monkeypatch.setattr(runs, "run_batch", fake_batch)
     monkeypatch.setattr(evaluate, "measure", lambda *a, **k: reached.append("evaluate") or
                         dict.fromkeys(evaluate.KEYS, 0.0))
-    monkeypatch.setattr(record, "record", fake_record)
+    # The module, not the package's function of the same name.
+    monkeypatch.setattr(importlib.import_module("evosim.record.record"), "record", fake_record)
     return reached
 
 
