@@ -140,9 +140,20 @@ class Frames:
         self._surface: Any = None
         self._clock: Any = None
         if human:
-            from evosim.render.viewer import init_window_display
+            import os
 
-            init_window_display()  # NoDisplayError (one line) where there is no screen
+            from evosim.render.display import HEADLESS_DRIVERS
+
+            if os.environ.get("SDL_VIDEODRIVER", "").lower() in HEADLESS_DRIVERS:
+                # Asked for on purpose: an invisible window, as pygame's Gymnasium
+                # envs give, so checkers and CI can run "human" headless.
+                import pygame
+
+                pygame.display.init()
+            else:
+                from evosim.render.viewer import init_window_display
+
+                init_window_display()  # NoDisplayError (one line) where there is no screen
 
     def _target(self) -> Any:
         import pygame

@@ -159,12 +159,43 @@ def test_rgb_array_frame_and_no_display_human(monkeypatch):
     assert frame.shape == (240, 320, 3) and frame.dtype == np.uint8
     assert len(np.unique(frame.reshape(-1, 3), axis=0)) > 3  # arena, mines, fruit, robots
     assert all(np.array_equal(a, b) for a, b in zip(state, env.world.state, strict=True))
-    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    # No screen and no off-screen driver asked for: one line saying so.
+    for name in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
     from evosim.render import NoDisplayError
 
     with pytest.raises(NoDisplayError, match="no display") as info:
         RobotEnv(render_mode="human")
     assert "\n" not in str(info.value)
+
+
+def test_human_mode_draws_off_screen_under_the_dummy_driver(monkeypatch):
+    import pygame
+
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    env = RobotEnv(render_mode="human", render_size=(320, 240))
+    env.reset(seed=0)  # reset draws the first frame into the (invisible) window
+    assert env.render() is None
+    window = pygame.display.get_surface()
+    assert window.get_size() == (320, 240)
+    pixels = pygame.surfarray.array3d(window).reshape(-1, 3)
+    assert len(np.unique(pixels, axis=0)) > 3  # arena, mines, fruit, robots were drawn
+    env.close()
+    assert not pygame.display.get_init()
+
+
+def test_checkers_pass_with_their_defaults(monkeypatch):
+    """Gymnasium's check_env and PettingZoo's tests as a user calls them, headless:
+    nothing skipped ("human" renders into the dummy driver's window)."""
+    from pettingzoo.test import render_test
+    from pettingzoo.utils.conversions import parallel_to_aec
+
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    check_env(gymnasium.make("evosim/Robot-v0"))
+    parallel_api_test(parallel_env())
+    parallel_seed_test(parallel_env)
+    # PettingZoo 1.27 has no parallel_render_test: its render_test takes an AEC env.
+    render_test(lambda render_mode=None: parallel_to_aec(parallel_env(render_mode=render_mode)))
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
