@@ -337,3 +337,20 @@ def test_import_evosim_works_without_gymnasium_and_pettingzoo():
     assert done.stdout.strip() == ("evosim.envs needs gymnasium: pip install -e '.[rl]' "
                                    "(gymnasium and pettingzoo)")
     assert evosim.envs.ENV_ID in gymnasium.registry
+
+
+def test_make_vec_sync_and_async_step_the_same_worlds():
+    actions = np.random.default_rng(0).uniform([-1, 0], [1, 1], (40, 2, 2)).astype(np.float32)
+    runs = {}
+    for mode in ("sync", "async"):
+        env = gymnasium.make_vec("evosim/Robot-v0", num_envs=2, vectorization_mode=mode)
+        first, _ = env.reset(seed=5)
+        steps = [env.step(a)[:2] for a in actions]
+        env.close()
+        runs[mode] = (first, np.array([o for o, _ in steps]), np.array([r for _, r in steps]))
+    for a, b in zip(runs["sync"], runs["async"], strict=True):
+        assert np.array_equal(a, b)
+    for i in range(2):  # env i is seeded with seed + i, as a single env would be
+        single, _ = RobotEnv().reset(seed=5 + i)
+        assert np.array_equal(runs["sync"][0][i], single)
+    assert runs["sync"][1].shape == (40, 2, 32)
