@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH_INDEX) $(TORCH)
-	$(PY) -m pip install --quiet -e '.[dev,torch,rl,ray]'
+	$(PY) -m pip install --quiet -e '.[dev,torch,rl,ray,sb3]'
 	touch $(STAMP) $(RUN_STAMP)
 
 $(RUN_STAMP): pyproject.toml setup.py
