@@ -1,4 +1,7 @@
-"""Shared test set-up: headless SDL, a compiled engine, small scenarios."""
+"""Shared test set-up: headless SDL, Hypothesis profiles, a compiled engine.
+
+Only fixtures and settings live here; helpers to import are in tests/helpers.py.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,22 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from evosim import World, load_scenario
-from evosim.scenario import Scenario, scenario_from_dict
+from tests.helpers import DEV_EXAMPLES
+
+# Property tests scale their example counts by the profile's max_examples (see
+# tests.helpers.examples). dev: what `make test` runs; ci: the same budget, derandomized
+# and without the local example database, so a CI run is reproducible; deep: 20 times
+# the examples, for a search before a release (`pytest --hypothesis-profile deep`).
+settings.register_profile("dev", max_examples=DEV_EXAMPLES, deadline=None)
+settings.register_profile("ci", max_examples=DEV_EXAMPLES, deadline=None, derandomize=True,
+                          database=None, print_blob=True)
+settings.register_profile("deep", max_examples=20 * DEV_EXAMPLES, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+# --hypothesis-profile (read by Hypothesis's pytest plugin after this) overrides the variable.
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,28 +37,3 @@ def compiled_engine() -> None:
     world.step(2)
     world.observations()
     world.actions()
-
-
-def small_scenario(**tables: dict) -> Scenario:
-    """Classic with some tables changed, e.g. ``small_scenario(robots={"count": 5})``."""
-    data = load_scenario("classic").model_dump(mode="json")
-    for table, values in tables.items():
-        if isinstance(values, dict):
-            data[table] = {**data.get(table, {}), **values}
-        else:
-            data[table] = values
-    return scenario_from_dict(data, source="<test>")
-
-
-def module_actions(scenario: Scenario, genomes, obs):
-    """float32 [N, 2]: each robot's ``policy_module`` (evosim.torch) applied to its own
-    flattened observation (torch is imported here, by the tests that have it)."""
-    import numpy as np
-    import torch
-
-    from evosim.torch import policy_module
-
-    flat = torch.from_numpy(np.ascontiguousarray(obs.reshape(obs.shape[0], -1)))
-    with torch.no_grad():
-        rows = [policy_module(scenario, genomes[i])(flat[i:i + 1]) for i in range(len(genomes))]
-    return torch.cat(rows).numpy()

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from evosim import World
 from evosim.cli import main
-
-
-def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "evosim", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=600)
+from tests.helpers import run_cli_child
 
 
 def test_evolve_writes_final_state(tmp_path):
@@ -40,7 +33,7 @@ def test_evolve_writes_final_state(tmp_path):
     ],
 )
 def test_cli_errors_are_one_line_exit_2(tmp_path, args, needle):
-    result = run_cli(*args, cwd=tmp_path)
+    result = run_cli_child(*args, cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], result.stderr
@@ -50,7 +43,7 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, args, needle):
 def test_bad_scenario_file_via_cli(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[vision]\nrays = 0\n")
-    result = run_cli("evolve", str(bad), "--steps", "5", "--out", str(tmp_path / "o"))
+    result = run_cli_child("evolve", str(bad), "--steps", "5", "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     assert "vision.rays: expected an integer from 1 to 256, got 0" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

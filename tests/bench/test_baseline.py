@@ -8,7 +8,7 @@ import pytest
 from evosim import World, load_scenario
 from evosim.bench.baseline import NumpyWorld
 from evosim.bench.run import scaled_scenario
-from tests.conftest import small_scenario
+from tests.helpers import small_scenario
 
 
 @pytest.mark.parametrize(

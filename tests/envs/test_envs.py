@@ -19,6 +19,7 @@ from pettingzoo.test import parallel_api_test, parallel_seed_test  # noqa: E402
 import evosim.envs  # noqa: E402
 from evosim import EvosimError, World, load_scenario  # noqa: E402
 from evosim.envs import RobotEnv, parallel_env  # noqa: E402
+from tests.helpers import assert_states_equal  # noqa: E402
 
 
 def _rollout(env, seed, actions):
@@ -158,7 +159,7 @@ def test_rgb_array_frame_and_no_display_human(monkeypatch):
     frame = env.render()
     assert frame.shape == (240, 320, 3) and frame.dtype == np.uint8
     assert len(np.unique(frame.reshape(-1, 3), axis=0)) > 3  # arena, mines, fruit, robots
-    assert all(np.array_equal(a, b) for a, b in zip(state, env.world.state, strict=True))
+    assert_states_equal(state, env.world)
     # No screen and no off-screen driver asked for: one line saying so.
     for name in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
@@ -283,7 +284,7 @@ def test_missing_agents_run_their_own_brains():
     for _ in range(50):
         env.step({})
         twin.step(1)
-    assert all(np.array_equal(a, b) for a, b in zip(world.state, twin.state, strict=True))
+    assert_states_equal(world, twin)
 
 
 def test_parallel_same_seed_and_actions_same_everything():

@@ -15,7 +15,7 @@ from evosim.evolve.batch import RunPlan, run_batch, run_world, world_seeds
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
 from evosim.evolve.events import list_event_files
 from evosim.evolve.lock import LOCK_FILE
-from tests.conftest import small_scenario
+from tests.helpers import assert_states_equal, small_scenario
 
 
 def tiny_plan(steps: int = 900, worlds: int = 2, checkpoint_every: int = 300,
@@ -52,8 +52,7 @@ def test_final_state_equals_a_direct_run(tmp_path):
         final = World.load(world_dir(tmp_path, i) / FINAL_FILE)
         direct = World(plan.build_scenario(), seed=seed)
         direct.step(plan.steps)
-        for a, b in zip(final.state, direct.state, strict=True):
-            assert np.array_equal(a, b)
+        assert_states_equal(final, direct)
     steps = [s for s, _ in list_checkpoints(tmp_path, 0)]
     assert steps == [300, 600]  # the last step is final.npz, not a checkpoint
 
@@ -145,7 +144,7 @@ def test_resume_after_a_crash_is_exact(tmp_path, keep_checkpoints):
             [(s, p.read_bytes()) for s, p in list_event_files(crashed, i)]
         a = World.load(world_dir(whole, i) / FINAL_FILE).state
         b = World.load(world_dir(crashed, i) / FINAL_FILE).state
-        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+        assert_states_equal(a, b)
 
 
 def test_resume_of_evolved_connections_is_exact(tmp_path):
@@ -158,7 +157,7 @@ def test_resume_of_evolved_connections_is_exact(tmp_path):
     for i in range(plan.worlds):
         a = World.load(world_dir(whole, i) / FINAL_FILE).state
         b = World.load(world_dir(crashed, i) / FINAL_FILE).state
-        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+        assert_states_equal(a, b)
 
 
 def test_resume_of_a_finished_run_changes_nothing(tmp_path):
@@ -212,7 +211,6 @@ def test_threads_per_world_change_nothing(tmp_path):
         run_batch(folder, plan, workers=1, threads=threads)
     a = World.load(world_dir(one, 0) / FINAL_FILE)
     b = World.load(world_dir(two, 0) / FINAL_FILE)
-    for x, y in zip(a.state, b.state, strict=True):
-        np.testing.assert_array_equal(x, y)
+    assert_states_equal(a, b)
     assert (world_dir(one, 0) / METRICS_FILE).read_bytes() == \
         (world_dir(two, 0) / METRICS_FILE).read_bytes()

@@ -15,21 +15,10 @@ import pytest
 from evosim import World
 from evosim.cli import main
 from evosim.evolve.checkpoints import list_checkpoints
+from tests.helpers import assert_one_line_error, assert_states_equal, run_cli_child
 
 EVOLVE = ["evolve", "classic", "--steps", "2000", "--worlds", "2", "--workers", "2",
           "--seed", "9", "--checkpoint-every", "400", "--metrics-every", "250", "--quiet"]
-
-
-def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "evosim", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=600)
-
-
-def one_line_error(result: subprocess.CompletedProcess, needle: str) -> None:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and needle in lines[0], result.stderr
-    assert "Traceback" not in result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +61,14 @@ def test_kill_9_then_resume_gives_the_same_files(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)  # the main process and its workers, at once
     proc.wait()
     assert not (out / "world-000" / "final.npz").exists(), "too late to interrupt"
-    result = run_cli("evolve", "--resume", str(out), "--workers", "1", "--quiet")
+    result = run_cli_child("evolve", "--resume", str(out), "--workers", "1", "--quiet")
     assert result.returncode == 0, result.stderr
     assert (out / "metrics.csv").read_bytes() == (finished_run / "metrics.csv").read_bytes()
     for i in range(2):
         a = World.load(out / f"world-{i:03d}" / "final.npz").state
         b = World.load(finished_run / f"world-{i:03d}" / "final.npz").state
-        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
-    again = run_cli("evolve", "--resume", str(out))
+        assert_states_equal(a, b)
+    again = run_cli_child("evolve", "--resume", str(out))
     assert again.returncode == 0 and "already finished" in again.stdout
 
 
@@ -125,7 +114,7 @@ def test_plot_writes_pngs(finished_run, tmp_path):
     ],
 )
 def test_errors_are_one_line_exit_2(tmp_path, args, needle):
-    one_line_error(run_cli(*args, cwd=tmp_path), needle)
+    assert_one_line_error(run_cli_child(*args, cwd=tmp_path), needle)
 
 
 def test_resume_refuses_a_corrupt_checkpoint(finished_run, tmp_path):
@@ -135,20 +124,22 @@ def test_resume_refuses_a_corrupt_checkpoint(finished_run, tmp_path):
     shutil.copytree(finished_run, out)
     (out / "world-001" / "final.npz").unlink()
     list_checkpoints(out, 1)[-1][1].write_bytes(b"garbage")
-    one_line_error(run_cli("evolve", "--resume", str(out), "--quiet"), "step-000001600.npz")
+    assert_one_line_error(run_cli_child("evolve", "--resume", str(out), "--quiet"),
+                          "step-000001600.npz")
 
 
 def test_evaluate_refuses_a_foreign_file(tmp_path):
     bad = tmp_path / "x.npz"
     np.savez(bad, a=np.zeros(3))
-    one_line_error(run_cli("evaluate", str(bad)), "not an evosim checkpoint")
+    assert_one_line_error(run_cli_child("evaluate", str(bad)), "not an evosim checkpoint")
 
 
 def test_evolve_refuses_a_non_empty_out(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / "keep.txt").write_text("precious")
-    one_line_error(run_cli("evolve", "classic", "--steps", "5", "--out", str(out)), "not empty")
+    assert_one_line_error(run_cli_child("evolve", "classic", "--steps", "5", "--out", str(out)),
+                          "not empty")
     assert (out / "keep.txt").read_text() == "precious"
 
 
@@ -171,4 +162,4 @@ def test_resume_of_a_sparse_run_gives_the_same_bytes(tmp_path):
     assert rows[0].endswith(",active_connections") and len(rows) == 1 + 1200 // 200
     a = World.load(whole / "world-000" / "final.npz").state
     b = World.load(crashed / "world-000" / "final.npz").state
-    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert_states_equal(a, b)

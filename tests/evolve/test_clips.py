@@ -16,6 +16,7 @@ from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, world_dir
 from evosim.evolve.events import list_event_files
 from evosim.record.clips import record_clip
 from tests.evolve.test_batch import run_in_process, tiny_plan
+from tests.helpers import assert_states_equal
 
 
 def test_copy_is_independent():
@@ -26,7 +27,7 @@ def test_copy_is_independent():
     assert world.step_count == 10 and twin.step_count == 60
     again = World(load_scenario("classic"), seed=0)
     again.step(60)
-    assert all(np.array_equal(a, b) for a, b in zip(twin.state, again.state, strict=True))
+    assert_states_equal(twin, again)
 
 
 def test_clips_do_not_change_the_run(tmp_path):
@@ -43,7 +44,7 @@ def test_clips_do_not_change_the_run(tmp_path):
     for i in range(2):
         a = World.load(world_dir(out, i) / FINAL_FILE).state
         b = World.load(world_dir(tmp_path / "plain", i) / FINAL_FILE).state
-        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+        assert_states_equal(a, b)
         assert [p.read_bytes() for _, p in list_event_files(out, i)] == \
             [p.read_bytes() for _, p in list_event_files(tmp_path / "plain", i)]
         clips = sorted((world_dir(out, i) / "clips").iterdir())

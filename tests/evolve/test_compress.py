@@ -12,7 +12,7 @@ from evosim.cli import main
 from evosim.errors import EvosimError
 from evosim.evolve import compress as cz
 from evosim.world import World
-from tests.conftest import small_scenario
+from tests.helpers import small_scenario
 
 
 def _weights(rows: int, cols: int, seed: int = 0) -> np.ndarray:

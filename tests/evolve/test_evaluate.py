@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evosim.evolve.evaluate import evaluation_scenario
-from tests.conftest import small_scenario
+from tests.helpers import small_scenario
 
 PHASES = [
     {"step": 100, "name": "fewer fruit", "fruit": {"count": 10}},

@@ -14,12 +14,8 @@ from evosim.evolve import events
 from evosim.evolve.checkpoints import FINAL_FILE, world_dir
 from evosim.kernels.life import EV_AGE, EV_BIRTH, EV_INITIAL, EV_MINE, EV_SPAWN
 from evosim.world import world as world_module
-from tests.conftest import small_scenario
 from tests.evolve.test_batch import run_in_process, tiny_plan
-
-
-def same_state(a: World, b: World) -> bool:
-    return all(np.array_equal(x, y) for x, y in zip(a.state, b.state, strict=True))
+from tests.helpers import assert_states_equal, small_scenario
 
 
 def test_recording_events_changes_nothing_and_counts_every_event():
@@ -27,7 +23,7 @@ def test_recording_events_changes_nothing_and_counts_every_event():
     logged = World(load_scenario("classic"), seed=3)
     plain.step(4000)
     logged.step(4000, events=True)
-    assert same_state(plain, logged)
+    assert_states_equal(plain, logged)
     ev = logged.drain_events()
     c = logged.counters
     kinds = np.bincount(ev["kind"], minlength=6)
@@ -50,7 +46,7 @@ def test_events_do_not_depend_on_how_steps_are_split(monkeypatch):
     for n in (1, 499, 1000):
         pieces.step(n, events=True)
     assert pieces._event_buffer.rows.shape[0] == 200  # small: calls were split
-    assert same_state(whole, pieces)
+    assert_states_equal(whole, pieces)
     assert np.array_equal(whole.drain_events(), pieces.drain_events())
 
 

@@ -21,6 +21,7 @@ from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints
 from evosim.evolve.events import list_event_files, read_events
 from evosim.evolve.lock import run_lock
 from tests.evolve.test_batch import run_in_process, tiny_plan
+from tests.helpers import assert_states_equal
 
 LONG = ["evolve", "classic", "--steps", "2000000", "--checkpoint-every", "2000",
         "--metrics-every", "2000", "--quiet"]
@@ -154,7 +155,7 @@ def test_a_killed_worker_is_rerun_from_its_checkpoint_with_the_same_result(tmp_p
     assert event_bytes(out, 0) == event_bytes(whole, 0)
     a = World.load(world_dir(whole, 0) / FINAL_FILE).state
     b = World.load(world_dir(out, 0) / FINAL_FILE).state
-    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert_states_equal(a, b)
 
 
 def test_a_world_lost_too_often_stops_the_run_with_one_line(tmp_path, monkeypatch):
@@ -179,7 +180,7 @@ def test_extending_a_run_equals_running_it_that_long(tmp_path, first):
     for i in range(plan.worlds):
         a = World.load(world_dir(whole, i) / FINAL_FILE).state
         b = World.load(world_dir(short, i) / FINAL_FILE).state
-        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+        assert_states_equal(a, b)
         assert world_dir(short, i).joinpath(METRICS_FILE).read_bytes() == \
             world_dir(whole, i).joinpath(METRICS_FILE).read_bytes()
         # The log may be split at other steps (the first run's end), never differ.
@@ -215,5 +216,5 @@ def test_kill_9_of_an_island_run_and_resume_give_the_same_bytes(tmp_path):
     for i in range(3):
         a = World.load(world_dir(whole, i) / FINAL_FILE).state
         b = World.load(world_dir(out, i) / FINAL_FILE).state
-        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+        assert_states_equal(a, b)
         assert [s for s, _ in list_checkpoints(out, i)] == list(range(4000, 48000, 4000))

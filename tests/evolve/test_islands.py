@@ -23,8 +23,8 @@ from evosim.kernels.layout import (
 )
 from evosim.scenario import scenario_from_dict
 from evosim.world.migration import Migrants, emigrants, receive
-from tests.conftest import small_scenario
 from tests.evolve.test_batch import tiny_plan
+from tests.helpers import assert_states_equal, small_scenario, states_equal
 
 
 def island_plan(steps: int = 900, worlds: int = 3, every: int = 300, count: int = 2,
@@ -59,10 +59,6 @@ def reference_islands(plan: RunPlan) -> list[World]:
 
 def final_states(run_dir, plan):
     return [World.load(world_dir(run_dir, i) / FINAL_FILE).state for i in range(plan.worlds)]
-
-
-def same_states(a, b) -> bool:
-    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 def test_best_robots_are_the_top_fruit_eaters_ties_by_lowest_slot():
@@ -126,11 +122,11 @@ def test_a_run_with_migration_equals_the_in_memory_reference(tmp_path):
     run_batch(tmp_path, plan, workers=1)
     expected = reference_islands(plan)
     for got, want in zip(final_states(tmp_path, plan), expected, strict=True):
-        assert same_states(got, want.state)
+        assert_states_equal(got, want)
     alone = replace(plan, scenario={**plan.scenario, "migration": {"every": 0}})
     isolated = World(alone.build_scenario(), seed=plan.seeds[1])
     isolated.step(plan.steps)
-    assert not same_states(final_states(tmp_path, plan)[1], isolated.state)  # migrants came
+    assert not states_equal(final_states(tmp_path, plan)[1], isolated)  # migrants came
     # A checkpoint at each boundary, saved before the migrants arrived.
     assert checkpoint_path(tmp_path, 0, 300).exists() and checkpoint_path(tmp_path, 2, 600).exists()
 
@@ -147,7 +143,7 @@ def test_islands_give_the_same_bytes_for_any_workers(tmp_path):
     a, b = runs
     assert (a / METRICS_FILE).read_bytes() == (b / METRICS_FILE).read_bytes()
     for x, y in zip(final_states(a, plan), final_states(b, plan), strict=True):
-        assert same_states(x, y)
+        assert_states_equal(x, y)
 
 
 def test_a_missing_neighbour_checkpoint_is_a_one_line_error(tmp_path):

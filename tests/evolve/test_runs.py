@@ -13,7 +13,7 @@ from evosim.evolve import RunResult, resume, run
 from evosim.evolve.batch import RunPlan, world_seeds
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
 from evosim.evolve.events import read_events
-from tests.conftest import small_scenario
+from tests.helpers import assert_states_equal, small_scenario
 
 SCENARIO = small_scenario(robots={"count": 8}, mines={"count": 6}, fruit={"count": 6},
                           vision={"rays": 5}, brain={"hidden": 4})
@@ -28,7 +28,7 @@ def _same_run(a, b) -> None:
             (world_dir(b, i) / METRICS_FILE).read_bytes()
         x = World.load(world_dir(a, i) / FINAL_FILE).state
         y = World.load(world_dir(b, i) / FINAL_FILE).state
-        assert all(np.array_equal(p, q) for p, q in zip(x, y, strict=True))
+        assert_states_equal(x, y)
         assert np.array_equal(read_events(a, i), read_events(b, i))
 
 
@@ -70,7 +70,7 @@ def test_run_equals_a_direct_world(whole):
     direct = World(SCENARIO, seed=whole.seeds[1])
     direct.step(900)
     final = World.load(whole.finals[1])
-    assert all(np.array_equal(a, b) for a, b in zip(final.state, direct.state, strict=True))
+    assert_states_equal(final, direct)
 
 
 def test_resume_after_a_crash_gives_the_same_bytes(whole, tmp_path):
@@ -113,7 +113,7 @@ def test_a_checkpoint_continues_in_a_new_run(whole, tmp_path):
     direct = World.load(whole.finals[0])
     direct.step(300)
     final = World.load(result.finals[0])
-    assert all(np.array_equal(a, b) for a, b in zip(final.state, direct.state, strict=True))
+    assert_states_equal(final, direct)
 
 
 def test_progress_hook_sees_every_world_reach_the_end(tmp_path):

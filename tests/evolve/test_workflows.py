@@ -4,10 +4,6 @@ command line's first impressions (plain evosim, subcommand errors, evaluate on a
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-
-import numpy as np
 
 from evosim import World, load_scenario
 from evosim.cli import main
@@ -15,6 +11,7 @@ from evosim.evolve import metrics
 from evosim.evolve.batch import RunPlan, default_workers
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, world_dir
 from evosim.scenario import SCENARIO_DIR
+from tests.helpers import assert_states_equal, run_cli_child
 
 
 def test_evolve_from_a_checkpoint_continues_that_world(tmp_path, capsys):
@@ -29,7 +26,7 @@ def test_evolve_from_a_checkpoint_continues_that_world(tmp_path, capsys):
     assert summary["seeds"] == [11] and summary["run_dir"] == str(out)
     final = World.load(world_dir(out, 0) / FINAL_FILE)
     world.step(500)
-    assert all(np.array_equal(a, b) for a, b in zip(final.state, world.state, strict=True))
+    assert_states_equal(final, world)
     assert [r["step"] for r in metrics.read_rows(out / METRICS_FILE)] == [400, 600, 800]
     assert RunPlan.load(out).start == 300
 
@@ -48,26 +45,21 @@ def test_evolve_json_and_workers_warning(tmp_path, capsys):
     assert f"{too_many} workers is more than the {default_workers()} core" in warnings[0]
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "evosim", *args], capture_output=True,
-                          text=True, timeout=120)
-
-
 def test_plain_evosim_prints_help():
-    done = cli()
+    done = run_cli_child()
     assert done.returncode == 0
     assert "usage: evosim" in done.stdout and "evolve" in done.stdout
 
 
 def test_argument_errors_name_the_subcommand():
-    done = cli("bench", "--nonsense")
+    done = run_cli_child("bench", "--nonsense")
     assert done.returncode == 2
     assert done.stderr.startswith("evosim bench: error: unrecognized arguments: --nonsense")
     assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_evaluate_on_a_scenario_file_is_our_one_line():
-    done = cli("evaluate", str(SCENARIO_DIR / "classic.toml"), "--quiet")
+    done = run_cli_child("evaluate", str(SCENARIO_DIR / "classic.toml"), "--quiet")
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "not a checkpoint" in lines[0]

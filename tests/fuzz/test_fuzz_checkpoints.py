@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from evosim import World
 from evosim.errors import CheckpointError
 from evosim.world import WorldState
-from tests.fuzz.helpers import checkpoint_arrays, examples, tiny_scenario, write_checkpoint
+from tests.helpers import checkpoint_arrays, examples, tiny_scenario, write_checkpoint
 
 FIELDS = [*WorldState._fields, "meta"]
 NUMBERS = st.one_of(
@@ -99,7 +99,7 @@ def array_corruption(draw, arrays):
     return out, f"{kind} {field}"
 
 
-@settings(max_examples=examples(500), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(500), suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_corrupted_checkpoint_arrays_load_or_fail_in_one_line(good, tmp_path_factory, data):
     _, arrays = good
@@ -110,7 +110,7 @@ def test_corrupted_checkpoint_arrays_load_or_fail_in_one_line(good, tmp_path_fac
     _load_or_refuse(path)
 
 
-@settings(max_examples=examples(300), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(300), suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_byte_mutated_checkpoints_load_or_fail_in_one_line(good, tmp_path_factory, data):
     path, _ = good

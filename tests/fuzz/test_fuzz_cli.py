@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from evosim import World
-from tests.fuzz.helpers import TINY_TOML, examples, run_cli, tiny_scenario
+from tests.helpers import TINY_TOML, examples, run_cli, tiny_scenario
 
 NUMBERS = st.sampled_from(["0", "1", "2", "3", "-1", "1e3", "1_000", "abc", "", "2.5",
                            "4096", "4097", "1000", "1001", "1000000", "1000000000",
@@ -97,7 +97,7 @@ def stubbed(monkeypatch):
     return reached
 
 
-@settings(max_examples=examples(300), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(300), suppress_health_check=list(HealthCheck))
 @given(argv=argument_lists())
 def test_generated_argument_lists_exit_0_or_one_line_2(workdir, stubbed, tmp_path_factory, argv):
     cwd = tmp_path_factory.mktemp("cwd")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from evosim.errors import EvosimError
 from evosim.evolve.batch import RunPlan, final_step, rebuild_metrics
-from tests.fuzz.helpers import TINY_TOML, examples, run_cli
+from tests.helpers import TINY_TOML, examples, run_cli
 
 FIELDS = ["steps", "checkpoint_every", "metrics_every", "seed", "seeds", "scenario",
           "evosim_version", "command", "format", "schema", "worlds"]
@@ -44,7 +44,7 @@ def _copy(run, tmp_path_factory):
     return dest
 
 
-@settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(200), suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_mutated_run_files_load_or_fail_in_one_line(finished_run, tmp_path_factory, data):
     run = _copy(finished_run, tmp_path_factory)
@@ -67,7 +67,7 @@ def test_mutated_run_files_load_or_fail_in_one_line(finished_run, tmp_path_facto
     assert all(isinstance(s, int) for s in loaded.seeds)
 
 
-@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_mutated_metrics_files_resume_or_fail_in_one_line(finished_run, tmp_path_factory,
                                                             data):

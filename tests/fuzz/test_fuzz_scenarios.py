@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from evosim import ScenarioError, World, limits, load_scenario
 from evosim.errors import EvosimError
 from evosim.scenario import CHANNELS, SCENARIO_DIR, Scenario, scenario_from_dict
-from tests.fuzz.helpers import examples
+from tests.helpers import examples
 
 # Values that broke or nearly broke the kernels in the past, and their neighbours.
 NASTY = st.sampled_from([
@@ -89,7 +89,7 @@ def _finite_everywhere(scenario: Scenario) -> bool:
     return walk(scenario.model_dump())
 
 
-@settings(max_examples=examples(400), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(400), suppress_health_check=list(HealthCheck))
 @given(scenario_dicts())
 def test_generated_scenarios_load_and_run_or_fail_in_one_line(data):
     start = time.monotonic()
@@ -151,7 +151,7 @@ def mutated_toml(draw) -> bytes:
     return bytes(text)
 
 
-@settings(max_examples=examples(300), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(300), suppress_health_check=list(HealthCheck))
 @given(mutated_toml())
 def test_mutated_scenario_files_load_or_fail_in_one_line(tmp_path_factory, text):
     path = tmp_path_factory.mktemp("toml") / "fuzz.toml"

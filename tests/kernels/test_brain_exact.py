@@ -13,7 +13,7 @@ from evosim.kernels.brain import decide_all
 from evosim.kernels.step import prepare
 from evosim.world.state import WorldState
 from evosim.world.world import make_params, make_schedule, make_scratch
-from tests.conftest import small_scenario
+from tests.helpers import examples, small_scenario
 
 
 def _tanh(x: float) -> float:
@@ -49,7 +49,7 @@ VALUES = st.one_of(
     st.floats(-1.0, 1.0, width=32), st.floats(-1e6, 1e6, width=32))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(data=st.data(), rays=st.integers(1, 12), hidden=st.integers(1, 20),
        all_nonzero=st.booleans(), scale=st.sampled_from([0.1, 1.0, 30.0]))
 def test_brain_is_bit_exact(data, rays, hidden, all_nonzero, scale):

@@ -42,7 +42,7 @@ def test_kernels_import_nothing_else_from_evosim():
 _PROBE = """
 from numba.core.runtime import rtsys
 from evosim import World, load_scenario
-from tests.conftest import small_scenario
+from tests.helpers import small_scenario
 w = World(small_scenario(vision={"channels": ["mine", "fruit", "robot", "edge"]},
                          mines={"speed": 1.0}), seed=0)
 w.step(5)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from evosim import ScenarioError, World
 from tests import naive
-from tests.conftest import small_scenario
+from tests.helpers import examples, small_scenario
 
 SLOW_OR_FILTERED = [HealthCheck.too_slow, HealthCheck.filter_too_much]
 
@@ -74,7 +74,7 @@ def layouts(draw):
     return world
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=SLOW_OR_FILTERED)
+@settings(max_examples=examples(120), suppress_health_check=SLOW_OR_FILTERED)
 @given(layouts())
 def test_vision_matches_brute_force_reference(world):
     got = world.observations()
@@ -86,7 +86,7 @@ def test_vision_matches_brute_force_reference(world):
     assert ((got > 0).sum(axis=2) <= 1).all()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_OR_FILTERED)
+@settings(max_examples=examples(40), suppress_health_check=SLOW_OR_FILTERED)
 @given(layouts())
 def test_actions_match_numpy_brain(world):
     obs = world.observations()
@@ -143,7 +143,7 @@ def _assert_input_list_is_the_nonzero_obs(world: World) -> None:
         assert work.seen_val[i, :n].tobytes() == flat[i, nz].tobytes()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_OR_FILTERED)
+@settings(max_examples=examples(40), suppress_health_check=SLOW_OR_FILTERED)
 @given(layouts())
 def test_the_brains_input_list_is_the_nonzero_observations(world):
     """What the brain sums: in a tick, the list vision writes beside obs; from

@@ -11,6 +11,7 @@ from evosim import World, load_scenario
 from evosim.bench.media import bench_record
 from evosim.cli import main
 from evosim.record import VideoWriter, record
+from tests.helpers import assert_states_equal
 
 
 def _frames(path) -> np.ndarray:
@@ -28,8 +29,7 @@ def test_mp4_decodes_with_expected_frame_count_and_size(tmp_path) -> None:
     assert world.step_count == 25
     headless = World(load_scenario("classic"), seed=0)
     headless.step(25)
-    for a, b in zip(world.state, headless.state, strict=True):
-        np.testing.assert_array_equal(a, b)
+    assert_states_equal(world, headless)
 
 
 def test_gif_by_extension(tmp_path) -> None:
@@ -137,8 +137,7 @@ def test_vs_random_ignores_the_scenarios_seed_brain(tmp_path) -> None:
     assert random_world.scenario.evolution.seed_brain is None
     assert not (np.asarray(random_world.state.genome) == genome).all(axis=1).any()
     plain = World(load_scenario("classic"), seed=4)
-    for a, b in zip(random_world.state, plain.state, strict=True):
-        np.testing.assert_array_equal(a, b)
+    assert_states_equal(random_world, plain)
     np.testing.assert_array_equal(evolved.state.genome, evolved_from.state.genome)
     np.testing.assert_array_equal(evolved.state.robot_xy, plain.state.robot_xy)
     assert labels[0] == "random robots"

@@ -12,7 +12,7 @@ from evosim import World, load_scenario
 from evosim.bench.media import bench_draw
 from evosim.render import DrawOptions, Transform, draw, lineage_colour
 from evosim.render.drawing import FRUIT, MINE
-from tests.conftest import small_scenario
+from tests.helpers import small_scenario
 
 
 def _digest(world: World) -> str:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pygame
 import pytest
 
 from evosim import World, load_scenario
 from evosim.record.writer import VideoWriter
 from evosim.render import Viewer
-
-
-def _same(a: World, b: World) -> None:
-    for name, x, y in zip(a.state._fields, a.state, b.state, strict=True):
-        np.testing.assert_array_equal(x, y, err_msg=name)
+from tests.helpers import assert_states_equal
 
 
 @pytest.mark.parametrize("k", [1, 7])
@@ -27,7 +22,7 @@ def test_viewer_equals_headless(k: int) -> None:
     headless.step(12 * k)
     assert frames == 12
     assert world.step_count == 12 * k
-    _same(world, headless)
+    assert_states_equal(world, headless)
 
 
 def test_viewer_draws_on_a_given_surface() -> None:

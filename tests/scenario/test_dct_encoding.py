@@ -14,7 +14,7 @@ from evosim.errors import EvosimError
 from evosim.scenario.genome import GenomeLayout, dct_basis
 from evosim.world import World
 from evosim.world.checkpoint import load_checkpoint
-from tests.conftest import module_actions, small_scenario
+from tests.helpers import assert_states_equal, module_actions, small_scenario
 from tests.naive import engine_brains
 
 
@@ -144,7 +144,7 @@ def test_same_seed_same_world_and_different_seeds_differ():
     a, b, c = World(sc, seed=5), World(sc, seed=5), World(sc, seed=6)
     for w in (a, b, c):
         w.step(600)
-    assert all(np.array_equal(x, y) for x, y in zip(a.state, b.state, strict=True))
+    assert_states_equal(a, b)
     assert not np.array_equal(a.state.genome, c.state.genome)
 
 
@@ -167,7 +167,7 @@ def test_checkpoint_records_the_encoding_and_resumes_bit_identically(tmp_path):
     assert np.array_equal(back._scratch.weights, world._scratch.weights)
     world.step(300)
     back.step(300)
-    assert all(np.array_equal(x, y) for x, y in zip(world.state, back.state, strict=True))
+    assert_states_equal(world, back)
 
 
 def test_checkpoint_whose_encoding_does_not_match_its_genomes_is_refused(tmp_path):

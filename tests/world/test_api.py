@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from evosim import EvosimError, World, load_scenario
-from tests.conftest import small_scenario
+from tests.helpers import small_scenario
 
 
 def test_state_observations_actions_counters_shapes():

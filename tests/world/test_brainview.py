@@ -13,7 +13,7 @@ from evosim.world.brainview import (
     response_map,
     single_object_observation,
 )
-from tests.conftest import small_scenario
+from tests.helpers import small_scenario
 
 
 def test_numpy_brain_equals_the_kernels_brain():

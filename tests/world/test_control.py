@@ -9,14 +9,11 @@ import pytest
 
 from evosim import World, load_scenario
 from evosim.world import DEATH_AGE, DEATH_MINE, DEATH_NONE
+from tests.helpers import assert_states_equal, states_equal
 
 
 def _world(seed: int = 0) -> World:
     return World(load_scenario("classic"), seed=seed)
-
-
-def _same(a: World, b: World) -> bool:
-    return all(np.array_equal(x, y) for x, y in zip(a.state, b.state, strict=True))
 
 
 def test_no_actions_and_no_controlled_robot_leave_the_trajectory_unchanged():
@@ -25,7 +22,7 @@ def test_no_actions_and_no_controlled_robot_leave_the_trajectory_unchanged():
     actions = np.full((50, 2), 0.5, np.float32)
     for _ in range(300):
         none_marked.step(1, actions=actions, controlled=np.zeros(50, bool))
-    assert _same(plain, none_marked)
+    assert_states_equal(plain, none_marked)
     # The marks hold for one call only: the brains are back afterwards.
     assert np.array_equal(plain.actions(), none_marked.actions())
 
@@ -63,7 +60,7 @@ def test_actions_are_clipped_and_applied_for_every_tick_of_the_call():
     a.step(20, actions=wild)  # every robot controlled when `controlled` is omitted
     for _ in range(20):
         b.step(1, actions=tame)
-    assert _same(a, b)
+    assert_states_equal(a, b)
 
 
 def test_same_action_sequence_gives_bit_identical_worlds():
@@ -77,10 +74,10 @@ def test_same_action_sequence_gives_bit_identical_worlds():
         for act in seq:
             world.step(1, actions=act, controlled=mask)
         runs.append(world)
-    assert _same(*runs)
+    assert_states_equal(*runs)
     uncontrolled = _world(seed=3)
     uncontrolled.step(200)
-    assert not _same(runs[0], uncontrolled)
+    assert not states_equal(runs[0], uncontrolled)
 
 
 def test_last_tick_reports_eating_and_deaths_with_their_cause():
@@ -145,7 +142,7 @@ def test_bad_control_arguments_are_one_line_errors(kwargs, message):
     plain = _world()
     world.step(5)
     plain.step(5)
-    assert _same(world, plain)
+    assert_states_equal(world, plain)
 
 
 def test_nan_in_an_uncontrolled_row_is_ignored():

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from evosim import CheckpointError, World, WorldState, load_scenario
-from tests.conftest import small_scenario
+from tests.helpers import assert_states_equal, small_scenario
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "classic_seed0.json"
 
@@ -24,18 +24,12 @@ def state_digest(world: World) -> dict[str, str]:
             for name, a in zip(WorldState._fields, world.state, strict=True)}
 
 
-def assert_same_state(a: World, b: World) -> None:
-    for name, x, y in zip(WorldState._fields, a.state, b.state, strict=True):
-        np.testing.assert_array_equal(x, y, err_msg=name)
-        assert x.dtype == y.dtype
-
-
 def test_same_seed_same_world():
     a = World(load_scenario("classic"), seed=5)
     b = World(load_scenario("classic"), seed=5)
     a.step(2000)
     b.step(2000)
-    assert_same_state(a, b)
+    assert_states_equal(a, b)
     assert a.counters == b.counters
 
 
@@ -56,7 +50,7 @@ def test_step_n_equals_n_single_steps():
     a.step(1500)
     for _ in range(1500):
         b.step(1)
-    assert_same_state(a, b)
+    assert_states_equal(a, b)
 
 
 def test_save_load_continue_is_bit_identical(tmp_path):
@@ -70,7 +64,7 @@ def test_save_load_continue_is_bit_identical(tmp_path):
     assert loaded.step_count == resumed.step_count and loaded.seed == 3
     assert loaded.scenario == scenario
     loaded.step(3000)
-    assert_same_state(straight, loaded)
+    assert_states_equal(straight, loaded)
 
 
 def test_save_load_continue_through_the_nursery_is_bit_identical(tmp_path):
@@ -84,11 +78,11 @@ def test_save_load_continue_through_the_nursery_is_bit_identical(tmp_path):
     waiting = resumed.state.nursery_size
     assert waiting > scenario.evolution.nursery // 2  # most of it is waiting
     loaded = World.load(resumed.save(tmp_path / "mid.npz"))
-    assert_same_state(resumed, loaded)
+    assert_states_equal(resumed, loaded)
     births = loaded.counters["births"]
     loaded.step(3000)
     assert loaded.counters["births"] - births > waiting
-    assert_same_state(straight, loaded)
+    assert_states_equal(straight, loaded)
 
 
 def test_golden_trajectory():
@@ -124,7 +118,10 @@ def _simd_build(lanes: int) -> dict[str, str] | None:
     return None
 
 
-@pytest.mark.parametrize("lanes", [2, 4, 8])
+# 2 lanes (SSE2) in the default run, beside test_golden_trajectory at the host's own
+# width; 4 and 8 (each a fresh compile, ~15 s) with the slow tests.
+@pytest.mark.parametrize("lanes", [2, pytest.param(4, marks=pytest.mark.slow),
+                                   pytest.param(8, marks=pytest.mark.slow)])
 def test_golden_trajectory_for_any_simd_width(lanes, tmp_path):
     """The same bits when Numba compiles for 2, 4 or 8 float64 lanes: vision and
     brains run loops in SIMD lanes, and no result may depend on how many there are

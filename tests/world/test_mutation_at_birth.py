@@ -12,8 +12,7 @@ from evosim import CheckpointError, World
 from evosim.kernels.layout import FINAL_GENOME, NURSERY_HEAD
 from evosim.kernels.life import EV_BIRTH, mutate_genome
 from evosim.world.migration import Migrants
-from tests.conftest import small_scenario
-from tests.fuzz.helpers import checkpoint_arrays, write_checkpoint
+from tests.helpers import checkpoint_arrays, small_scenario, write_checkpoint
 
 # Mutation and the speed limit change twice, so that offspring conceived in one
 # phase are born in the next: their mutation must follow the phase of conception.

@@ -11,7 +11,7 @@ import pytest
 from evosim import World, load_scenario
 from evosim.errors import ScenarioError
 from evosim.scenario import scenario_from_dict
-from tests.conftest import small_scenario
+from tests.helpers import small_scenario
 
 EMPTY = {"mines": {"count": 0}, "fruit": {"count": 0}}
 

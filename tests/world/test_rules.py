@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evosim import World, list_scenarios, load_scenario
-from tests.conftest import small_scenario
+from tests.helpers import examples, small_scenario
 from tests.naive import engine_brains
 
 
@@ -37,7 +37,7 @@ def _contacts_reference(world: World):
     return dead, eaten
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(seed=st.integers(0, 10_000), crowd=st.floats(0.05, 0.5))
 def test_contacts_match_reference(seed, crowd):
     scenario = small_scenario(
@@ -259,7 +259,7 @@ def test_every_scenario_loads_runs_and_keeps_invariants(name):
     assert world.counters["fruit_eaten"] + world.counters["mine_deaths"] > 0
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=examples(10))
 @given(seed=st.integers(0, 2**63), mine_speed=st.sampled_from([0.0, 1.5]),
        nursery=st.sampled_from([0, 3, 50]), max_age=st.sampled_from([0, 400, 2000]),
        reproduction_off=st.booleans(), brain=st.sampled_from(BRAINS))
@@ -277,7 +277,7 @@ def test_invariants_hold_over_long_runs(seed, mine_speed, nursery, max_age, repr
         _check_invariants(world, 50)
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=examples(8))
 @given(seed=st.integers(0, 2**63), nursery=st.sampled_from([0, 1, 5, 50]),
        max_age=st.sampled_from([0, 50, 300]), fruit=st.integers(1, 60),
        brain=st.sampled_from(BRAINS))

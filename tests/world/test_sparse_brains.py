@@ -17,7 +17,13 @@ from evosim.scenario.genome import GenomeLayout
 from evosim.world import World
 from evosim.world.checkpoint import load_checkpoint
 from tests import naive
-from tests.conftest import module_actions, small_scenario
+from tests.helpers import (
+    assert_one_line_error,
+    assert_states_equal,
+    module_actions,
+    run_cli_child,
+    small_scenario,
+)
 from tests.naive import engine_brains
 
 
@@ -25,10 +31,6 @@ def sparse_scenario(**brain):
     """12 robots whose random brains have half their connections."""
     return small_scenario(brain={"connections": "evolved", "initial_connections": 0.5,
                                  **brain}, robots={"count": 12})
-
-
-def _same_state(a: World, b: World) -> bool:
-    return all(np.array_equal(x, y) for x, y in zip(a.state, b.state, strict=True))
 
 
 def _decoded_all(world: World) -> np.ndarray:
@@ -213,13 +215,13 @@ def test_same_seed_same_world_and_different_seeds_differ(brain):
     a, b, c = World(sc, seed=5), World(sc, seed=5), World(sc, seed=6)
     for w in (a, b, c):
         w.step(600)
-    assert _same_state(a, b)
+    assert_states_equal(a, b)
     assert not np.array_equal(a.state.genome, c.state.genome)
     # However the steps are split.
     d = World(sc, seed=5)
     for _ in range(6):
         d.step(100)
-    assert _same_state(a, d)
+    assert_states_equal(a, d)
 
 
 def test_births_flip_their_parents_mask():
@@ -325,7 +327,7 @@ def test_checkpoint_records_the_connections_and_resumes_bit_identically(tmp_path
     assert np.array_equal(back._scratch.active, world._scratch.active)
     world.step(700)
     back.step(700)
-    assert _same_state(world, back)
+    assert_states_equal(world, back)
 
 
 def _with_meta(path, bad, edit):
@@ -346,7 +348,6 @@ def _with_meta(path, bad, edit):
                                                       ("dense", "evolved")])
 def test_checkpoint_whose_connections_do_not_match_its_genomes_is_refused(
         tmp_path, connections, claimed):
-    from tests.evolve.test_cli_evolve import one_line_error, run_cli
 
     world = World(small_scenario(brain={"connections": connections}, robots={"count": 6}),
                   seed=4)
@@ -356,7 +357,7 @@ def test_checkpoint_whose_connections_do_not_match_its_genomes_is_refused(
     with pytest.raises(EvosimError) as exc:
         load_checkpoint(bad)
     assert "genome" in str(exc.value) and "\n" not in str(exc.value)
-    one_line_error(run_cli("evaluate", str(bad), "--quiet"), "genome")
+    assert_one_line_error(run_cli_child("evaluate", str(bad), "--quiet"), "genome")
 
 
 def test_checkpoint_with_a_mask_gene_out_of_range_is_refused(tmp_path):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from evosim import World, load_scenario
-from tests.conftest import small_scenario
-from tests.world.test_determinism import GOLDEN, assert_same_state, state_digest
+from tests.helpers import assert_states_equal, small_scenario
+from tests.world.test_determinism import GOLDEN, state_digest
 
 
 @pytest.mark.parametrize("threads", [2, 3, 7])
@@ -23,7 +23,7 @@ def test_threads_equal_one_thread(threads):
     for n in (1, 7, 300):
         one.step(n)
         many.step(n)
-        assert_same_state(one, many)
+        assert_states_equal(one, many)
     assert (one.observations() == many.observations()).all()
     assert (one.actions() == many.actions()).all()
 
@@ -49,8 +49,8 @@ def test_threads_survive_save_and_load(tmp_path):
     a.step(100)
     b.step(100)
     c.step(100)
-    assert_same_state(a, b)
-    assert_same_state(a, c)
+    assert_states_equal(a, b)
+    assert_states_equal(a, c)
 
 
 def test_stepping_leaves_numbas_thread_count_alone():
@@ -80,7 +80,7 @@ def test_threads_with_events_and_external_control():
         w.step(50, events=True)
         w.step(20, actions=actions, controlled=controlled, events=True)
         w.step(200, events=True)
-    assert_same_state(one, two)
+    assert_states_equal(one, two)
     a, b = one.drain_events(), two.drain_events()
     assert len(a) > 0 and a.tobytes() == b.tobytes()
 
@@ -92,7 +92,7 @@ def test_threads_with_dct_brains():
     many = World(sc, seed=2, threads=3)
     one.step(400)
     many.step(400)
-    assert_same_state(one, many)
+    assert_states_equal(one, many)
     assert (one.actions() == many.actions()).all()
 
 
@@ -108,6 +108,6 @@ def test_threads_with_evolved_connections(brain):
     one.step(500)
     many.step(500)
     assert one.counters["births"] > 0
-    assert_same_state(one, many)
+    assert_states_equal(one, many)
     assert (one.actions() == many.actions()).all()
     assert (one._scratch.active == many._scratch.active).all()
