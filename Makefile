@@ -88,6 +88,7 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check evosim tests examples
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy evosim
 
 bench: $(RUN_STAMP)
 	$(VENV)/bin/evosim bench

@@ -48,7 +48,8 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         handle.write(text)
 
 
-def atomic_write_with(path: str | Path, writer: Callable[[IO], None]) -> None:
-    """Call ``writer(handle)`` on a binary temp file, then rename it to ``path``."""
+def atomic_write_with(path: str | Path, writer: Callable[[IO], object]) -> None:
+    """Call ``writer(handle)`` on a binary temp file, then rename it to ``path`` (what
+    ``writer`` returns is ignored)."""
     with atomic_open(path, "wb") as handle:
         writer(handle)

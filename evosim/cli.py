@@ -40,7 +40,7 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
     parser.add_argument("--version", action="version", version=f"evosim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
                                 required=True)
-    parsers = {}
+    parsers: dict[str, argparse.ArgumentParser] = {}
     for command in COMMANDS:
         module = import_module(command.module)
         p = sub.add_parser(

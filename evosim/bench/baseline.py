@@ -246,7 +246,7 @@ class NumpyWorld:
                 return p
         return self._free_place(rad)
 
-    def _conceive(self, parent: int, rate: float, sigma: float, limit: float) -> None:
+    def _conceive(self, parent: int | np.integer, rate: float, sigma: float, limit: float) -> None:
         """A copy of ``parent`` waits in the nursery (the oldest makes room), with the
         mutation settings in force now; it is mutated at birth."""
         s = self.state
@@ -269,7 +269,7 @@ class NumpyWorld:
         g[speed] = np.clip(g[speed], 0.0, limit)
         return g.astype(np.float32)
 
-    def _birth(self, j: int, dead: np.ndarray, lifespan: int) -> None:
+    def _birth(self, j: int | np.integer, dead: np.ndarray, lifespan: int) -> None:
         """Slot j takes the oldest waiting offspring, mutated now, beside its parent if
         it lives."""
         s, sc = self.state, self.scenario
@@ -285,7 +285,7 @@ class NumpyWorld:
         s.robot_lineage[j] = lineage
         s.robot_parent[j] = parent_id
 
-    def _spawn(self, i: int, lifespan: int, limit: float) -> None:
+    def _spawn(self, i: int | np.integer, lifespan: int, limit: float) -> None:
         s, sc = self.state, self.scenario
         s.robot_xy[i] = self._free_place(sc.robots.radius)
         speed = sc.genome_layout.speed
@@ -299,7 +299,7 @@ class NumpyWorld:
         s.clock[NEXT_LINEAGE] += 1
         s.robot_parent[i] = -1
 
-    def _reset(self, i: int, lifespan: int) -> None:
+    def _reset(self, i: int | np.integer, lifespan: int) -> None:
         s = self.state
         s.robot_heading[i] = self.rng.uniform(-math.pi, math.pi)
         s.robot_life[i] = lifespan

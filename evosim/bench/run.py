@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ def _spread(samples: list[float]) -> dict[str, Any]:
     }
 
 
-def _timed(fn: Callable[[], None]) -> float:
+def _timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
@@ -99,7 +100,7 @@ def threaded(scenario: Scenario, threads: int, steps: int, rounds: int, warm: in
     robots = scenario.robots.count
     for _ in range(rounds):
         for t, w in worlds.items():
-            rates[t].append(robots * steps / _timed(lambda w=w: w.step(steps)))
+            rates[t].append(robots * steps / _timed(partial(w.step, steps)))
     one = statistics.median(rates[1])
     many = statistics.median(rates[threads])
     return {

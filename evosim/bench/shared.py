@@ -122,7 +122,8 @@ def compare_shared(shared_dir: Path, rounds: int = 3, seconds: float = 1.0) -> d
     """
     numba_ref = load_reference(shared_dir / NUMBA_REF)
     numpy_ref = load_reference(shared_dir / NUMPY_REF)
-    programs = [_Engine(), _NumbaRef(numba_ref), _NumpyRef(numpy_ref)]
+    programs: list[_Engine | _NumbaRef | _NumpyRef] = [
+        _Engine(), _NumbaRef(numba_ref), _NumpyRef(numpy_ref)]
     # Steps per timing: calibrated once so each takes about ``seconds``.
     steps = {}
     for prog in programs:

@@ -46,8 +46,9 @@ class RobotEnv(gym.Env):
     ``render_size`` (width, height) in pixels.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array"],
-                                          "render_fps": 30}
+    # A class attribute, as Gymnasium reads it; gymnasium.Env annotates it without ClassVar.
+    metadata: ClassVar[dict[str, Any]] = {  # type: ignore[misc]
+        "render_modes": ["human", "rgb_array"], "render_fps": 30}
 
     def __init__(self, scenario: str | Path | Scenario | None = None,
                  population: str | Path | None = None, max_steps: int | None = 1000,

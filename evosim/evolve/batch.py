@@ -364,7 +364,8 @@ def run_world(run_dir: Path, plan: RunPlan, index: int, until: int | None = None
 
     def clip() -> None:
         path = clip_path(run_dir, index, step)
-        if clips and step % plan.record_every == 0 and not path.exists():
+        if clips and clipper is not None and step % plan.record_every == 0 \
+                and not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             clipper(world, path, plan.record_steps)
 

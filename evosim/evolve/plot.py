@@ -256,12 +256,12 @@ def _phylogeny(ax, tree: lineages.Tree, end: int) -> None:
     inner = tree.parent >= 0
     first = int(tree.step[inner].min()) if inner.any() else 0
     root_min = int(tree.step[roots].min()) if len(roots) else 0
-    left = min(0, root_min)
+    left: float = min(0, root_min)
     if end - first < 0.3 * (end - root_min):  # founders long before any branching: zoom
         left = first - 0.08 * (end - first)
-        for k in roots:
-            if tree.step[k] < left:
-                ax.annotate(f"founder, step {int(tree.step[k]):,}", (left, y[k]),
+        for root in roots:
+            if tree.step[root] < left:
+                ax.annotate(f"founder, step {int(tree.step[root]):,}", (left, y[root]),
                             xytext=(4, 4), textcoords="offset points", fontsize=7)
     ax.scatter(np.maximum(tree.step[roots], left), y[roots], marker="s", s=18,
                color="black", zorder=3, clip_on=False)

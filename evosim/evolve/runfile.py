@@ -9,7 +9,7 @@ new run's intervals live here too: light to import, the command line's help read
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from evosim import limits
 from evosim.errors import RunDirError
@@ -30,7 +30,7 @@ _INT_FIELDS = {
 }
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -43,10 +43,11 @@ def _one_specialisation(dispatcher: Any) -> Any:
     costs compile time on a cold cache and buys nothing at run time.
     """
     plain = dispatcher.get_call_template
+    unliteral = types.unliteral  # type: ignore[attr-defined]  # missing from Numba's .pyi
 
     def get_call_template(args: tuple, kws: dict) -> Any:
-        return plain(tuple(types.unliteral(a) for a in args),
-                     {k: types.unliteral(v) for k, v in kws.items()})
+        return plain(tuple(unliteral(a) for a in args),
+                     {k: unliteral(v) for k, v in kws.items()})
 
     dispatcher.get_call_template = get_call_template
     return dispatcher

@@ -16,7 +16,7 @@ from __future__ import annotations
 import colorsys
 import math
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 import pygame
@@ -331,20 +331,19 @@ def draw(state: WorldState, surface: pygame.Surface, options: DrawOptions,
 
     # Robot triangles: nose 1.7 r ahead, back corners 1.25 r at +-140 degrees,
     # with r at least 4 pixels so that robots stay visible in small frames.
-    r = options.robot_radius
-    r_px = max(tf.scale * r, 4.0)
+    r_px = max(tf.scale * options.robot_radius, 4.0)
     heading = state.robot_heading
     centre_px = tf.to_screen(state.robot_xy)
     corners_px = np.empty((n_robots, 3, 2), np.int64)
     for j, (dist, turn) in enumerate(((1.7, 0.0), (1.25, 2.44), (1.25, -2.44))):
         corners_px[:, j, 0] = centre_px[:, 0] + np.rint(dist * r_px * np.cos(heading + turn))
         corners_px[:, j, 1] = centre_px[:, 1] + np.rint(dist * r_px * np.sin(heading + turn))
-    corners_px = corners_px.tolist()
+    corners = corners_px.tolist()
     colours = robot_colours(state, options)
     polygon = pygame.draw.polygon
     for i in range(n_robots):
-        polygon(surface, colours[i], corners_px[i])
-        polygon(surface, BACKGROUND, corners_px[i], 1)
+        polygon(surface, colours[i], corners[i])
+        polygon(surface, BACKGROUND, corners[i], 1)
     if sel is not None and 0 <= sel < n_robots:
         circle(surface, SELECTED, (int(centre_px[sel, 0]), int(centre_px[sel, 1])),
                round(r_px * 2.6), 2)
@@ -366,7 +365,8 @@ def gif_palette() -> np.ndarray:
     fixed = [BACKGROUND, ARENA, WALL, MINE, MINE_CORE, FRUIT, FRUIT_CORE, RAY_MISS,
              (110, 116, 140), SELECTED, TEXT, (0, 0, 0), (60, 62, 75), (230, 200, 80),
              *RAY_HIT.values(), *HIT_DOT.values()]
-    ramp = [tuple(int(b + (t - b) * i / 15) for b, t in zip(BACKGROUND, TEXT, strict=True))
+    ramp = [cast(Colour, tuple(int(b + (t - b) * i / 15)
+                               for b, t in zip(BACKGROUND, TEXT, strict=True)))
             for i in range(16)]
     colours: list[Colour] = []
     for c in [*fixed, *ramp]:

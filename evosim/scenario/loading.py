@@ -81,7 +81,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
 def _resolve_seed_brain(data: dict[str, Any], path: Path) -> None:
     """Make ``[evolution] seed_brain`` absolute, relative to the scenario file's folder."""
     evolution = data.get("evolution")
-    brain = evolution.get("seed_brain") if isinstance(evolution, dict) else None
+    if not isinstance(evolution, dict):
+        return
+    brain = evolution.get("seed_brain")
     if isinstance(brain, str) and brain and "\0" not in brain:  # NUL: the model says why
         evolution["seed_brain"] = str((path.resolve().parent / Path(brain).expanduser()).resolve())
 

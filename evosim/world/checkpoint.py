@@ -57,8 +57,8 @@ def save(world: World, path: str | Path, extra: dict[str, Any] | None = None) ->
     meta = metadata(world)
     if extra:
         meta["extra"] = extra
-    arrays = {name: np.asarray(a) for name, a in zip(WorldState._fields, world.state,
-                                                      strict=True)}
+    arrays: dict[str, Any] = {name: np.asarray(a)
+                              for name, a in zip(WorldState._fields, world.state, strict=True)}
     arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
     atomic_write_with(path, lambda handle: np.savez(handle, **arrays))
     return path
