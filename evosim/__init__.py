@@ -16,7 +16,8 @@ import os
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-# pygame prints a banner on import; our commands print one-line messages only.
+# pygame prints a banner on import; our commands print one-line messages only. Set
+# here, once: every evosim module that imports pygame is imported after this package.
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 # Numba with Intel's SVML (conda's icc_rt) would vectorise the brains' exp with
 # SVML's, which may differ from libm's in the last bit: results would depend on the

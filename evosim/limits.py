@@ -23,6 +23,10 @@ MIN_FOV_DEGREES = 0.01
 """Smallest field of view; the largest is below 360 so the end rays never coincide."""
 MAX_FOV_DEGREES = 360.0
 """Exclusive upper bound of ``vision.fov_degrees``."""
+MAX_RAYS = 256
+"""Rays per robot at most (``vision.rays``)."""
+MAX_HIDDEN = 1024
+"""Hidden units at most (``brain.hidden``)."""
 MAX_ROBOTS = 100_000
 """Population slots at most (robots.count)."""
 MAX_OBJECTS = 20_000
@@ -69,6 +73,19 @@ MAX_STEPS_PER_FRAME = 100_000
 """``watch``/``record`` --steps-per-frame at most (a frame is drawn within seconds)."""
 MAX_FPS = 1000
 """``record``/``watch`` --fps at most."""
+MIN_VIDEO_SIDE = 64
+"""Pixels: a recorded video's width and height at least."""
+MAX_VIDEO_WIDTH = 7680
+"""Pixels: a recorded video's width at most (8K UHD)."""
+MAX_VIDEO_HEIGHT = 4320
+"""Pixels: a recorded video's height at most (8K UHD)."""
+MAX_EPISODE_STEPS = 10**9
+"""An environment episode's length at most (``max_steps``/``max_cycles``): beyond it is
+surely a typo."""
+MIN_FRAME_SIDE = 16
+"""Pixels: an environment's ``render_size`` width and height at least."""
+MAX_FRAME_SIDE = 4096
+"""Pixels: an environment's ``render_size`` width and height at most."""
 MAX_METRICS_ROWS = 1_000_000
 """Metrics rows per world (steps / metrics_every) at most: they are held in memory."""
 MAX_JSON_BYTES = 64 * 1024**2

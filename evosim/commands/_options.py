@@ -58,16 +58,18 @@ def seed(value: str) -> int:
 
 
 def video_size(value: str) -> tuple[int, int]:
-    """``WIDTHxHEIGHT`` in pixels, 64x64 to 7680x4320."""
+    """``WIDTHxHEIGHT`` in pixels, 64x64 to 7680x4320 (evosim.limits)."""
     parts = value.lower().split("x")
     try:
         w, h = (int(p) for p in parts)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, "
                                          f"got {value!r}") from None
-    if not (64 <= w <= 7680 and 64 <= h <= 4320):
-        raise argparse.ArgumentTypeError(f"expected a width from 64 to 7680 and a height "
-                                         f"from 64 to 4320, got {value!r}")
+    lo = limits.MIN_VIDEO_SIDE
+    if not (lo <= w <= limits.MAX_VIDEO_WIDTH and lo <= h <= limits.MAX_VIDEO_HEIGHT):
+        raise argparse.ArgumentTypeError(f"expected a width from {lo} to "
+                                         f"{limits.MAX_VIDEO_WIDTH} and a height from {lo} "
+                                         f"to {limits.MAX_VIDEO_HEIGHT}, got {value!r}")
     return w, h
 
 

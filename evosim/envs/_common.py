@@ -10,12 +10,11 @@ from typing import Any
 import numpy as np
 
 from evosim.errors import EvosimError
+from evosim.limits import MAX_EPISODE_STEPS, MAX_FRAME_SIDE, MIN_FRAME_SIDE
 from evosim.scenario import Scenario, load_scenario
 from evosim.world import ACTION_HIGH, ACTION_LOW, DEATH_AGE, DEATH_MINE, World
 from evosim.world.checkpoint import load_checkpoint
 
-MAX_STEPS_LIMIT = 10**9  # an episode length beyond this is surely a typo
-FRAME_MAX = 4096  # pixels per side of an rgb_array frame
 DEATH_NAMES = {DEATH_MINE: "mine", DEATH_AGE: "age"}
 
 # Rewards, per step and agent: +1 per fruit eaten, -1 for touching a mine; an age
@@ -84,7 +83,7 @@ def env_config(scenario: str | Path | Scenario | None, population: str | Path | 
                               f"{list(genomes.shape)} do not fit scenario {scenario.name!r} "
                               f"(expected {list(want)})")
     if max_steps is not None:
-        max_steps = _int_arg(steps_name, max_steps, 1, MAX_STEPS_LIMIT)
+        max_steps = _int_arg(steps_name, max_steps, 1, MAX_EPISODE_STEPS)
     limit = float(scenario.settings_at(0)["speed_limit"])
     if speed is None:
         speed = limit
@@ -94,8 +93,8 @@ def env_config(scenario: str | Path | Scenario | None, population: str | Path | 
                           f"limit), got {speed!r}")
     if (not isinstance(render_size, tuple | list) or len(render_size) != 2):
         raise EvosimError(f"render_size: expected (width, height), got {render_size!r}")
-    size = (_int_arg("render_size width", render_size[0], 16, FRAME_MAX),
-            _int_arg("render_size height", render_size[1], 16, FRAME_MAX))
+    size = (_int_arg("render_size width", render_size[0], MIN_FRAME_SIDE, MAX_FRAME_SIDE),
+            _int_arg("render_size height", render_size[1], MIN_FRAME_SIDE, MAX_FRAME_SIDE))
     return EnvConfig(scenario, genomes, max_steps, float(speed), size)
 
 

@@ -32,7 +32,10 @@ EVENTS_DIR = "events"
 KIND_NAMES = {EV_MINE: "mine", EV_AGE: "age", EV_BIRTH: "birth", EV_SPAWN: "spawn",
               EV_INITIAL: "initial"}
 KINDS = {name: kind for kind, name in KIND_NAMES.items()}
-HEADER = "step,event,slot,id,parent,lineage,generation,x,y"
+# EVENT_DTYPE's fields in order; the kind column is "event" in the file (its values
+# are KIND_NAMES): step,event,slot,id,parent,lineage,generation,x,y.
+_FIELDS: tuple[str, ...] = EVENT_DTYPE.names or ()  # a structured dtype: never empty
+HEADER = ",".join("event" if name == "kind" else name for name in _FIELDS)
 _NAME = re.compile(r"^step-(\d{9,})\.csv\.gz$")
 MAX_EVENTS_BYTES = 1 << 30  # a file that unpacks to more is not one we wrote
 
@@ -94,8 +97,8 @@ def read_events_file(path: Path) -> np.ndarray:
     for n, line in enumerate(lines[1:]):
         fields = line.split(",")
         try:
-            if len(fields) != 9:
-                raise ValueError(f"expected 9 fields, got {len(fields)}")
+            if len(fields) != len(_FIELDS):
+                raise ValueError(f"expected {len(_FIELDS)} fields, got {len(fields)}")
             step, slot, rid, parent, lineage, gen = (int(fields[k]) for k in (0, 2, 3, 4, 5, 6))
             x, y = float(fields[7]), float(fields[8])
             kind = KINDS[fields[1]]

@@ -15,18 +15,17 @@ import numpy as np
 
 from evosim._atomic import atomic_write_text
 from evosim.errors import RunDirError
+from evosim.kernels.layout import COUNTER_NAMES, OFFSPRING_DROPPED
 from evosim.limits import MAX_ID, MAX_STEP
 from evosim.world import World
 
+COUNT_COLUMNS = tuple(name for i, name in enumerate(COUNTER_NAMES) if i != OFFSPRING_DROPPED)
+"""The world's event counters that are metrics columns: all but ``offspring_dropped``."""
 COLUMNS = (
     "world",  # index of the world in the run (world-NNN)
     "seed",  # the world's seed
     "step",  # the step at the end of the interval
-    "fruit_eaten",  # events in the interval (deltas of the world's counters)
-    "mine_deaths",
-    "age_deaths",
-    "births",
-    "random_spawns",
+    *COUNT_COLUMNS,  # events in the interval (deltas of the world's counters)
     "mean_speed_gene",  # state at the end of the interval (units per step)
     "max_speed_gene",
     "mean_age",  # steps
@@ -38,7 +37,6 @@ COLUMNS = (
 )
 LEGACY_COLUMNS = COLUMNS[:-1]
 """Files written before ``active_connections`` existed: every brain then was dense."""
-COUNT_COLUMNS = ("fruit_eaten", "mine_deaths", "age_deaths", "births", "random_spawns")
 INT_COLUMNS = ("world", "seed", "step", *COUNT_COLUMNS, "max_generation", "lineages_alive")
 DIGITS = 6  # decimals kept for float columns (exact enough, stable text)
 

@@ -41,10 +41,11 @@ COUNTER_NAMES = (
 # A connection mask gene above this is an active connection (stored as 0.0 or 1.0).
 MASK_ON = 0.5
 
-# Causes of death in the step's scratch (``dead``): 0 is alive.
-ALIVE = 0
-DIED_MINE = 1
-DIED_AGE = 2
+# Causes of death in the step's scratch (``dead``), and in World.last_tick.death
+# (evosim.world re-exports them): 0 is alive.
+DEATH_NONE = 0
+DEATH_MINE = 1
+DEATH_AGE = 2
 
 # Vision channels (CH_*), in the order rays try them; ``evosim.scenario.kinds``
 # declares the same list by name (a test checks they agree).

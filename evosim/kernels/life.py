@@ -11,10 +11,10 @@ from evosim.kernels._jit import entry, kernel
 from evosim.kernels.grid import cell_box, row_items
 from evosim.kernels.layout import (
     AGE_DEATHS,
-    ALIVE,
     BIRTHS,
-    DIED_AGE,
-    DIED_MINE,
+    DEATH_AGE,
+    DEATH_MINE,
+    DEATH_NONE,
     FINAL_GENOME,
     FRUIT_EATEN,
     MASK_ON,
@@ -106,9 +106,9 @@ def log_deaths(ev, step, s, work):
     EV_AGE), with its place of death."""
     dead = work.dead
     for i in range(dead.shape[0]):
-        if dead[i] == DIED_MINE:
+        if dead[i] == DEATH_MINE:
             _log(ev, EV_MINE, i, step, s)
-        elif dead[i] == DIED_AGE:
+        elif dead[i] == DEATH_AGE:
             _log(ev, EV_AGE, i, step, s)
 
 
@@ -193,7 +193,7 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
     for f in range(taken.shape[0]):
         taken[f] = 0
     for i in range(robot_xy.shape[0]):
-        dead[i] = ALIVE
+        dead[i] = DEATH_NONE
         ate[i] = 0
         if ageing:
             v = work.speed[i]
@@ -204,7 +204,7 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
                 life[i] -= np.int64(math.floor((a + 1.0) * c) - math.floor(a * c))
         age[i] += 1
         if work.on_mine[i]:
-            dead[i] = DIED_MINE
+            dead[i] = DEATH_MINE
             life[i] = 0
             counters[MINE_DEATHS] += 1
             continue
@@ -219,7 +219,7 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
             counters[FRUIT_EATEN] += 1
             life[i] = min(life[i] + bonus, p.max_life)
         if ageing and (life[i] <= 0 or (max_age > 0 and age[i] >= max_age)):
-            dead[i] = DIED_AGE
+            dead[i] = DEATH_AGE
             life[i] = 0
             counters[AGE_DEATHS] += 1
 
@@ -349,7 +349,7 @@ def give_birth(j, lifespan, key, step, s, p, sch, work):
     ps = s.nursery_parent_slot[q]
     r = p.robot_radius
     placed = False
-    if s.robot_id[ps] == s.nursery_parent[q] and work.dead[ps] == ALIVE:
+    if s.robot_id[ps] == s.nursery_parent[q] and work.dead[ps] == DEATH_NONE:
         px = s.robot_xy[ps, 0]
         py = s.robot_xy[ps, 1]
         for a in range(OFFSPRING_TRIES):
@@ -395,7 +395,7 @@ def refill_slots(lifespan, limit, key, step, s, p, sch, work):
     counters = s.counters
     n_placed = 0
     for i in range(dead.shape[0]):
-        if dead[i] == ALIVE:
+        if dead[i] == DEATH_NONE:
             continue
         if s.clock[NURSERY_SIZE] > 0:
             give_birth(i, lifespan, key, step, s, p, sch, work)

@@ -109,7 +109,7 @@ class Scratch(NamedTuple):
     mine_binned: np.ndarray  # float64 [M, 2]  positions in grid order (xy[items[q]])
     fruit_binned: np.ndarray  # float64 [F, 2]
     robot_binned: np.ndarray  # float64 [N, 2]
-    dead: np.ndarray  # uint8 [N]  ALIVE, DIED_MINE or DIED_AGE this step
+    dead: np.ndarray  # uint8 [N]  DEATH_NONE, DEATH_MINE or DEATH_AGE this step
     ate: np.ndarray  # uint8 [N]
     taken: np.ndarray  # uint8 [F]  fruit eaten this step
     none_taken: np.ndarray  # uint8 [F]  zeros: no fruit taken (what touch_rows searches)

@@ -47,14 +47,6 @@ def uniform(key, step, stream, slot, draw):
 
 
 @kernel
-def normal(key, step, stream, slot, draw):
-    """A standard normal float64 (Box-Muller on draws 2*draw and 2*draw+1)."""
-    u1 = 1.0 - uniform(key, step, stream, slot, 2 * draw)  # (0, 1]: log is finite
-    u2 = uniform(key, step, stream, slot, 2 * draw + 1)
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
-
-
-@kernel
 def stream_base(key, step, stream, slot):
     """A per-(step, stream, slot) base for a run of cheap draws (SplitMix64)."""
     return rand_u64(key, step, stream, slot, 0)

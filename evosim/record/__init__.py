@@ -4,10 +4,6 @@
 the file extension; two worlds are recorded side by side.
 """
 
-import os
-
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-
 from evosim.record.record import record, render_frame
 from evosim.record.writer import RecordError, VideoWriter
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from evosim import _atomic
 from evosim.errors import EvosimError
+from evosim.limits import MAX_VIDEO_HEIGHT, MAX_VIDEO_WIDTH, MIN_VIDEO_SIDE
 
 FORMATS = (".mp4", ".gif")
 
@@ -74,9 +75,10 @@ def check_video_path(path: str | Path) -> Path:
 
 def check_video_size(path: str | Path, size: tuple[int, int]) -> tuple[int, int]:
     w, h = size
-    if w < 64 or h < 64 or w > 7680 or h > 4320:
-        raise RecordError(f"video size: expected a width from 64 to 7680 and a height from 64 "
-                          f"to 4320, got {w}x{h}")
+    if not (MIN_VIDEO_SIDE <= w <= MAX_VIDEO_WIDTH and MIN_VIDEO_SIDE <= h <= MAX_VIDEO_HEIGHT):
+        raise RecordError(f"video size: expected a width from {MIN_VIDEO_SIDE} to "
+                          f"{MAX_VIDEO_WIDTH} and a height from {MIN_VIDEO_SIDE} to "
+                          f"{MAX_VIDEO_HEIGHT}, got {w}x{h}")
     if Path(path).suffix.lower() == ".mp4" and (w % 2 or h % 2):
         raise RecordError(f"video size: expected even numbers for mp4 (H.264 yuv420p), got "
                           f"{w}x{h}; try {w - w % 2}x{h - h % 2}")

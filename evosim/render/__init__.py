@@ -8,12 +8,8 @@ first use (PEP 562), so ``evosim.render.display`` stays cheap.
 
 from __future__ import annotations
 
-import os
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
-
-# pygame prints a banner on import; our commands print one-line messages only.
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 if TYPE_CHECKING:
     from evosim.render.display import NoDisplayError, has_display

@@ -90,7 +90,7 @@ class FruitTable(_Table):
 class VisionTable(_Table):
     """Raycast vision: rays spread evenly over the field of view."""
 
-    rays: Annotated[int, Field(ge=1, le=256)] = 16
+    rays: Annotated[int, Field(ge=1, le=limits.MAX_RAYS)] = 16
     fov_degrees: Annotated[
         float, Field(ge=limits.MIN_FOV_DEGREES, lt=limits.MAX_FOV_DEGREES)] = 120.0
     range: Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_RANGE)] = 150.0
@@ -119,7 +119,7 @@ class VisionTable(_Table):
 class BrainTable(_Table):
     """MLP: inputs rays*channels, one tanh hidden layer, outputs turn and throttle."""
 
-    hidden: Annotated[int, Field(ge=1, le=1024)] = 16
+    hidden: Annotated[int, Field(ge=1, le=limits.MAX_HIDDEN)] = 16
     init_std: Annotated[float, Field(gt=0, le=100)] = 1.0
     # "direct": the genome holds the weights; "dct": W1 as dct_coefficients low-frequency
     # DCT coefficients per (hidden unit, channel) along the rays (evosim/scenario/genome.py).
@@ -385,11 +385,6 @@ class Scenario(_Table):
             return GenomeLayout(self.n_inputs, self.brain.hidden, self.brain.dct_coefficients,
                                 self.vision.rays, len(self.vision.channels), masked)
         return GenomeLayout(self.n_inputs, self.brain.hidden, masked=masked)
-
-    @property
-    def brain_gene_count(self) -> int:
-        """Genes holding brain weights: W1, b1, W2, b2."""
-        return self.genome_layout.speed
 
     @property
     def genome_length(self) -> int:

@@ -12,8 +12,6 @@ from evosim.kernels.layout import (
     FINAL_GENOME,
     FRUIT_COUNT,
     MINE_COUNT,
-    NEXT_ID,
-    NEXT_LINEAGE,
     NURSERY_SIZE,
     STEP,
 )
@@ -77,14 +75,6 @@ class WorldState(NamedTuple):
     def fruit_count(self) -> int:
         """Active fruit: ``fruit_xy[:fruit_count]``."""
         return int(self.clock[FRUIT_COUNT])
-
-    @property
-    def next_id(self) -> int:
-        return int(self.clock[NEXT_ID])
-
-    @property
-    def next_lineage(self) -> int:
-        return int(self.clock[NEXT_LINEAGE])
 
     @property
     def nursery_size(self) -> int:

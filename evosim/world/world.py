@@ -12,13 +12,7 @@ import numpy as np
 
 from evosim import limits
 from evosim.errors import EvosimError
-from evosim.kernels.layout import (
-    ALIVE,
-    COUNTER_NAMES,
-    DIED_AGE,
-    DIED_MINE,
-    SENSE_BLOCK,
-)
+from evosim.kernels.layout import COUNTER_NAMES, SENSE_BLOCK
 from evosim.kernels.life import (
     EV_INITIAL,
     EVENT_COLUMNS,
@@ -45,11 +39,6 @@ EVENT_BUFFER_ROWS = 16_384  # rows of the event buffer (at least 2 per robot); a
 EVENT_DTYPE = np.dtype([*((c, np.int64) for c in EVENT_COLUMNS), ("x", np.float64),
                         ("y", np.float64)])
 
-# Causes of death in :attr:`World.last_tick` ``.death`` (the kernels' codes).
-DEATH_NONE = ALIVE
-DEATH_MINE = DIED_MINE
-DEATH_AGE = DIED_AGE
-
 # Bounds of an action (turn, throttle): external actions are clipped to them.
 ACTION_LOW = np.array([-1.0, 0.0], np.float32)
 ACTION_HIGH = np.array([1.0, 1.0], np.float32)
@@ -61,7 +50,7 @@ class TickEvents(NamedTuple):
     """What happened to each slot in the last tick stepped (read-only uint8 [N] views).
 
     ``ate[i]`` is 1 when the robot in slot i ate a fruit. ``death[i]`` is
-    ``DEATH_MINE`` or ``DEATH_AGE`` when the robot in slot i died (the slot then
+    ``DEATH_MINE`` or ``DEATH_AGE`` (evosim.world) when the robot in slot i died (the slot then
     holds a new robot, with a new ``robot_id``), ``DEATH_NONE`` (0) otherwise.
     Both describe only the last tick of the last :meth:`World.step` call.
     """
