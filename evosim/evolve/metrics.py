@@ -28,9 +28,9 @@ COLUMNS = (
     *COUNT_COLUMNS,  # events in the interval (deltas of the world's counters)
     "mean_speed_gene",  # state at the end of the interval (units per step)
     "max_speed_gene",
-    "mean_age",  # steps
-    "mean_generation",
-    "max_generation",
+    "mean_age",  # mean age of the living robots, steps
+    "mean_generation",  # mean generation of the living robots (0: a random robot)
+    "max_generation",  # highest generation alive
     "lineages_alive",  # distinct founding lineages among living robots
     "dominant_lineage_share",  # fraction of robots in the most common lineage
     "active_connections",  # mean fraction of active connections (1.0 for dense brains)

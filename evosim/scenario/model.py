@@ -43,58 +43,77 @@ class _Table(BaseModel):
 class WorldTable(_Table):
     """Arena size; walls are solid and robots slide along them."""
 
-    width: Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_ARENA_SIDE)] = 800.0
-    height: Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_ARENA_SIDE)] = 600.0
+    width: Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_ARENA_SIDE)] = Field(
+        800.0, description="Arena width, world units.")
+    height: Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_ARENA_SIDE)] = Field(
+        600.0, description="Arena height, world units.")
 
 
 class RobotsTable(_Table):
     """Population slots and body; speeds are world units per step."""
 
-    count: Annotated[int, Field(ge=1, le=limits.MAX_ROBOTS)] = 50
-    radius: Radius = 6.0
-    lifespan: Life = 1000
-    max_life: Life = 3000
-    # Senescence: a robot dies of age at this age whatever its life (0: never).
-    max_age: Age = 0
-    # false: life does not run down and max_age does not apply (only mines kill).
-    ageing: bool = True
-    max_turn_degrees: Annotated[float, Field(ge=0, le=180)] = 15.0
-    # The price of speed. A robot moving v units per step turns at most
-    # lateral_accel / v radians per step (and never more than max_turn_degrees): a
-    # bounded lateral acceleration, so a fast robot needs room to swerve (0: no bound).
-    lateral_accel: Annotated[float, Field(ge=0, le=limits.MAX_SPEED)] = LATERAL_ACCEL
-    # While ageing, each step costs 1 + metabolic_cost * s^2 life, s the robot's top
-    # speed (its speed gene capped at speed_limit): a body built for speed burns more.
-    metabolic_cost: Annotated[float, Field(ge=0, le=limits.MAX_METABOLIC_COST)] = METABOLIC_COST
-    speed_init_min: Speed = 0.5
-    speed_init_max: Speed = 3.0
-    speed_limit: SpeedLimit = 6.0
+    count: Annotated[int, Field(ge=1, le=limits.MAX_ROBOTS)] = Field(
+        50, description="Population slots: the number of robots, constant for the whole run.")
+    radius: Radius = Field(6.0, description="Body radius, world units.")
+    lifespan: Life = Field(1000, description="Life of a robot at birth, in steps at rest.")
+    max_life: Life = Field(3000, description="Life never grows above this by eating.")
+    max_age: Age = Field(0, description="Senescence: a robot dies of age at this age "
+                                        "whatever its life (0: never).")
+    ageing: bool = Field(True, description="false: life does not run down and max_age does "
+                                           "not apply (only mines kill).")
+    max_turn_degrees: Annotated[float, Field(ge=0, le=180)] = Field(
+        15.0, description="Turn per step at full turn output, degrees.")
+    lateral_accel: Annotated[float, Field(ge=0, le=limits.MAX_SPEED)] = Field(
+        LATERAL_ACCEL,
+        description="The price of speed in turning: a robot moving v units per step turns at "
+                    "most lateral_accel / v radians per step (and never more than "
+                    "max_turn_degrees), so a fast robot needs room to swerve (0: no bound).")
+    metabolic_cost: Annotated[float, Field(ge=0, le=limits.MAX_METABOLIC_COST)] = Field(
+        METABOLIC_COST,
+        description="The price of speed in life: while ageing, each step costs "
+                    "1 + metabolic_cost * s^2 life, s the robot's top speed (its speed gene "
+                    "capped at speed_limit).")
+    speed_init_min: Speed = Field(0.5, description="Lowest speed gene of a fresh random "
+                                                   "robot, units per step.")
+    speed_init_max: Speed = Field(3.0, description="Highest speed gene of a fresh random "
+                                                   "robot, units per step.")
+    speed_limit: SpeedLimit = Field(6.0, description="Cap of the speed gene: mutation clips "
+                                                     "it here, units per step.")
 
 
 class MinesTable(_Table):
     """Red mines: touching one kills. ``speed`` > 0 makes them drift and bounce."""
 
-    count: Count = 30
-    radius: Radius = 8.0
-    speed: Speed = 0.0
+    count: Count = Field(30, description="Active mines.")
+    radius: Radius = Field(8.0, description="Mine radius, world units.")
+    speed: Speed = Field(0.0, description="Drift speed of the mines, units per step "
+                                          "(0: static); they bounce off the walls.")
 
 
 class FruitTable(_Table):
     """Green fruit: touching one adds life and yields an offspring."""
 
-    count: Count = 30
-    radius: Radius = 8.0
-    life_bonus: Bonus = 600
+    count: Count = Field(30, description="Fruit in the arena; an eaten fruit reappears at a "
+                                         "random free place, so the count stays constant.")
+    radius: Radius = Field(8.0, description="Fruit radius, world units.")
+    life_bonus: Bonus = Field(600, description="Life a robot gains by eating one fruit "
+                                               "(capped at robots.max_life).")
 
 
 class VisionTable(_Table):
     """Raycast vision: rays spread evenly over the field of view."""
 
-    rays: Annotated[int, Field(ge=1, le=limits.MAX_RAYS)] = 16
+    rays: Annotated[int, Field(ge=1, le=limits.MAX_RAYS)] = Field(16, description="Rays per robot.")
     fov_degrees: Annotated[
-        float, Field(ge=limits.MIN_FOV_DEGREES, lt=limits.MAX_FOV_DEGREES)] = 120.0
-    range: Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_RANGE)] = 150.0
-    channels: tuple[str, ...] = ("mine", "fruit")
+        float, Field(ge=limits.MIN_FOV_DEGREES, lt=limits.MAX_FOV_DEGREES)] = Field(
+        120.0, description="Field of view, degrees, centred on the heading.")
+    range: Annotated[float, Field(ge=limits.MIN_LENGTH, le=limits.MAX_RANGE)] = Field(
+        150.0, description="How far a ray sees, world units.")
+    channels: tuple[str, ...] = Field(
+        ("mine", "fruit"),
+        description="What the rays report, any of the channels mine, fruit, robot and edge "
+                    "(the arena's boundary); observations use that fixed order whatever "
+                    "order the file lists.")
 
     @field_validator("channels", mode="before")
     @classmethod
@@ -119,37 +138,57 @@ class VisionTable(_Table):
 class BrainTable(_Table):
     """MLP: inputs rays*channels, one tanh hidden layer, outputs turn and throttle."""
 
-    hidden: Annotated[int, Field(ge=1, le=limits.MAX_HIDDEN)] = 16
-    init_std: Annotated[float, Field(gt=0, le=100)] = 1.0
-    # "direct": the genome holds the weights; "dct": W1 as dct_coefficients low-frequency
-    # DCT coefficients per (hidden unit, channel) along the rays (evosim/scenario/genome.py).
-    encoding: Literal["direct", "dct"] = "direct"
-    dct_coefficients: Annotated[int, Field(ge=1, le=256)] = 4
-    # "dense": every connection is on; "evolved": the genome holds a connection mask
-    # (one gene per weight of W1 and W2) that mutation flips: pruning and regrowth.
-    connections: Literal["dense", "evolved"] = "dense"
-    # Probability per mask gene per birth of flipping it (evolved only).
-    connection_flip_rate: Annotated[float, Field(ge=0, le=1)] = 0.002
-    # Fraction of connections on in a random genome (evolved only).
-    initial_connections: Annotated[float, Field(ge=0, le=1)] = 1.0
-    # Life drained per active connection per step while ageing (evolved only).
-    connection_cost: Annotated[float, Field(ge=0, le=limits.MAX_CONNECTION_COST)] = 0.0
+    hidden: Annotated[int, Field(ge=1, le=limits.MAX_HIDDEN)] = Field(
+        16, description="Hidden tanh units.")
+    init_std: Annotated[float, Field(gt=0, le=100)] = Field(
+        1.0, description="Standard deviation of the brain genes of a fresh random genome.")
+    encoding: Literal["direct", "dct"] = Field(
+        "direct",
+        description='"direct": the genome holds the weights; "dct": it holds W1 as '
+                    "dct_coefficients low-frequency DCT coefficients per (hidden unit, "
+                    "channel) along the rays.")
+    dct_coefficients: Annotated[int, Field(ge=1, le=256)] = Field(
+        4, description='DCT coefficients per (hidden unit, channel) with encoding = "dct" '
+                       "(at most vision.rays).")
+    connections: Literal["dense", "evolved"] = Field(
+        "dense",
+        description='"dense": every connection is on; "evolved": the genome holds a '
+                    "connection mask (one gene per weight of W1 and W2) that mutation flips: "
+                    "pruning and regrowth.")
+    connection_flip_rate: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.002, description="Probability per mask gene per birth of flipping it (evolved "
+                           "connections only).")
+    initial_connections: Annotated[float, Field(ge=0, le=1)] = Field(
+        1.0, description="Fraction of connections on in a random genome (evolved "
+                         "connections only).")
+    connection_cost: Annotated[float, Field(ge=0, le=limits.MAX_CONNECTION_COST)] = Field(
+        0.0, description="Life drained per active connection per step while ageing (evolved "
+                         "connections only).")
 
 
 class EvolutionTable(_Table):
     """Reproduction, mutation and the population rules."""
 
-    reproduction: bool = True
-    mutation_rate: Annotated[float, Field(ge=0, le=1)] = 1.0
-    mutation_sigma: Annotated[float, Field(ge=0, le=100)] = 0.15
-    # Offspring wait here for a slot freed by a death; when it is full, the
-    # newest offspring replaces the oldest waiting one (0: no waiting at all).
-    nursery: Annotated[int, Field(ge=0, le=limits.MAX_ROBOTS)] = 50
-    respawn: Literal["random", "same_genome"] = "random"
-    offspring_distance: Annotated[float, Field(ge=0, le=limits.MAX_ARENA_SIDE)] = 20.0
-    # A brain file (`evosim export`); the world starts with mutated copies of it.
-    # A relative path is resolved against the scenario file's folder on load.
-    seed_brain: Annotated[str, Field(min_length=1, max_length=limits.MAX_TEXT)] | None = None
+    reproduction: bool = Field(True, description="Each fruit eaten conceives one offspring.")
+    mutation_rate: Annotated[float, Field(ge=0, le=1)] = Field(
+        1.0, description="Probability per gene per birth of adding Gaussian noise.")
+    mutation_sigma: Annotated[float, Field(ge=0, le=100)] = Field(
+        0.15, description="Standard deviation of that noise.")
+    nursery: Annotated[int, Field(ge=0, le=limits.MAX_ROBOTS)] = Field(
+        50, description="Offspring waiting for a slot freed by a death; when it is full, the "
+                        "newest offspring replaces the oldest waiting one (0: no waiting at "
+                        "all).")
+    respawn: Literal["random", "same_genome"] = Field(
+        "random", description='What refills a slot when no offspring waits: "random", a fresh '
+                              'random robot; "same_genome", the slot\'s own genome again (as '
+                              "evosim evaluate does).")
+    offspring_distance: Annotated[float, Field(ge=0, le=limits.MAX_ARENA_SIDE)] = Field(
+        20.0, description="How far from its living parent an offspring is placed, world "
+                          "units.")
+    seed_brain: Annotated[str, Field(min_length=1, max_length=limits.MAX_TEXT)] | None = Field(
+        None, description="A brain file (evosim export); the world starts with mutated copies "
+                          "of it. A relative path is resolved against the scenario file's "
+                          "folder.")
 
     @field_validator("seed_brain")
     @classmethod
@@ -165,11 +204,15 @@ class MigrationTable(_Table):
     far, ties by lowest slot) to its neighbour on a ring (world i to world i+1 mod K),
     where they wait in the nursery like offspring. One world alone never migrates."""
 
-    every: Annotated[int, Field(ge=0, le=limits.MAX_STEP)] = 0
-    count: Annotated[int, Field(ge=0, le=limits.MAX_ROBOTS)] = 2
-    topology: Literal["ring"] = "ring"
+    every: Annotated[int, Field(ge=0, le=limits.MAX_STEP)] = Field(
+        0, description="Ticks between migrations (0: never).")
+    count: Annotated[int, Field(ge=0, le=limits.MAX_ROBOTS)] = Field(
+        2, description="Migrants each world sends per migration (at most robots.count).")
+    topology: Literal["ring"] = Field("ring", description="World i sends to world i+1 mod K.")
 
 
+# A phase's keys mean what the base table's keys of the same name mean (the docs
+# read their descriptions there); None leaves the setting as it was.
 class PhaseMines(_Table):
     count: Count | None = None
 
@@ -195,8 +238,9 @@ class PhaseEvolution(_Table):
 class Phase(_Table):
     """From ``step`` on, these settings replace the ones before."""
 
-    step: Annotated[int, Field(ge=0, le=limits.MAX_STEP)]
-    name: Text = ""
+    step: Annotated[int, Field(ge=0, le=limits.MAX_STEP)] = Field(
+        description="The step from which this phase's settings hold.")
+    name: Text = Field("", description="A name for plots and the viewer.")
     robots: PhaseRobots = PhaseRobots()
     mines: PhaseMines = PhaseMines()
     fruit: PhaseFruit = PhaseFruit()
@@ -206,8 +250,9 @@ class Phase(_Table):
 class Scenario(_Table):
     """A whole world's settings. Build it with :func:`evosim.load_scenario`."""
 
-    name: str = "scenario"
-    description: Text = ""
+    name: str = Field("scenario", description="A plain word (letters, digits, '.', '_', "
+                                               "'-'); it names default output paths.")
+    description: Text = Field("", description="One line about the scenario.")
     world: WorldTable = WorldTable()
     robots: RobotsTable = RobotsTable()
     mines: MinesTable = MinesTable()
