@@ -31,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(options: argparse.Namespace) -> int:
     """Parsed options -> brain.png, one summary line."""
-    from evosim.evolve.brainplot import draw_brain, pick_slot
+    from evosim.analysis.brainplot import draw_brain, pick_slot
     from evosim.world import World
 
     out = Path(options.out)

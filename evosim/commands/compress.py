@@ -47,8 +47,7 @@ def run(options: argparse.Namespace) -> int:
     from rich.table import Table
 
     from evosim._compile import say_if_compiling
-    from evosim.commands._files import require_npz
-    from evosim.evolve.compress import (
+    from evosim.analysis.compress import (
         DEFAULT_QUALITIES,
         RESULT_KEYS,
         check_quality,
@@ -56,6 +55,7 @@ def run(options: argparse.Namespace) -> int:
         plot_kept,
         worlds_needed,
     )
+    from evosim.commands._files import require_npz
 
     qualities = [check_quality(q) for q in (options.quality or DEFAULT_QUALITIES)]
     require_npz(options.checkpoint)

@@ -22,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from evosim.evolve.plot import plot_run
+    from evosim.analysis.plot import plot_run
 
     for path in plot_run(options.run_dir, options.out):
         print(path)

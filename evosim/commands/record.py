@@ -122,8 +122,8 @@ def story_clips(run_dir: Path, world: int | None, steps: int,
     if given; ``world`` None: the first world that shows all four stages in order):
     ``steps`` ticks from the first checkpoint at or after the stage's start (or the
     final state), labelled with the stage."""
+    from evosim.analysis.story import STAGE_TITLES, STAGES, run_story
     from evosim.evolve.checkpoints import FINAL_FILE, list_checkpoints, world_dir
-    from evosim.evolve.story import STAGE_TITLES, STAGES, run_story
     from evosim.record.record import Clip
     from evosim.world import World
 

@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(options: argparse.Namespace) -> int:
     """Stage start steps per world; ``--json`` for the raw result."""
-    from evosim.evolve.story import STAGES, run_story
+    from evosim.analysis.story import STAGES, run_story
 
     result = run_story(options.run_dir)
     if options.json:

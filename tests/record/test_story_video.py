@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from evosim import World
+from evosim.analysis import story as story_module
+from evosim.analysis.story import STAGES
 from evosim.cli import main
-from evosim.evolve import story as story_module
-from evosim.evolve.story import STAGES
 
 STARTS = {"caution": 1_100, "fruit": 2_000, "speed": 2_500, "balance": 3_900}
 

@@ -190,7 +190,7 @@ def test_checkpoint_whose_encoding_does_not_match_its_genomes_is_refused(tmp_pat
 
 
 def test_seed_brain_and_compress_refuse_dct_with_one_line(tmp_path):
-    from evosim.evolve.compress import compress_checkpoint
+    from evosim.analysis.compress import compress_checkpoint
     from evosim.world.brainfile import genome_from_state
 
     sc = dct_scenario(2)

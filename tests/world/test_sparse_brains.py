@@ -422,8 +422,8 @@ def test_seed_brain_starts_an_evolved_world_from_a_dense_brain(tmp_path):
 
 
 def test_compress_and_the_numpy_baseline_refuse_evolved_connections(tmp_path):
+    from evosim.analysis.compress import compress_checkpoint
     from evosim.bench.baseline import NumpyWorld
-    from evosim.evolve.compress import compress_checkpoint
 
     sc = sparse_scenario()
     world = World(sc, seed=1)

@@ -1,7 +1,7 @@
 """What the event log and checkpoints say about ancestry, death and diversity:
 lineage shares over time, the family tree of the robots alive at the end, where
 robots died, and how different their genomes are. Plain numpy; the figures are
-drawn by :mod:`evosim.evolve.plot`."""
+drawn by :mod:`evosim.analysis.plot`."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from evosim.analysis import compress as cz
 from evosim.cli import main
 from evosim.errors import EvosimError
-from evosim.evolve import compress as cz
 from evosim.world import World
 from tests.helpers import small_scenario
 

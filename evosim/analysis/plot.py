@@ -19,12 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from evosim._atomic import atomic_write_with
+from evosim.analysis import lineages
+from evosim.analysis.story import STAGES, final_speed_limit, fruit_start, story
 from evosim.errors import RunDirError
 from evosim.evolve import events as event_log
-from evosim.evolve import lineages, metrics
+from evosim.evolve import metrics
 from evosim.evolve.batch import RunPlan
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
-from evosim.evolve.story import STAGES, final_speed_limit, fruit_start, story
 
 # (file name, title, y label, per-world series from the rows)
 PANELS = (

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from evosim import World, load_scenario
-from evosim.evolve import events, lineages
+from evosim.analysis import lineages
+from evosim.analysis.plot import diversity_series, plot_run
+from evosim.evolve import events
 from evosim.evolve.checkpoints import FINAL_FILE, world_dir
-from evosim.evolve.plot import diversity_series, plot_run
 from evosim.kernels.life import EV_BIRTH, EV_INITIAL
 from evosim.world.world import EVENT_DTYPE
 from tests.evolve.test_batch import run_in_process, tiny_plan

@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pytest
 
+from evosim.analysis.story import MEAN, SPEED_GAP, STAGES, WorldSeries, detect, in_order, story
 from evosim.cli import main
-from evosim.evolve.story import MEAN, SPEED_GAP, STAGES, WorldSeries, detect, in_order, story
 
 ROBOTS = 50
 FRUIT_FROM = 30_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from evosim import World, load_scenario
+from evosim.analysis.brainplot import network_layout
 from evosim.cli import main
-from evosim.evolve.brainplot import network_layout
 
 
 def _checkpoint(tmp_path):
