@@ -23,8 +23,8 @@ import cma
 import numpy as np
 
 from evosim import World, load_scenario
-from evosim.evolve.batch import world_seeds
 from evosim.evolve.evaluate import evaluation_scenario, measure
+from evosim.evolve.plan import world_seeds
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -34,8 +34,8 @@ from torch.distributions import Normal
 
 from evosim import World, load_scenario
 from evosim.envs import RobotEnv
-from evosim.evolve.batch import world_seeds
 from evosim.evolve.evaluate import evaluation_scenario
+from evosim.evolve.plan import world_seeds
 from evosim.world import DEATH_MINE
 from evosim.world.brainfile import best_slot
 from evosim.world.checkpoint import load_checkpoint

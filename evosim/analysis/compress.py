@@ -28,8 +28,8 @@ import numpy as np
 
 from evosim._atomic import atomic_open
 from evosim.errors import EvosimError
-from evosim.evolve.batch import world_seeds
 from evosim.evolve.evaluate import evaluation_scenario, measure, summarise
+from evosim.evolve.plan import world_seeds
 from evosim.scenario import Scenario
 from evosim.scenario.genome import GenomeLayout
 from evosim.world import World

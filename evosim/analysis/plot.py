@@ -24,8 +24,8 @@ from evosim.analysis.story import STAGES, final_speed_limit, fruit_start, story
 from evosim.errors import RunDirError
 from evosim.evolve import events as event_log
 from evosim.evolve import metrics
-from evosim.evolve.batch import RunPlan
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
+from evosim.evolve.plan import RunPlan
 
 # (file name, title, y label, per-world series from the rows)
 PANELS = (

@@ -243,8 +243,8 @@ def final_speed_limit(schedule: Sequence[dict]) -> float:
 def run_story(run_dir: Path) -> dict:
     """:func:`story` of a run folder (its ``run.json`` scenario and ``metrics.csv``)."""
     from evosim.evolve import metrics
-    from evosim.evolve.batch import RunPlan
     from evosim.evolve.checkpoints import METRICS_FILE
+    from evosim.evolve.plan import RunPlan
 
     plan = RunPlan.load(run_dir)
     scenario = plan.build_scenario()

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from evosim.evolve.batch import Clipper, RunPlan
+    from evosim.evolve.plan import RunPlan
     from evosim.evolve.runs import Progress, RunResult
+    from evosim.evolve.worker import Clipper
 
 PLAIN_EVERY = 10.0  # seconds between progress lines where stderr is not a terminal
 WIDE = 110  # columns from which the bar also shows recent fruit and mine-death rates
@@ -117,7 +118,7 @@ def resume_clipper(run_dir: Path | None) -> Clipper | None:
     """The clip recorder for a new run (``run_dir`` None) or for resuming the run in
     ``run_dir``, where that run records clips (pygame is imported only then)."""
     if run_dir is not None:
-        from evosim.evolve.batch import RunPlan
+        from evosim.evolve.plan import RunPlan
 
         if not RunPlan.load(run_dir).record_every:
             return None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evosim.evolve.batch import world_seeds
+from evosim.evolve.plan import world_seeds
 from evosim.scenario import Scenario
 from evosim.world import World
 from evosim.world.checkpoint import load_checkpoint

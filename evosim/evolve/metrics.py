@@ -10,14 +10,19 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from evosim._atomic import atomic_write_text
 from evosim.errors import RunDirError
+from evosim.evolve.checkpoints import METRICS_FILE, world_dir
 from evosim.kernels.layout import COUNTER_NAMES, OFFSPRING_DROPPED
 from evosim.limits import MAX_ID, MAX_STEP
 from evosim.world import World
+
+if TYPE_CHECKING:
+    from evosim.evolve.plan import RunPlan
 
 COUNT_COLUMNS = tuple(name for i, name in enumerate(COUNTER_NAMES) if i != OFFSPRING_DROPPED)
 """The world's event counters that are metrics columns: all but ``offspring_dropped``."""
@@ -127,3 +132,17 @@ def merged(per_world: Iterable[list[dict[str, int | float]]]) -> list[dict[str, 
     """All worlds' rows in one list, ordered by step, then world."""
     rows = [row for rows in per_world for row in rows]
     return sorted(rows, key=lambda r: (int(r["step"]), int(r["world"])))
+
+
+def rebuild_metrics(run_dir: Path, plan: RunPlan) -> str:
+    """``RUN/metrics.csv`` text: every world's rows, ordered by step then world."""
+    per_world = []
+    for i in range(plan.worlds):
+        path = world_dir(run_dir, i) / METRICS_FILE
+        per_world.append(read_rows(path) if path.exists() else [])
+    return rows_to_csv(merged(per_world))
+
+
+def write_metrics(run_dir: Path, plan: RunPlan) -> None:
+    """Write ``RUN/metrics.csv`` (atomically) from the worlds' files."""
+    atomic_write_text(run_dir / METRICS_FILE, rebuild_metrics(run_dir, plan))

@@ -2,7 +2,7 @@
 boundaries, or the whole run without migration) is one Ray task, on whatever
 cluster ``ray.init`` joins (a new local one when no address is given).
 
-A task runs :func:`evosim.evolve.batch.run_world`, which reads and writes the run
+A task runs :func:`evosim.evolve.worker.run_world`, which reads and writes the run
 folder itself: on a cluster the folder must be on a file system every node
 mounts at the same path. The driver waits for every world at each boundary, so
 the results are those of the local backend, byte for byte. A task whose worker
@@ -20,16 +20,10 @@ from typing import Any
 
 from evosim.errors import EvosimError
 from evosim.evolve import metrics
-from evosim.evolve.batch import (
-    RERUNS,
-    SINGLE_THREAD_ENV,
-    Clipper,
-    Listener,
-    RunPlan,
-    reached,
-    run_world,
-)
 from evosim.evolve.checkpoints import remove_temp_files, world_dir
+from evosim.evolve.plan import RunPlan
+from evosim.evolve.resuming import reached
+from evosim.evolve.worker import RERUNS, SINGLE_THREAD_ENV, Clipper, Listener, run_world
 
 
 def _world_epoch(run_dir: str, plan: dict, index: int, until: int,

@@ -19,17 +19,7 @@ from typing import Any, TextIO
 from evosim._version import __version__
 from evosim.errors import EvosimError, RunDirError
 from evosim.evolve import metrics
-from evosim.evolve.batch import (
-    BACKENDS,
-    Clipper,
-    Listener,
-    RunPlan,
-    check_workers,
-    final_step,
-    rebuild_metrics,
-    run_batch,
-    world_seeds,
-)
+from evosim.evolve.batch import BACKENDS, check_workers, run_batch
 from evosim.evolve.checkpoints import (
     FINAL_FILE,
     METRICS_FILE,
@@ -38,12 +28,16 @@ from evosim.evolve.checkpoints import (
     world_dir,
 )
 from evosim.evolve.lock import LOCK_FILE, run_lock
+from evosim.evolve.metrics import rebuild_metrics
+from evosim.evolve.plan import RunPlan, world_seeds
+from evosim.evolve.resuming import final_step
 from evosim.evolve.runfile import (
     DEFAULT_CHECKPOINT_EVERY,
     DEFAULT_METRICS_EVERY,
     DEFAULT_RECORD_STEPS,
     check_metrics_rows,
 )
+from evosim.evolve.worker import Clipper, Listener
 from evosim.limits import MAX_STEP
 from evosim.scenario import Scenario, load_scenario, scenario_from_dict
 
@@ -143,7 +137,7 @@ def run(scenario: str | Path | Scenario, steps: int, *, worlds: int = 1, seed: i
     :param scenario: a built-in scenario name, a ``.toml`` path, a
         :class:`~evosim.scenario.Scenario`, or a checkpoint ``.npz`` whose world
         continues (one world; ``steps`` then counts from its step).
-    :param worlds: independent worlds, seeded by :func:`~evosim.evolve.batch.world_seeds`
+    :param worlds: independent worlds, seeded by :func:`~evosim.evolve.plan.world_seeds`
         from ``seed``.
     :param out: the run folder, new or empty (default ``runs/NAME-seedS``, or
         ``runs/NAME-from-stepN`` for a checkpoint).

@@ -11,10 +11,12 @@ import pytest
 from evosim import World
 from evosim.errors import CheckpointError, RunDirError
 from evosim.evolve import metrics, resume
-from evosim.evolve.batch import RunPlan, run_batch, run_world, world_seeds
+from evosim.evolve.batch import run_batch
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
 from evosim.evolve.events import list_event_files
 from evosim.evolve.lock import LOCK_FILE
+from evosim.evolve.plan import RunPlan, world_seeds
+from evosim.evolve.worker import run_world
 from tests.helpers import assert_states_equal, small_scenario
 
 
@@ -32,7 +34,7 @@ def run_in_process(run_dir: Path, plan: RunPlan) -> None:
     plan.save(run_dir)
     for i in range(plan.worlds):
         run_world(run_dir, plan, i)
-    from evosim.evolve.batch import write_metrics
+    from evosim.evolve.metrics import write_metrics
 
     write_metrics(run_dir, plan)
 

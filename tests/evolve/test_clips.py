@@ -11,9 +11,11 @@ import imageio.v3 as iio
 import numpy as np
 
 from evosim import World, load_scenario
-from evosim.evolve.batch import clip_path, run_batch, run_world, write_metrics
+from evosim.evolve.batch import run_batch
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, world_dir
 from evosim.evolve.events import list_event_files
+from evosim.evolve.metrics import write_metrics
+from evosim.evolve.worker import clip_path, run_world
 from evosim.record.clips import record_clip
 from tests.evolve.test_batch import run_in_process, tiny_plan
 from tests.helpers import assert_states_equal

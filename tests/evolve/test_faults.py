@@ -15,7 +15,7 @@ import pytest
 
 from evosim import World
 from evosim.errors import EvosimError, RunDirError
-from evosim.evolve import batch, resume
+from evosim.evolve import local_backend, resume
 from evosim.evolve.batch import run_batch
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
 from evosim.evolve.events import list_event_files, read_events
@@ -159,7 +159,7 @@ def test_a_killed_worker_is_rerun_from_its_checkpoint_with_the_same_result(tmp_p
 
 
 def test_a_world_lost_too_often_stops_the_run_with_one_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "RERUNS", 0)
+    monkeypatch.setattr(local_backend, "RERUNS", 0)
     plan = tiny_plan(steps=300_000, worlds=1, checkpoint_every=2000, metrics_every=1000)
     plan.save(tmp_path)
     listener, _ = killer(os.getpid(), at_step=3000)

@@ -12,8 +12,9 @@ import pytest
 from evosim import World
 from evosim.cli import main
 from evosim.errors import CheckpointError, EvosimError, ScenarioError
-from evosim.evolve.batch import RunPlan, run_batch
+from evosim.evolve.batch import run_batch
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, RUN_FILE, checkpoint_path, world_dir
+from evosim.evolve.plan import RunPlan
 from evosim.kernels.layout import (
     NEXT_ID,
     NEXT_LINEAGE,
@@ -147,7 +148,7 @@ def test_islands_give_the_same_bytes_for_any_workers(tmp_path):
 
 
 def test_a_missing_neighbour_checkpoint_is_a_one_line_error(tmp_path):
-    from evosim.evolve.batch import run_world
+    from evosim.evolve.worker import run_world
 
     plan = island_plan()
     plan.save(tmp_path)
@@ -187,7 +188,8 @@ def test_evosim_and_the_local_backend_never_import_ray():
     import subprocess
     import sys
 
-    code = ("import sys, evosim, evosim.evolve.batch, evosim.commands.evolve, evosim.cli; "
+    code = ("import sys, evosim, evosim.evolve.batch, evosim.evolve.local_backend, "
+            "evosim.commands.evolve, evosim.cli; "
             "assert 'ray' not in sys.modules, 'ray imported'")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 

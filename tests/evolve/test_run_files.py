@@ -13,8 +13,8 @@ import pytest
 
 from evosim import World
 from evosim.errors import CheckpointError
-from evosim.evolve.batch import RunPlan, world_seeds
 from evosim.evolve.checkpoints import FINAL_FILE, world_dir
+from evosim.evolve.plan import RunPlan, world_seeds
 from tests.helpers import (
     run_cli,
     tiny_scenario,
@@ -94,7 +94,7 @@ def test_a_run_json_scenario_with_a_million_fruit_is_refused_on_resume(run_dir, 
 
 
 def test_metrics_state_of_wrong_type_in_a_checkpoint_is_one_line(run_dir, tmp_path):
-    from evosim.evolve.batch import _start
+    from evosim.evolve.resuming import start_world
 
     world = World(tiny_scenario(), seed=RunPlan.load(run_dir).seeds[0])
     world.step(10)
@@ -102,7 +102,7 @@ def test_metrics_state_of_wrong_type_in_a_checkpoint_is_one_line(run_dir, tmp_pa
     ckpt.parent.mkdir()
     world.save(ckpt, extra={"metrics_previous": ["x", 1, 2, 3, 4]})
     with pytest.raises(CheckpointError, match="no metrics state"):
-        _start(run_dir, RunPlan.load(run_dir), 0)
+        start_world(run_dir, RunPlan.load(run_dir), 0)
 
 
 def _with_step(row: str, step: str) -> str:

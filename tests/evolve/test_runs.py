@@ -10,9 +10,9 @@ import pytest
 from evosim import World
 from evosim.errors import EvosimError, RunDirError
 from evosim.evolve import RunResult, resume, run
-from evosim.evolve.batch import RunPlan, world_seeds
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
 from evosim.evolve.events import read_events
+from evosim.evolve.plan import RunPlan, world_seeds
 from tests.helpers import assert_states_equal, small_scenario
 
 SCENARIO = small_scenario(robots={"count": 8}, mines={"count": 6}, fruit={"count": 6},

@@ -8,8 +8,9 @@ import json
 from evosim import World, load_scenario
 from evosim.cli import main
 from evosim.evolve import metrics
-from evosim.evolve.batch import RunPlan, default_workers
+from evosim.evolve.batch import default_workers
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, world_dir
+from evosim.evolve.plan import RunPlan
 from evosim.scenario import SCENARIO_DIR
 from tests.helpers import assert_states_equal, run_cli_child
 

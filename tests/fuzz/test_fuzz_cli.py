@@ -76,7 +76,7 @@ def stubbed(monkeypatch):
     import importlib
 
     import evosim.evolve.evaluate as evaluate
-    from evosim.evolve import batch, runs
+    from evosim.evolve import metrics, runs
     from evosim.record.writer import check_video_path, check_video_size
 
     def fake_record(worlds, out, steps, size=(1280, 720), **_):
@@ -87,7 +87,7 @@ def stubbed(monkeypatch):
 
     def fake_batch(run_dir, plan, *_, **__):
         reached.append("evolve")
-        batch.write_metrics(run_dir, plan)  # no rows: what the summary reads
+        metrics.write_metrics(run_dir, plan)  # no rows: what the summary reads
 
     monkeypatch.setattr(runs, "run_batch", fake_batch)
     monkeypatch.setattr(evaluate, "measure", lambda *a, **k: reached.append("evaluate") or

@@ -15,7 +15,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from evosim.errors import EvosimError
-from evosim.evolve.batch import RunPlan, final_step, rebuild_metrics
+from evosim.evolve.metrics import rebuild_metrics
+from evosim.evolve.plan import RunPlan
+from evosim.evolve.resuming import final_step
 from tests.helpers import TINY_TOML, examples, run_cli
 
 FIELDS = ["steps", "checkpoint_every", "metrics_every", "seed", "seeds", "scenario",

@@ -16,8 +16,8 @@ import pytest
 
 from evosim import World, load_scenario
 from evosim.errors import CheckpointError
-from evosim.evolve.batch import RunPlan, world_seeds
 from evosim.evolve.checkpoints import FINAL_FILE, world_dir
+from evosim.evolve.plan import RunPlan, world_seeds
 from evosim.kernels.layout import CLOCK_SIZE, NEXT_ID, NURSERY_HEAD, NURSERY_SIZE
 from tests.helpers import (
     checkpoint_arrays,
