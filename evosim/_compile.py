@@ -58,8 +58,8 @@ def _typing_world() -> tuple[Any, ...]:
     gives the same types, so the compiled kernels serve them all)."""
     from evosim.kernels.life import no_events
     from evosim.scenario import load_scenario
+    from evosim.world.kernel_args import make_params, make_schedule, make_scratch
     from evosim.world.state import WorldState
-    from evosim.world.world import make_params, make_schedule, make_scratch
 
     sc = load_scenario("classic")
     params = make_params(sc)

@@ -30,8 +30,8 @@ from evosim.torch import (  # noqa: E402
     policy_module,
     read_brain_file,
 )
+from evosim.world.kernel_args import make_params, make_schedule, make_scratch  # noqa: E402
 from evosim.world.state import WorldState  # noqa: E402
-from evosim.world.world import make_params, make_schedule, make_scratch  # noqa: E402
 from tests.helpers import examples, module_actions, small_scenario  # noqa: E402
 
 TOLERANCE = 1e-5

@@ -31,8 +31,8 @@ from evosim.kernels.layout import (
 )
 from evosim.scenario import CHANNELS, Scenario
 from evosim.scenario.kinds import EDGE, OBJECT_KINDS, SELF_SEEING
+from evosim.world.kernel_args import make_schedule, ray_offsets
 from evosim.world.state import WorldState
-from evosim.world.world import make_schedule, ray_offsets
 
 
 class NumpyWorld:

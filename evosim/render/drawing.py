@@ -22,8 +22,8 @@ import numpy as np
 import pygame
 
 from evosim.scenario import EDGE, OBJECT_KINDS, Scenario
+from evosim.world.kernel_args import ray_offsets
 from evosim.world.state import WorldState
-from evosim.world.world import ray_offsets
 
 Colour = tuple[int, int, int]
 

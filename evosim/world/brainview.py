@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from evosim.scenario import Scenario
-from evosim.world.world import ray_offsets
+from evosim.world.kernel_args import ray_offsets
 
 CHANNEL_SHORT = {"mine": "mine", "fruit": "fruit", "robot": "robot", "edge": "edge"}
 

@@ -4,7 +4,6 @@ Checkpoint files are read and written in :mod:`evosim.world.checkpoint`."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -12,7 +11,7 @@ import numpy as np
 
 from evosim import limits
 from evosim.errors import EvosimError
-from evosim.kernels.layout import COUNTER_NAMES, SENSE_BLOCK
+from evosim.kernels.layout import COUNTER_NAMES
 from evosim.kernels.life import (
     EV_INITIAL,
     EVENT_COLUMNS,
@@ -22,18 +21,15 @@ from evosim.kernels.life import (
     offspring_genomes,
 )
 from evosim.kernels.observe import look
-from evosim.kernels.params import Params, Schedule, Scratch
 from evosim.kernels.step import prepare, run_steps, run_steps_threaded
-from evosim.scenario import CHANNELS, OBJECT_KINDS, Scenario
-from evosim.scenario.genome import dct_basis
+from evosim.scenario import CHANNELS, Scenario
 from evosim.world import checkpoint
 from evosim.world.brainfile import seed_genomes
 from evosim.world.checks import check_seed
+from evosim.world.kernel_args import make_params, make_schedule, make_scratch
 from evosim.world.migration import Migrants, receive
 from evosim.world.state import WorldState
 
-MAX_CELLS = limits.MAX_GRID_CELLS  # grid cells at most (memory), the cell side grows beyond
-CACHE_LINE = 64  # bytes
 EVENT_BUFFER_ROWS = 16_384  # rows of the event buffer (at least 2 per robot); about 1.1 MB
 # One row per death, birth or random spawn: see evosim.kernels.life.EVENT_COLUMNS.
 EVENT_DTYPE = np.dtype([*((c, np.int64) for c in EVENT_COLUMNS), ("x", np.float64),
@@ -62,161 +58,6 @@ class TickEvents(NamedTuple):
 def seed_key(seed: int) -> np.uint64:
     """The 64-bit RNG key of a world seed (through SeedSequence, so near seeds differ)."""
     return np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]
-
-
-def make_params(scenario: Scenario) -> Params:
-    """Kernel settings of a scenario (angles to radians, grid geometry)."""
-    sc = scenario
-    chans = sc.vision.channels
-
-    def slot(name: str) -> int:
-        return chans.index(name) if name in chans else -1
-
-    w, h = sc.world.width, sc.world.height
-    biggest = max(getattr(sc, kind.table).radius for kind in OBJECT_KINDS)
-    layout = sc.genome_layout
-    brain = layout.decoded  # where the weights think_all reads lie
-    cell = max(sc.vision.range / 2.0, 2.0 * biggest)
-    while math.ceil(w / cell) * math.ceil(h / cell) > MAX_CELLS:
-        cell *= 2.0
-    return Params(
-        width=float(w),
-        height=float(h),
-        robot_radius=float(sc.robots.radius),
-        mine_radius=float(sc.mines.radius),
-        fruit_radius=float(sc.fruit.radius),
-        max_life=int(sc.robots.max_life),
-        max_turn=math.radians(sc.robots.max_turn_degrees),
-        lateral_accel=float(sc.robots.lateral_accel),
-        metabolic_cost=float(sc.robots.metabolic_cost),
-        speed_init_min=float(sc.robots.speed_init_min),
-        speed_init_max=float(sc.robots.speed_init_max),
-        speed_cap=float(sc.speed_cap),
-        mine_speed=float(sc.mines.speed),
-        rays=int(sc.vision.rays),
-        fov=math.radians(sc.vision.fov_degrees),
-        vision_range=float(sc.vision.range),
-        obs_mine=slot("mine"),
-        obs_fruit=slot("fruit"),
-        obs_robot=slot("robot"),
-        obs_edge=slot("edge"),
-        n_channels=len(chans),
-        hidden=int(sc.brain.hidden),
-        w1=brain.w1,
-        b1=brain.b1,
-        w2=brain.w2,
-        b2=brain.b2,
-        speed_gene=layout.speed,
-        dct=layout.dct,
-        mask=layout.mask,
-        n_mask=layout.mask_length,
-        flip_rate=float(sc.brain.connection_flip_rate),
-        initial_connections=float(sc.brain.initial_connections),
-        connection_cost=float(sc.brain.connection_cost),
-        init_std=float(sc.brain.init_std),
-        respawn_same=sc.evolution.respawn == "same_genome",
-        offspring_distance=float(sc.evolution.offspring_distance),
-        cell=float(cell),
-        ncx=math.ceil(w / cell),
-        ncy=math.ceil(h / cell),
-        sight_radius=max([float(getattr(sc, kind.table).radius) for kind in OBJECT_KINDS
-                          if kind.channel in chans], default=0.0),
-    )
-
-
-def make_schedule(scenario: Scenario) -> Schedule:
-    rows = scenario.phase_schedule()
-
-    def col(name: str, dtype: type) -> np.ndarray:
-        return np.array([r[name] for r in rows], dtype)
-
-    return Schedule(
-        step=col("step", np.int64),
-        mine_count=col("mine_count", np.int64),
-        fruit_count=col("fruit_count", np.int64),
-        life_bonus=col("life_bonus", np.int64),
-        lifespan=col("lifespan", np.int64),
-        max_age=col("max_age", np.int64),
-        ageing=col("ageing", np.bool_),
-        reproduction=col("reproduction", np.bool_),
-        speed_limit=col("speed_limit", np.float64),
-        mutation_rate=col("mutation_rate", np.float64),
-        mutation_sigma=col("mutation_sigma", np.float64),
-    )
-
-
-def ray_offsets(scenario: Scenario) -> np.ndarray:
-    """float64 [R]: ray k's angle from the heading, ``fov * (k/(R-1) - 1/2)`` radians."""
-    R = scenario.vision.rays
-    fov = math.radians(scenario.vision.fov_degrees)
-    if R == 1:
-        return np.zeros(1)
-    return np.array([fov * (k / (R - 1) - 0.5) for k in range(R)])
-
-
-def cache_aligned_rows(rows: int, width: int, dtype: Any) -> np.ndarray:
-    """Zeros [rows, >= width] whose rows start on 64-byte cache lines (width padded).
-
-    For scratch rows that threads write side by side (``hid``, one row per thread):
-    two rows sharing a cache line would bounce it between cores on every write
-    (false sharing: the brain ran 1.4x faster on 2 threads instead of 2x)."""
-    item = np.dtype(dtype).itemsize
-    per_line = max(1, CACHE_LINE // item)
-    padded = -(-width // per_line) * per_line
-    buf = np.zeros(rows * padded + per_line, dtype)
-    skip = (-buf.ctypes.data % CACHE_LINE) // item
-    return buf[skip:skip + rows * padded].reshape(rows, padded)
-
-
-def make_scratch(scenario: Scenario, params: Params, threads: int = 1) -> Scratch:
-    """Work arrays of one world; ``threads`` rows of per-thread scratch."""
-    N = scenario.robots.count
-    T = threads
-    R = scenario.vision.rays
-    cells = params.ncx * params.ncy
-    off = ray_offsets(scenario)
-    F = scenario.fruit_capacity
-    B = max(1, min(SENSE_BLOCK, N))
-    return Scratch(
-        ray_cos=np.cos(off),
-        ray_sin=np.sin(off),
-        ray_dx=np.zeros((T, B, R)),
-        ray_dy=np.zeros((T, B, R)),
-        best_t=np.zeros((T, B, R)),
-        best_c=np.zeros((T, B, R), np.int64),
-        cells=np.zeros((T, B, 4), np.int64),
-        heading_cs=np.full((N, 3), np.nan),  # NaN equals no heading: computed when first seen
-        hid=cache_aligned_rows(T, scenario.brain.hidden, np.float64),  # no line shared by threads
-        obs=np.zeros((N, R, len(scenario.vision.channels)), np.float32),
-        seen=np.zeros((N, R * len(scenario.vision.channels)), np.int32),
-        seen_val=np.zeros((N, R * len(scenario.vision.channels)), np.float32),
-        n_seen=np.zeros(N, np.int32),
-        actions=np.zeros((N, 2), np.float32),
-        speed=np.zeros(N),
-        mine_start=np.zeros(cells + 1, np.int64),
-        mine_items=np.zeros(max(scenario.mine_capacity, 1), np.int64),
-        fruit_start=np.zeros(cells + 1, np.int64),
-        fruit_items=np.zeros(max(F, 1), np.int64),
-        robot_start=np.zeros(cells + 1, np.int64),
-        robot_items=np.zeros(N, np.int64),
-        cursor=np.zeros(cells, np.int64),
-        mine_binned=np.zeros((max(scenario.mine_capacity, 1), 2)),
-        fruit_binned=np.zeros((max(F, 1), 2)),
-        robot_binned=np.zeros((N, 2)),
-        dead=np.zeros(N, np.uint8),
-        ate=np.zeros(N, np.uint8),
-        taken=np.zeros(max(F, 1), np.uint8),
-        none_taken=np.zeros(max(F, 1), np.uint8),
-        on_mine=np.zeros(N, np.uint8),
-        on_fruit=np.zeros(N, np.int64),
-        placed=np.zeros(N, np.int64),
-        moved=np.zeros(max(F, 1), np.int64),
-        control=np.zeros(N, np.bool_),
-        control_actions=np.zeros((N, 2), np.float32),
-        weights=np.zeros((N, scenario.genome_layout.decoded.speed), np.float32),
-        active=np.zeros(N, np.int64),
-        dct_basis=dct_basis(R, params.dct),
-    )
 
 
 def check_threads(threads: int) -> int:

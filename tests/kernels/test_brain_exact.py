@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from evosim.kernels.brain import decide_all
 from evosim.kernels.step import prepare
+from evosim.world.kernel_args import make_params, make_schedule, make_scratch
 from evosim.world.state import WorldState
-from evosim.world.world import make_params, make_schedule, make_scratch
 from tests.helpers import examples, small_scenario
 
 

@@ -114,8 +114,8 @@ def test_world_runs_decoded_brains_and_redecodes_every_birth():
 def _engine_actions(scenario, genomes, obs):
     from evosim.kernels.brain import decide_all
     from evosim.kernels.step import prepare
+    from evosim.world.kernel_args import make_params, make_schedule, make_scratch
     from evosim.world.state import WorldState
-    from evosim.world.world import make_params, make_schedule, make_scratch
 
     state = WorldState.empty(scenario)
     state.genome[:] = genomes
