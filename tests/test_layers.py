@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from evosim.errors import ScenarioError
 from evosim.kernels import layout
 from evosim.scenario import CHANNELS, load_scenario
 
@@ -45,13 +46,12 @@ def test_kernel_channel_indices_follow_the_registry() -> None:
         CHANNELS.index(name) for name in ("mine", "fruit", "robot", "edge")]
 
 
-def test_old_wall_channel_loads_as_edge_with_one_warning_line(tmp_path, capsys) -> None:
+def test_an_unknown_channel_is_refused_with_the_registry_listed(tmp_path) -> None:
     path = tmp_path / "old.toml"
     path.write_text('[vision]\nchannels = ["mine", "wall"]\n')
-    scenario = load_scenario(path)
-    assert scenario.vision.channels == ("mine", "edge")
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "'wall' is deprecated" in err[0] and "'edge'" in err[0]
+    with pytest.raises(ScenarioError, match=r"vision.channels: expected a list of 'mine', "
+                                            r"'fruit', 'robot', 'edge', got \['mine', 'wall'\]"):
+        load_scenario(path)
 
 
 def test_genome_layout_offsets() -> None:

@@ -40,8 +40,6 @@ COLUMNS = (
     "dominant_lineage_share",  # fraction of robots in the most common lineage
     "active_connections",  # mean fraction of active connections (1.0 for dense brains)
 )
-LEGACY_COLUMNS = COLUMNS[:-1]
-"""Files written before ``active_connections`` existed: every brain then was dense."""
 INT_COLUMNS = ("world", "seed", "step", *COUNT_COLUMNS, "max_generation", "lineages_alive")
 DIGITS = 6  # decimals kept for float columns (exact enough, stable text)
 
@@ -93,7 +91,7 @@ def read_rows(path: Path) -> list[dict[str, int | float]]:
         with open(path, newline="") as handle:
             reader = csv.DictReader(handle)
             found = tuple(reader.fieldnames or ())
-            if found not in (COLUMNS, LEGACY_COLUMNS):
+            if found != COLUMNS:
                 raise RunDirError(f"{path}: not an evosim metrics file (columns differ)")
             rows = []
             for row in reader:
@@ -102,7 +100,6 @@ def read_rows(path: Path) -> list[dict[str, int | float]]:
                                       f"{len(found)} fields")
                 rows.append({k: int(v) if k in INT_COLUMNS else float(v)
                              for k, v in row.items()})
-                rows[-1].setdefault("active_connections", 1.0)
             return rows
     except FileNotFoundError:
         raise RunDirError(f"{path}: no metrics file") from None

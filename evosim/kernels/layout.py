@@ -6,8 +6,8 @@ import math
 
 INIT_STEP = -1  # the step key of draws made while building the initial world (and seeding)
 # The conception step (``nursery_step``) of a waiting offspring whose genome is final
-# and is born as it is: a migrant, or one loaded from a schema 2 checkpoint (whose
-# nursery held genomes already mutated). Not a step key of any draw.
+# and is born as it is: a migrant (mutated in the world it came from). Not a step key
+# of any draw.
 FINAL_GENOME = -2
 TWO_PI = 2.0 * math.pi
 SENSE_BLOCK = 64  # robots sensed together, kind by kind (see vision.sense_all)

@@ -334,8 +334,8 @@ def give_birth(j, lifespan, key, step, s, p, sch, work):
     :func:`mutate_genome` with the draws of its conception: the key, the conception
     step ``nursery_step``, the parent's slot, and the mutation rate, sigma and speed
     limit of the phase in force at that step; so it is born exactly as if mutated at
-    conception. An entry whose step is ``FINAL_GENOME`` (a migrant, or a genome
-    loaded from a schema 2 checkpoint, already mutated) is copied as it is.
+    conception. An entry whose step is ``FINAL_GENOME`` (a migrant, already
+    mutated) is copied as it is.
 
     It is placed near its parent when the parent is still alive (the parent's
     slot still holds the parent's id and it did not die this tick), else at a

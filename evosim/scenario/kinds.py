@@ -41,6 +41,3 @@ SELF_SEEING = "robot"
 CHANNELS: tuple[str, ...] = (*(k.channel for k in OBJECT_KINDS), EDGE)
 """Every vision channel, in the fixed order observations use; ``edge`` is the arena's
 boundary. Index i is the kernels' ``CH_*`` value i."""
-
-RENAMED_CHANNELS: dict[str, str] = {"wall": EDGE}
-"""Old channel names still accepted in scenario files (with a warning), and their new names."""

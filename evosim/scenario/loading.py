@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.resources
 import re
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from evosim import limits
 from evosim.errors import ScenarioError
-from evosim.scenario.kinds import CHANNELS, RENAMED_CHANNELS
+from evosim.scenario.kinds import CHANNELS
 from evosim.scenario.model import Scenario, _InconsistentError
 
 
@@ -74,7 +73,6 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     data.setdefault("name", re.sub(r"[^A-Za-z0-9._-]", "-", path.stem).lstrip("._-")[:64]
                     or "scenario")
     _resolve_seed_brain(data, path)
-    _rename_channels(data, label)
     return scenario_from_dict(data, source=label)
 
 
@@ -86,20 +84,6 @@ def _resolve_seed_brain(data: dict[str, Any], path: Path) -> None:
     brain = evolution.get("seed_brain")
     if isinstance(brain, str) and brain and "\0" not in brain:  # NUL: the model says why
         evolution["seed_brain"] = str((path.resolve().parent / Path(brain).expanduser()).resolve())
-
-
-def _rename_channels(data: dict[str, Any], label: str) -> None:
-    """Old channel names (``wall``, now ``edge``) still load, with one line on stderr."""
-    vision = data.get("vision")
-    channels = vision.get("channels") if isinstance(vision, dict) else None
-    if not isinstance(channels, list):
-        return
-    for i, name in enumerate(channels):
-        if isinstance(name, str) and name in RENAMED_CHANNELS:
-            new = RENAMED_CHANNELS[name]
-            print(f"warning: {label}: vision.channels: {name!r} is deprecated, write {new!r} "
-                  f"(the arena's edge)", file=sys.stderr)
-            channels[i] = new
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:

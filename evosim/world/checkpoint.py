@@ -18,7 +18,7 @@ from evosim import limits
 from evosim._atomic import atomic_write_with
 from evosim._version import __version__
 from evosim.errors import CheckpointError, EvosimError
-from evosim.kernels.layout import FINAL_GENOME, STEP
+from evosim.kernels.layout import STEP
 from evosim.scenario import Scenario, scenario_from_dict
 from evosim.world import checks
 from evosim.world.state import WorldState
@@ -27,15 +27,7 @@ if TYPE_CHECKING:
     from evosim.world.world import World
 
 CHECKPOINT_FORMAT = "evosim-checkpoint"
-CHECKPOINT_SCHEMA = 4  # 4: life is float64; 3: offspring wait unmutated; 2: the nursery
-READ_SCHEMAS = (2, 3, CHECKPOINT_SCHEMA)
-INT_LIFE_BEFORE = 4  # older schemas store robot_life as int64 (whole steps): widened on load
-ADDED_FIELDS: dict[str, tuple[int, int]] = {
-    # A schema 2 nursery holds genomes already mutated at conception: born as they are.
-    "nursery_step": (3, FINAL_GENOME),
-}
-"""WorldState fields newer than schema 2: (the schema that added it, the value that
-fills it in a checkpoint of an older schema)."""
+CHECKPOINT_SCHEMA = 4  # the only one read: earlier schemas never left development
 
 
 def metadata(world: World) -> dict[str, Any]:
@@ -73,9 +65,6 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], WorldState]:
 def load_checkpoint(path: str | Path) -> tuple[dict[str, Any], Scenario, WorldState]:
     """Metadata, scenario and arrays of a checkpoint, every one checked before use.
 
-    Checkpoints of schema 2 load too: the fields they lack (:data:`ADDED_FIELDS`) are
-    filled in (their waiting offspring are born as they are, already mutated).
-
     Order: metadata (size, JSON, types), the scenario (full validation), each
     array's ``.npy`` header against the shape and dtype the scenario implies
     (before decompressing it), then every value (:mod:`evosim.world.checks`).
@@ -91,20 +80,12 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, Any], Scenario, WorldSt
             scenario = _checkpoint_scenario(path, meta)
             expected = WorldState.empty(scenario)  # zero pages: nothing touched until read
             names = set(zf.namelist())
-            older = {f: fill for f, (schema, fill) in ADDED_FIELDS.items()
-                     if meta["schema"] < schema}
-            missing = [f for f in WorldState._fields
-                       if f not in older and f"{f}.npy" not in names]
+            missing = [f for f in WorldState._fields if f"{f}.npy" not in names]
             if missing:
                 raise CheckpointError(f"{path}: checkpoint lacks arrays: {', '.join(missing)}")
-            stored = expected._replace(robot_life=expected.robot_life.astype(np.int64)) \
-                if meta["schema"] < INT_LIFE_BEFORE else expected
             arrays = WorldState(*(
-                np.full(want.shape, older[name], want.dtype) if name in older else
-                checks.read_member(zf, f"{name}.npy", want.shape, was.dtype,
-                                   f"{path}: {name}").astype(want.dtype, copy=False)
-                for name, want, was in zip(WorldState._fields, expected, stored,
-                                           strict=True)))
+                checks.read_member(zf, f"{name}.npy", want.shape, want.dtype, f"{path}: {name}")
+                for name, want in zip(WorldState._fields, expected, strict=True)))
     except CheckpointError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError,
@@ -124,9 +105,8 @@ def _check_metadata(path: Path, meta: dict[str, Any]) -> None:
     if meta.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not an evosim checkpoint (format is not "
                               f"{CHECKPOINT_FORMAT!r})")
-    if meta.get("schema") not in READ_SCHEMAS:
-        raise CheckpointError(f"{path}: schema: expected {CHECKPOINT_SCHEMA} (or an older "
-                              f"{', '.join(map(str, READ_SCHEMAS[:-1]))}), got "
+    if meta.get("schema") != CHECKPOINT_SCHEMA:
+        raise CheckpointError(f"{path}: schema: expected {CHECKPOINT_SCHEMA}, got "
                               f"{meta.get('schema')!r}")
     for key in ("seed", "step", "scenario"):
         if key not in meta:

@@ -55,7 +55,7 @@ class WorldState(NamedTuple):
     nursery_lineage: np.ndarray  # int64 [K]
     nursery_generation: np.ndarray  # int64 [K]
     nursery_step: np.ndarray  # int64 [K] conception step; FINAL_GENOME: born as it is
-    #                           (migrants, schema 2 checkpoints, and entries never used)
+    #                           (migrants, and entries never used)
     clock: np.ndarray  # int64 [7] step, mine count, fruit count, next id, next lineage,
     #                    nursery head, nursery size (see kernels/layout.py)
     rng_key: np.ndarray  # uint64 [1] the world's RNG key (draws hash key, step, slot)

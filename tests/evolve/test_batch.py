@@ -94,16 +94,6 @@ def test_metrics_report_the_mean_fraction_of_active_connections(tmp_path):
         assert 0.15 < want < 0.6 and want != 0.3
 
 
-def test_metrics_files_without_the_active_connections_column_still_read(tmp_path):
-    plan = tiny_plan(steps=400)
-    run_in_process(tmp_path, plan)
-    text = (tmp_path / METRICS_FILE).read_text().splitlines()
-    old = "\n".join(line.rsplit(",", 1)[0] for line in text) + "\n"
-    (tmp_path / "old.csv").write_text(old)
-    assert old.splitlines()[0] == ",".join(metrics.LEGACY_COLUMNS)
-    assert metrics.read_rows(tmp_path / "old.csv") == metrics.read_rows(tmp_path / METRICS_FILE)
-
-
 def test_same_seed_writes_identical_metrics(tmp_path):
     plan = tiny_plan(steps=400)
     run_in_process(tmp_path / "a", plan)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import deque
 
 import numpy as np
@@ -78,50 +77,9 @@ def _waiting(world: World) -> list[int]:
     return [(int(s.clock[NURSERY_HEAD]) + k) % K for k in range(s.nursery_size)]
 
 
-def _as_schema_2(path, out):
-    """The checkpoint at ``path`` as the previous version wrote it: schema 2, no
-    nursery_step (its nursery genomes were the mutated offspring)."""
-    arrays = checkpoint_arrays(path)
-    meta = json.loads(str(arrays.pop("meta")))
-    meta["schema"] = 2
-    del arrays["nursery_step"]
-    arrays["robot_life"] = np.floor(arrays["robot_life"]).astype(np.int64)  # int life then
-    return write_checkpoint(out, arrays, meta)
-
-
-def _births(world: World, steps: int) -> list[np.ndarray]:
-    """The genome of every birth in the next ``steps`` ticks, in order."""
-    born = []
-    for _ in range(steps):
-        world.step(1, events=True)
-        for event in world.drain_events():
-            if event["kind"] == EV_BIRTH:
-                born.append(world.state.genome[event["slot"]].copy())
-    return born
-
-
-def test_a_schema_2_checkpoint_loads_and_its_offspring_are_born_as_stored(tmp_path):
-    world = World(_scenario({}, nursery=50), seed=5)  # room: no waiting one is dropped
-    while world.state.nursery_size < 3:
-        world.step(1)
-    new = world.save(tmp_path / "new.npz")
-    old = _as_schema_2(new, tmp_path / "old.npz")
-
-    loaded = World.load(old)
-    assert (loaded.state.nursery_step == FINAL_GENOME).all()
-    waiting = [loaded.state.nursery_genome[q].copy() for q in _waiting(loaded)]
-    np.testing.assert_array_equal(loaded.offspring_genomes(), loaded.state.nursery_genome)
-    # A schema 2 nursery genome was already mutated: born exactly as stored (the
-    # same bytes loaded as schema 3 are born mutated, so this can fail).
-    born = _births(loaded, 400)
-    assert len(born) >= len(waiting) and loaded.counters["offspring_dropped"] == 0
-    for k, genome in enumerate(waiting):
-        np.testing.assert_array_equal(born[k], genome)
-    again = _births(World.load(new), 400)
-    assert not np.array_equal(again[0], born[0])
-
-    # Schema 3 needs the array.
-    arrays = checkpoint_arrays(new)
+def test_a_checkpoint_without_nursery_step_is_refused(tmp_path):
+    world = World(_scenario({}, nursery=50), seed=5)
+    arrays = checkpoint_arrays(world.save(tmp_path / "new.npz"))
     del arrays["nursery_step"]
     with pytest.raises(CheckpointError, match="lacks arrays: nursery_step"):
         World.load(write_checkpoint(tmp_path / "lacking.npz", arrays))
