@@ -86,6 +86,8 @@ MIN_FRAME_SIDE = 16
 """Pixels: an environment's ``render_size`` width and height at least."""
 MAX_FRAME_SIDE = 4096
 """Pixels: an environment's ``render_size`` width and height at most."""
+MAX_VECTOR_ENVS = 4096
+"""Worlds in one vector environment at most (a classic world holds about 0.3 MB)."""
 MAX_METRICS_ROWS = 1_000_000
 """Metrics rows per world (steps / metrics_every) at most: they are held in memory."""
 MAX_JSON_BYTES = 64 * 1024**2

@@ -181,13 +181,22 @@ def _draw_record(quick: bool) -> dict[str, float | None]:
     }
 
 
+VECTOR_ENVS = 8
+"""Worlds in the vector-env figures."""
+
+
 def env_rates(steps: int, repeats: int) -> dict[str, dict[str, Any] | None]:
-    """RobotEnv steps/s and ParallelEnv agent-steps/s on classic (random actions drawn
+    """RobotEnv steps/s and ParallelEnv agent-steps/s on classic, and env-steps/s of
+    :class:`~evosim.envs.RobotVectorEnv` against Gymnasium's ``SyncVectorEnv`` over
+    the same ``VECTOR_ENVS`` worlds, the two timed in turn (random actions drawn
     beforehand; resets included), or None without the ``rl`` extra."""
     try:
+        import gymnasium
+
         from evosim.envs import RobotEnv, parallel_env
     except ImportError:
-        return {"robot_env": None, "parallel_env": None}
+        return {"robot_env": None, "parallel_env": None, "vector_env": None,
+                "sync_vector_env": None}
     rng = np.random.default_rng(0)
     single = RobotEnv(scenario="classic")
     single.reset(seed=0)
@@ -212,12 +221,35 @@ def env_rates(steps: int, repeats: int) -> dict[str, dict[str, Any] | None]:
             if not par.agents:
                 par.reset()
 
+    vectors = {mode: gymnasium.make_vec("evosim/Robot-v0", num_envs=VECTOR_ENVS,
+                                        vectorization_mode=mode)
+               for mode in ("vector_entry_point", "sync")}
+    vec_steps = max(steps // VECTOR_ENVS, 1)
+    vec_acts = rng.uniform([-1, 0], [1, 1], (vec_steps, VECTOR_ENVS, 2)).astype(np.float32)
+    for vec in vectors.values():
+        vec.reset(seed=0)
+
+    def run_vector(mode: str) -> float:
+        vec = vectors[mode]
+        start = time.perf_counter()
+        for a in vec_acts:
+            vec.step(a)  # both autoreset an ended env on its next step
+        return VECTOR_ENVS * vec_steps / (time.perf_counter() - start)
+
     run_single()  # warm: kernels loaded, first world built
     out: dict[str, dict[str, Any] | None] = {}
     out["robot_env"] = _spread([steps / _timed(run_single) for _ in range(repeats)])
     run_parallel()
     out["parallel_env"] = _spread([len(agents) * par_steps / _timed(run_parallel)
                                    for _ in range(repeats)])
+    rates: dict[str, list[float]] = {mode: [] for mode in vectors}
+    for _ in range(repeats + 1):  # interleaved; the first round only warms both
+        for mode in vectors:
+            rates[mode].append(run_vector(mode))
+    for vec in vectors.values():
+        vec.close()
+    out["vector_env"] = _spread(rates["vector_entry_point"][1:])
+    out["sync_vector_env"] = _spread(rates["sync"][1:])
     return out
 
 
@@ -271,6 +303,9 @@ def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None
         "parallel": par,
         "robot_env_steps_per_s": envs["robot_env"] and envs["robot_env"]["median"],
         "parallel_env_agent_steps_per_s": envs["parallel_env"] and envs["parallel_env"]["median"],
+        "vector_env_steps_per_s": envs["vector_env"] and envs["vector_env"]["median"],
+        "sync_vector_env_steps_per_s": (envs["sync_vector_env"]
+                                        and envs["sync_vector_env"]["median"]),
         **envs,
         **frames,
         "compile": compile_,
@@ -319,6 +354,11 @@ def print_table(r: dict[str, Any]) -> None:
     if r.get("robot_env"):
         row("RobotEnv steps/s (classic)", r["robot_env"], "Gymnasium, one learner")
         row("ParallelEnv agent-steps/s", r["parallel_env"], "PettingZoo, 50 agents")
+    if r.get("vector_env"):
+        v, sv = r["vector_env"], r["sync_vector_env"]
+        row(f"RobotVectorEnv env-steps/s ({VECTOR_ENVS} envs)", v,
+            f"{v['median'] / sv['median']:.2f}x SyncVectorEnv")
+        row(f"SyncVectorEnv env-steps/s ({VECTOR_ENVS} envs)", sv, "Gymnasium's, same worlds")
     t.add_row("draw fps (1280x720, rays)", _fmt(r["draw_fps"]), "", "off-screen")
     t.add_row("record fps (mp4)", _fmt(r["record_fps"]), "", "step + draw + encode")
     sh = r.get("shared")

@@ -8,6 +8,9 @@
 
 (or, without the import: ``gymnasium.make("evosim.envs:evosim/Robot-v0")``).
 :func:`parallel_env` builds the PettingZoo ParallelEnv, every robot an agent.
+``gymnasium.make_vec("evosim/Robot-v0", num_envs=K)`` builds :class:`RobotVectorEnv`
+(K worlds without per-env wrappers); ``vectorization_mode="sync"`` or ``"async"``
+builds Gymnasium's own around K RobotEnvs, with the same results.
 Nothing below this package imports it.
 """
 
@@ -25,6 +28,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     raise OptionalDependencyError(f"evosim.envs needs gymnasium: {INSTALL_HINT}") from exc
 
 from evosim.envs.robot import RobotEnv  # noqa: E402 (after the install hint)
+from evosim.envs.vector import RobotVectorEnv  # noqa: E402
 
 if TYPE_CHECKING:
     from evosim.envs.parallel import EvosimParallelEnv, parallel_env
@@ -34,9 +38,10 @@ DEFAULT_MAX_STEPS = 1000
 
 if ENV_ID not in gymnasium.registry:
     gymnasium.register(id=ENV_ID, entry_point="evosim.envs.robot:RobotEnv",
+                       vector_entry_point="evosim.envs.vector:RobotVectorEnv",
                        max_episode_steps=DEFAULT_MAX_STEPS)
 
-__all__ = ["ENV_ID", "EvosimParallelEnv", "RobotEnv", "parallel_env"]
+__all__ = ["ENV_ID", "EvosimParallelEnv", "RobotEnv", "RobotVectorEnv", "parallel_env"]
 
 
 def __getattr__(name: str) -> Any:

@@ -26,8 +26,10 @@ def test_bench_quick_json(capsys):
     assert r["draw_fps"] > 0 and r["record_fps"] > 0
     assert r["compile"]["cached_s"] > 0
     assert r["machine"]["cores"] == default_workers()
-    # The rl extra is part of the test install: both env figures are measured.
+    # The rl extra is part of the test install: every env figure is measured.
     assert r["robot_env_steps_per_s"] == r["robot_env"]["median"] > 0
     assert r["parallel_env_agent_steps_per_s"] == r["parallel_env"]["median"] > 0
-    for key in ("robot_env", "parallel_env"):
+    assert r["vector_env_steps_per_s"] == r["vector_env"]["median"] > 0
+    assert r["sync_vector_env_steps_per_s"] == r["sync_vector_env"]["median"] > 0
+    for key in ("robot_env", "parallel_env", "vector_env", "sync_vector_env"):
         assert r[key]["min"] <= r[key]["median"] <= r[key]["max"]

@@ -355,3 +355,77 @@ def test_make_vec_sync_and_async_step_the_same_worlds():
         single, _ = RobotEnv().reset(seed=5 + i)
         assert np.array_equal(runs["sync"][0][i], single)
     assert runs["sync"][1].shape == (40, 2, 32)
+
+
+# ------------------------------------------------------------------ RobotVectorEnv
+
+
+def _vector_rollout(env, seed, actions):
+    first, info = env.reset(seed=seed)
+    steps = [env.step(a) for a in actions]
+    env.close()
+    return first, info, steps
+
+
+def test_native_vector_env_equals_sync_vector_env_with_autoreset_and_infos():
+    # Short episodes so that terminations, truncations and next-step resets all happen.
+    K, n = 3, 400
+    actions = np.random.default_rng(1).uniform([-1, 0], [1, 1], (n, K, 2)).astype(np.float32)
+    native = gymnasium.make_vec("evosim/Robot-v0", num_envs=K, max_steps=60)
+    assert isinstance(native, evosim.envs.RobotVectorEnv)
+    sync = gymnasium.make_vec("evosim/Robot-v0", num_envs=K, vectorization_mode="sync",
+                              max_steps=60)
+    a, b = _vector_rollout(native, 7, actions), _vector_rollout(sync, 7, actions)
+    assert np.array_equal(a[0], b[0]) and a[0].dtype == b[0].dtype
+    ended = {"terminated": 0, "truncated": 0}
+    for mine, theirs in zip(a[2], b[2], strict=True):
+        for x, y in zip(mine[:4], theirs[:4], strict=True):
+            assert np.array_equal(x, y) and x.dtype == y.dtype
+        assert mine[4].keys() == theirs[4].keys()
+        for key in mine[4]:
+            assert np.array_equal(mine[4][key], theirs[4][key]), key
+        ended["terminated"] += int(mine[2].sum())
+        ended["truncated"] += int(mine[3].sum())
+    assert ended["terminated"] > 0 and ended["truncated"] > 0
+    for i in range(K):  # env i is seeded with seed + i, as a single env would be
+        assert np.array_equal(a[0][i], RobotEnv(max_steps=60).reset(seed=7 + i)[0])
+
+
+def test_native_vector_env_spaces_render_and_reset_without_seed():
+    env = evosim.envs.RobotVectorEnv(num_envs=2, render_mode="rgb_array",
+                                     render_size=(64, 48))
+    assert env.observation_space.shape == (2, 32) and env.action_space.shape == (2, 2)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+    frames = env.render()
+    assert len(frames) == 2 and all(f.shape == (48, 64, 3) and f.dtype == np.uint8
+                                    for f in frames)
+    assert not np.array_equal(frames[0], frames[1])  # two different worlds
+    again = evosim.envs.RobotVectorEnv(num_envs=2)
+    again.reset(seed=0)
+    assert np.array_equal(env.reset()[0], again.reset()[0])  # the generators continue
+    env.close()
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"num_envs": 0}, "num_envs: expected an integer from 1 to 4096, got 0"),
+    ({"num_envs": True}, "num_envs: expected an integer from 1 to 4096, got True"),
+    ({"num_envs": 2, "render_mode": "human"},
+     "render_mode: expected None or 'rgb_array', got 'human'"),
+    ({"num_envs": 2, "max_episode_steps": 0}, "max_episode_steps"),
+])
+def test_native_vector_env_bad_arguments_are_one_line_errors(kwargs, message):
+    with pytest.raises(EvosimError) as caught:
+        evosim.envs.RobotVectorEnv(**kwargs)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_native_vector_env_bad_actions_and_seeds_are_one_line_errors():
+    env = evosim.envs.RobotVectorEnv(num_envs=2)
+    with pytest.raises(EvosimError, match="call reset"):
+        env.step(np.zeros((2, 2), np.float32))
+    env.reset(seed=0)
+    with pytest.raises(EvosimError, match=r"shape \[2, 2\], got shape \[3, 2\]"):
+        env.step(np.zeros((3, 2), np.float32))
+    with pytest.raises(EvosimError, match="expected None, an integer or 2 seeds"):
+        env.reset(seed=[1, 2, 3])
