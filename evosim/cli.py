@@ -3,7 +3,7 @@
 Each command module declares its own flags (``add_arguments``) and does its work
 (``run``); see :mod:`evosim.commands`. Command modules import nothing heavy until
 they run, so ``evosim --help`` stays fast and ``evosim evolve`` never imports pygame.
-Bad input of any kind ends as one line on stderr and exit code 2.
+Bad input of any kind, and a full disk, ends as one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
+from evosim._atomic import disk_full
 from evosim._version import __version__
 from evosim.commands import COMMANDS
 from evosim.commands._options import examples
@@ -88,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"evosim {options.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:  # a path that cannot be read or written: still one line
+        full = disk_full(exc, exc.filename) if exc.filename else None
+        if full is not None:
+            print(f"evosim {options.command}: error: {full}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"evosim {options.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -6,11 +6,14 @@ Fixtures live in tests/conftest.py; everything here is a plain function to impor
 from __future__ import annotations
 
 import contextlib
+import errno
+import fnmatch
 import io
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -103,6 +106,85 @@ def write_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict | Non
         arrays["meta"] = np.array(json.dumps(meta))
     np.savez(path, **arrays)
     return path
+
+
+# ---------------------------------------------------------------- a full disk
+
+
+class ModuleProxy:
+    """A module with some of its functions replaced (for one module's view of it)."""
+
+    def __init__(self, real: Any, **replaced: Any) -> None:
+        self._real, self._replaced = real, replaced
+
+    def __getattr__(self, name: str) -> Any:
+        return self._replaced[name] if name in self._replaced else getattr(self._real, name)
+
+
+class _Limited:
+    """A file that writes while its disk has room, then fails as a full disk does
+    (what fits is written first, as the kernel does)."""
+
+    def __init__(self, handle: Any, disk: FullDisk) -> None:
+        self._handle, self._disk, self._written = handle, disk, 0
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B") if not isinstance(data, str) else data
+        room = self._disk.room or 0
+        if len(view) > room:
+            self._handle.write(view[:room])
+            # The writer removes this file: its bytes are free again.
+            self._disk.room = room + self._written
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self._disk.room = room - len(view)
+        self._written += len(view)
+        return self._handle.write(view)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._handle, name)
+
+    def __enter__(self) -> _Limited:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._handle.close()
+
+
+class FullDisk:
+    """Fault injection for evosim's atomic writes (``evosim._atomic``) in this process:
+    a disk with ``room`` bytes free. Every file whose final name matches the glob
+    ``match`` takes its bytes from that room, and the write that does not fit fails
+    with ``ENOSPC`` after writing what fits. ``room = None`` frees the disk."""
+
+    def __init__(self, monkeypatch: Any, room: int | None = 0, match: str = "*") -> None:
+        from evosim import _atomic
+
+        self.room: int | None = room
+        self.match = match
+        self._names: dict[int, str] = {}
+        monkeypatch.setattr(_atomic, "tempfile", ModuleProxy(tempfile, mkstemp=self._mkstemp))
+        monkeypatch.setattr(_atomic, "os", ModuleProxy(os, fdopen=self._fdopen))
+        real_free = _atomic.free_bytes
+        monkeypatch.setattr(_atomic, "free_bytes",
+                            lambda path: real_free(path) if self.room is None else self.room)
+
+    def _mkstemp(self, *args: Any, **kwargs: Any) -> tuple[int, str]:
+        fd, name = tempfile.mkstemp(*args, **kwargs)
+        self._names[fd] = name
+        return fd, name
+
+    def _fdopen(self, fd: int, *args: Any, **kwargs: Any) -> Any:
+        handle = os.fdopen(fd, *args, **kwargs)
+        final = Path(self._names.pop(fd, ".?.x.tmp")).name[1:].rsplit(".", 2)[0]
+        if self.room is not None and fnmatch.fnmatch(final, self.match):
+            return _Limited(handle, self)
+        return handle
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (but the lock file) by relative path, with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != ".lock"}
 
 
 # ---------------------------------------------------------------- the command line
