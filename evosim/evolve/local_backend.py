@@ -57,6 +57,9 @@ def run_local(run_dir: Path, plan: RunPlan, workers: int, listener: Listener | N
             w.process.join()
             w.conn.close()
             w.jobs.close()
+        # What stopped workers left half-written goes now, not at the resume: on a
+        # full disk that is room the next writer needs.
+        remove_temp_files(run_dir)
 
 
 @contextlib.contextmanager

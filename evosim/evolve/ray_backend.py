@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from evosim._atomic import disk_full
 from evosim.errors import EvosimError
 from evosim.evolve import metrics
 from evosim.evolve.checkpoints import remove_temp_files, world_dir
@@ -36,7 +37,13 @@ def _world_epoch(run_dir: str, plan: dict, index: int, until: int,
     if folder.is_dir():  # a retried task: what its killed attempt left half-written
         remove_temp_files(folder)
     run_plan = RunPlan(**plan)
-    run_world(Path(run_dir), run_plan, index, until, clipper, threads)
+    try:
+        run_world(Path(run_dir), run_plan, index, until, clipper, threads)
+    except OSError as exc:  # a full disk outside the atomic writers: still one line
+        full = disk_full(exc, exc.filename or run_dir)
+        if full is None:
+            raise
+        raise full from None
     path = (folder / FINAL_FILE if until == run_plan.steps
             else checkpoint_path(Path(run_dir), index, until))
     return metrics.counters_vector(World.load(path))
@@ -96,8 +103,8 @@ def _result(ray: Any, ref: Any, index: int, run_dir: Path) -> list[int]:
         return ray.get(ref)
     except ray.exceptions.RayTaskError as exc:
         cause = getattr(exc, "cause", None)
-        if isinstance(cause, EvosimError):
-            raise EvosimError(str(cause)) from None
+        if isinstance(cause, EvosimError):  # its own kind (a DiskFullError stays one)
+            raise cause.with_traceback(None) from None
         raise EvosimError(f"world {index}: Ray task failed: {cause!r}") from None
     except ray.exceptions.RayError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -9,6 +9,7 @@ argument (``steps: ...``), never a flag.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -16,8 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from evosim._atomic import disk_full, fsync_dir, make_dirs
 from evosim._version import __version__
-from evosim.errors import EvosimError, RunDirError
+from evosim.errors import AGAIN, DiskFullError, EvosimError, RunDirError
 from evosim.evolve import metrics
 from evosim.evolve.batch import BACKENDS, check_workers, run_batch
 from evosim.evolve.checkpoints import (
@@ -150,7 +152,7 @@ def run(scenario: str | Path | Scenario, steps: int, *, worlds: int = 1, seed: i
     :param workers: worker processes (default: the cores this process may use);
         ``threads``: threads per world. Neither changes the results.
     :param backend: ``"local"`` worker processes or ``"ray"`` tasks (at ``ray_address``).
-    :param progress: see :data:`Progress`.
+    :param progress: see :data:`~evosim.evolve.runs.Progress`.
     :param notice: where to say, once, that the kernels compile (cold cache only);
         None: compile silently.
     :param command: the command line recorded in ``run.json``.
@@ -213,11 +215,15 @@ def run(scenario: str | Path | Scenario, steps: int, *, worlds: int = 1, seed: i
     _prepare_out_dir(run_dir)
     with run_lock(run_dir):
         _prepare_out_dir(run_dir)  # again, now that no other writer can come in between
-        plan.save(run_dir)
-        if start_world is not None:
-            start_world.save(checkpoint_path(run_dir, 0, begin), extra={
-                "world": 0, "run_steps": plan.steps,
-                "metrics_previous": metrics.counters_vector(start_world)})
+        try:
+            plan.save(run_dir)
+            if start_world is not None:
+                start_world.save(checkpoint_path(run_dir, 0, begin), extra={
+                    "world": 0, "run_steps": plan.steps,
+                    "metrics_previous": metrics.counters_vector(start_world)})
+        except DiskFullError as exc:  # no run to continue yet: leave the folder empty
+            _empty_out_dir(run_dir)
+            raise exc.with_hint(AGAIN) from None
         return _execute(run_dir, plan, workers, threads, backend, ray_address, progress,
                         clipper)
 
@@ -243,6 +249,17 @@ def resume(run_dir: str | Path, steps: int | None = None, *, workers: int | None
     if steps is not None:
         _at_least("steps", steps, 1)
     RunPlan.load(run_dir)  # a folder that is no run fails before a lock file is made
+    try:
+        return _resume(run_dir, steps, workers, threads, backend, ray_address, clipper,
+                       progress, notice, command)
+    except DiskFullError as exc:
+        raise exc.with_hint(continue_hint(run_dir)) from None
+
+
+def _resume(run_dir: Path, steps: int | None, workers: int | None, threads: int,
+            backend: str, ray_address: str | None, clipper: Clipper | None,
+            progress: Progress | None, notice: TextIO | None,
+            command: Sequence[str] | None) -> RunResult:
     with run_lock(run_dir):
         plan = RunPlan.load(run_dir)  # as the last writer left it
         if steps is not None and steps != plan.steps:
@@ -277,11 +294,37 @@ def _execute(run_dir: Path, plan: RunPlan, workers: int, threads: int, backend: 
              clipper: Clipper | None) -> RunResult:
     started = time.monotonic()
     hook = progress(run_dir, plan) if progress is not None else contextlib.nullcontext()
-    with hook as listener:
-        run_batch(run_dir, plan, workers, listener=listener,
-                  clipper=clipper if plan.record_every else None, threads=threads,
-                  backend=backend, ray_address=ray_address)
+    try:
+        with hook as listener:
+            run_batch(run_dir, plan, workers, listener=listener,
+                      clipper=clipper if plan.record_every else None, threads=threads,
+                      backend=backend, ray_address=ray_address)
+    except OSError as exc:  # a full disk outside the atomic writers (a folder made)
+        full = disk_full(exc, exc.filename or run_dir)
+        if full is None:
+            raise
+        raise full.with_hint(continue_hint(run_dir)) from None
+    except DiskFullError as exc:
+        raise exc.with_hint(continue_hint(run_dir)) from None
     return result_of(run_dir, plan, time.monotonic() - started)
+
+
+def continue_hint(run_dir: Path) -> str:
+    """What to do after a full disk stopped the run in ``run_dir``: its files are whole
+    (every write is atomic), so it continues where it stopped, with the same bytes."""
+    return (f"free some space, then continue with: evosim evolve --resume {run_dir} "
+            f"(or: evosim resume {run_dir})")
+
+
+def _empty_out_dir(out: Path) -> None:
+    """Remove what this run wrote into ``out`` (new or empty when it began: checked)."""
+    for path in out.iterdir():
+        if path.name == LOCK_FILE:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _check_backend(backend: str, ray_address: str | None) -> None:
@@ -342,7 +385,9 @@ def _reopen_finals(run_dir: Path, plan: RunPlan) -> None:
             continue
         if step % plan.metrics_every == 0:
             target = checkpoint_path(run_dir, i, step)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(target.parent)
             path.replace(target)
+            fsync_dir(target.parent)
         else:
             path.unlink()
+        fsync_dir(path.parent)

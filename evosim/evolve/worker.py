@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from evosim._atomic import disk_full
 from evosim._process import die_with_parent
 from evosim.errors import EvosimError
 from evosim.evolve import events, metrics
@@ -91,9 +92,12 @@ def worker_main(conn: Any, jobs: Any, parent: int, run_dir: str, plan: dict,
         except EvosimError as exc:
             _report(("error", index, exc))
             sys.exit(1)
-        except BaseException:
-            _report(("error", index, RuntimeError(f"world {index}: worker failed:\n"
-                                                  f"{traceback.format_exc()}")))
+        except BaseException as exc:
+            # A full disk outside the atomic writers (a folder made, a clip's ffmpeg)
+            # is still the one-line error, not a traceback.
+            full = disk_full(exc, getattr(exc, "filename", None) or run_dir)
+            _report(("error", index, full if full is not None else RuntimeError(
+                f"world {index}: worker failed:\n{traceback.format_exc()}")))
             sys.exit(1)
         _report(("done", index))
 
