@@ -2,9 +2,11 @@
 
 Each frame goes straight down ffmpeg's pipe; no video is ever held in memory.
 The file appears under its final name only when it is complete and ffmpeg
-reported success (it is written under a temporary name in the same folder, then
-renamed). Temporary names carry the writer's pid, so the files of a writer killed
-outright are removed by the next writer in that folder.
+reported success: it is written under a temporary name in the same folder,
+fsynced, renamed, and the folder fsynced. A full disk is a
+:class:`~evosim.errors.DiskFullError` naming the video. Temporary names carry the
+writer's pid, so the files of a writer killed outright are removed by the next
+writer in that folder.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from evosim import _atomic
-from evosim.errors import EvosimError
+from evosim.errors import DiskFullError, EvosimError
 from evosim.limits import MAX_VIDEO_HEIGHT, MAX_VIDEO_WIDTH, MIN_VIDEO_SIDE
 
 FORMATS = (".mp4", ".gif")
@@ -63,6 +65,14 @@ def remove_stale_temp_files(folder: Path) -> int:
     return removed
 
 
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def check_video_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
@@ -83,6 +93,10 @@ def check_video_size(path: str | Path, size: tuple[int, int]) -> tuple[int, int]
         raise RecordError(f"video size: expected even numbers for mp4 (H.264 yuv420p), got "
                           f"{w}x{h}; try {w - w % 2}x{h - h % 2}")
     return w, h
+
+
+# How ffmpeg reports a full disk or quota (its strerror of ENOSPC and EDQUOT).
+_FULL_TEXTS = ("No space left on device", "Disk quota exceeded")
 
 
 class _Pipe:
@@ -108,6 +122,9 @@ class _Pipe:
         err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
         code = self._proc.wait()
         if code != 0:
+            if any(text in err for text in _FULL_TEXTS):  # ffmpeg's strerror(ENOSPC)
+                raise DiskFullError(str(self.out), None, _atomic.free_bytes(self.out),
+                                    quota=_FULL_TEXTS[1] in err)
             last = err.strip().splitlines()[-1] if err.strip() else "no message"
             raise RecordError(f"{self.out}: ffmpeg failed (exit status {code}): {last}")
 
@@ -119,7 +136,13 @@ class _Pipe:
 def _gif_with_palette(out: Path, size: tuple[int, int], fps: float, palette: np.ndarray,
                       palette_file: Path, final: Path) -> _Pipe:
     pal = np.ascontiguousarray(palette, np.uint8).reshape(16, 16, 3)
-    palette_file.write_bytes(pal.tobytes())
+    try:
+        palette_file.write_bytes(pal.tobytes())
+    except OSError as exc:
+        full = _atomic.disk_full(exc, final, None)
+        if full is None:
+            raise
+        raise full from None
     w, h = size
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error",
            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "-",
@@ -149,10 +172,16 @@ class VideoWriter:
         self.size = check_video_size(self.path, size)
         self.fps = fps
         self.frames = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temp_files(self.path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.rec{os.getpid()}.",
-                                   suffix=self.path.suffix, dir=self.path.parent)
+        try:
+            _atomic.make_dirs(self.path.parent)
+            remove_stale_temp_files(self.path.parent)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.rec{os.getpid()}.",
+                                       suffix=self.path.suffix, dir=self.path.parent)
+        except OSError as exc:
+            full = _atomic.disk_full(exc, self.path)
+            if full is None:
+                raise
+            raise full from None
         os.close(fd)
         self._tmp = Path(tmp)
         self._palette_file = self._tmp.with_suffix(".palette.rgb")
@@ -194,9 +223,14 @@ class VideoWriter:
                 self._sink.close()
                 # mkstemp made it private; outputs are ordinary files, as atomic writes make.
                 os.chmod(self._tmp, _atomic._FILE_MODE)
+                _fsync(self._tmp)  # ffmpeg does not: the bytes first, then the name
                 os.replace(self._tmp, self.path)
-            except BaseException:
+                _atomic.fsync_dir(self.path.parent)
+            except BaseException as exc:
                 self._cleanup()
+                full = _atomic.disk_full(exc, self.path)
+                if full is not None:
+                    raise full from None
                 raise
             self._palette_file.unlink(missing_ok=True)
         return self.path

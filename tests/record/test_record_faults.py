@@ -24,7 +24,7 @@ from evosim.render.viewer import Viewer
 def test_ffmpeg_failure_is_one_line_and_leaves_no_file(tmp_path, monkeypatch):
     fake = tmp_path / "ffmpeg"
     fake.write_text("#!/bin/sh\ncat > /dev/null\necho 'av_interleaved_write_frame(): "
-                    "No space left on device' >&2\nexit 1\n")
+                    "Input/output error' >&2\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.setattr(writer_module.imageio_ffmpeg, "get_ffmpeg_exe", lambda: str(fake))
     out = tmp_path / "videos" / "v.mp4"
@@ -34,7 +34,7 @@ def test_ffmpeg_failure_is_one_line_and_leaves_no_file(tmp_path, monkeypatch):
         writer.close()
     message = str(info.value)
     assert "\n" not in message and str(out) in message
-    assert "exit status 1" in message and "No space left on device" in message
+    assert "exit status 1" in message and "Input/output error" in message
     assert list(out.parent.iterdir()) == []
 
 
