@@ -9,24 +9,30 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
+DOCS_STAMP := $(VENV)/.installed-docs
 TORCH := torch==2.13.0
 TORCH_INDEX ?=
 export SDL_AUDIODRIVER ?= dummy
 
-.PHONY: run test test-all lint bench clean showcase story pictures
+.PHONY: run test test-all lint bench clean showcase story pictures docs
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH_INDEX) $(TORCH)
-	$(PY) -m pip install --quiet -e '.[dev,torch,rl,ray,sb3]'
-	touch $(STAMP) $(RUN_STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,torch,rl,ray,sb3,docs]'
+	touch $(STAMP) $(RUN_STAMP) $(DOCS_STAMP)
 
 $(RUN_STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
 	touch $(RUN_STAMP)
+
+# The docs need the API importable with every extra (autodoc), so the full install.
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,torch,rl,ray,sb3,docs]'
+	touch $(DOCS_STAMP)
 
 run: $(RUN_STAMP)
 	@if [ "$${SDL_VIDEODRIVER:-}" != dummy ] && [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
@@ -86,12 +92,18 @@ test-all: $(STAMP)
 	$(PY) -m pytest -q -m "slow or not slow"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check evosim tests examples
+	$(VENV)/bin/ruff check evosim tests examples docs/conf.py docs/_ext
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy evosim
+
+# The documentation site into docs/_build/html: warnings are errors (-W), every
+# cross-reference must resolve (-n), and it is rebuilt from scratch (-E).
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/sphinx-build -b html -W -n -E --keep-going -q docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
 
 bench: $(RUN_STAMP)
 	$(VENV)/bin/evosim bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info docs/_build

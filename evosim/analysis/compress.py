@@ -13,7 +13,7 @@ each), and their bytes are counted in every method's ``bytes_per_brain``.
   counted once per population and shared out over its N brains.
 - ``quant8``: the same 8-bit mapping without JPEG: one byte per weight plus the scales.
 - ``prune``: magnitude pruning to the byte count of the JPEG brain at each quality, brain
-  by brain: the k largest |w| of W1 and W2 together are kept as (uint16 or uint32 index,
+  by brain: the k largest ``|w|`` of W1 and W2 together are kept as (uint16 or uint32 index,
   float32 value) pairs plus a uint16 count; the rest become 0.
 """
 
@@ -178,7 +178,7 @@ def prune_population(genomes: np.ndarray, layout: GenomeLayout, budgets: np.ndar
     """Magnitude pruning of W1 and W2 together, each brain to at most ``budgets[i]`` bytes.
 
     A brain keeps k = (budget - kept float32 genes - 2-byte count) // entry bytes weights,
-    the largest |w| (ties to the lower index), at least 0 and at most all of them.
+    the largest ``|w|`` (ties to the lower index), at least 0 and at most all of them.
     """
     out = genomes.copy()
     entry = prune_entry_bytes(layout)

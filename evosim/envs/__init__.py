@@ -7,7 +7,7 @@
     env = gymnasium.make("evosim/Robot-v0", scenario="classic")
 
 (or, without the import: ``gymnasium.make("evosim.envs:evosim/Robot-v0")``).
-:func:`parallel_env` builds the PettingZoo ParallelEnv, every robot an agent.
+:func:`~evosim.envs.parallel.parallel_env` builds the PettingZoo ParallelEnv, every robot an agent.
 ``gymnasium.make_vec("evosim/Robot-v0", num_envs=K)`` builds :class:`RobotVectorEnv`
 (K worlds without per-env wrappers); ``vectorization_mode="sync"`` or ``"async"``
 builds Gymnasium's own around K RobotEnvs, with the same results.

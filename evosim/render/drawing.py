@@ -93,7 +93,7 @@ class Transform(NamedTuple):
 
 @dataclass(frozen=True)
 class DrawOptions:
-    """Everything ``draw`` needs beside the state. Build with :meth:`from_scenario`.
+    """Everything ``draw`` needs beside the state. Build with ``from_scenario(scenario)``.
 
     ``show_rays`` draws every robot's rays; ``selected`` (a slot) is ringed and
     its rays are always drawn.

@@ -51,7 +51,7 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load and validate a scenario by built-in name (``"classic"``) or TOML path.
 
-    Raises :class:`ScenarioError` naming the file, the key, what was expected and
+    Raises :class:`~evosim.errors.ScenarioError` naming the file, the key, what was expected and
     what was given.
     """
     path = resolve_scenario_path(name_or_path)

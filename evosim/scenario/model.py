@@ -248,7 +248,7 @@ class Phase(_Table):
 
 
 class Scenario(_Table):
-    """A whole world's settings. Build it with :func:`evosim.load_scenario`."""
+    """A whole world's settings. Build it with :func:`evosim.scenario.load_scenario`."""
 
     name: str = Field("scenario", description="A plain word (letters, digits, '.', '_', "
                                                "'-'); it names default output paths.")
@@ -439,7 +439,8 @@ class Scenario(_Table):
     def phase_schedule(self) -> list[dict[str, float | int | bool]]:
         """Resolved settings per phase: entry 0 is the base, entry i from ``phases[i-1].step``.
 
-        Keys: ``step`` (where the phase begins) and every :data:`PHASE_KEYS` name.
+        Keys: ``step`` (where the phase begins) and every
+        :data:`~evosim.scenario.model.PHASE_KEYS` name.
         """
         current: dict[str, float | int | bool] = {"step": 0}
         for key, (table, name) in PHASE_KEYS.items():
