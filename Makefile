@@ -75,7 +75,7 @@ story: $(RUN_STAMP)
 	done
 	$(VENV)/bin/evosim record $(STORY_RUN) --story --steps 300 $(STORY_GIF) --out docs/story.gif
 
-# The README's pictures of classic (docs/summary.png, docs/brain.png): 4 worlds x
+# The docs' pictures of classic (docs/summary.png, docs/brain.png): 4 worlds x
 # 100,000 steps, seed 1 (~1 min), then evosim plot and evosim brain. Deterministic.
 PICTURES_RUN := runs/pictures-classic
 pictures: $(RUN_STAMP)

@@ -47,7 +47,7 @@ except ImportError:
     raise OptionalDependencyError(
         "evosim.torch needs PyTorch, which is not installed; install the CPU build with "
         "`pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu` "
-        "(see the README, \"Install\")"
+        "(see docs/getting-started.md, \"Install\")"
     ) from None
 
 

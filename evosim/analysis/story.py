@@ -4,7 +4,8 @@ The stages (DESIGN.md): *caution* (day one, mines only: survival alone makes rob
 careful), *fruit*-seeking (fruit appears, eaters reproduce), *speed* (faster robots
 win, paid for in mine deaths) and *balance* (mine deaths fall while speed stays
 high). The criteria are computed per world on the interval rows of ``metrics.csv``;
-every threshold is a named constant below, and the README states them in words.
+every threshold is a named constant below, and docs/tutorials/story.md states them in
+words (reading them from here).
 
 Rates are events per robot per 1,000 steps. A *rolling* rate at a row covers the
 rows whose interval ends within the last ``ROLLING_STEPS`` steps up to that row.

@@ -7,7 +7,7 @@ threads (``World(threads=K)``), K worlds over all cores and the parallel
 efficiency, draw and record frames/s, the first-step compile time with a cold
 and a warm Numba cache, and (``shared``) the engine timed in turns beside the
 reference programs of ``../shared/bench`` (see :mod:`evosim.bench.shared`).
-The README's "Performance" section lists every JSON key.
+docs/development/performance.md lists every JSON key.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from evosim.commands import _options as opts
 
 DESCRIPTION = ("Find where each stage of the story begins in every world of a run: caution, "
                "fruit-seeking, speed (paid for in mine deaths), balance. The criteria are in "
-               "the README (\"The story\").")
+               "docs/tutorials/story.md.")
 EXAMPLES = ("evosim story runs/genesis", "evosim story runs/genesis --json")
 
 

@@ -3,7 +3,7 @@
 The scenario model (its tables and ``vision.channels``), the kernels' channel
 indices (``kernels/layout.py`` ``CH_*``, checked against this list by a test),
 drawing colours, metrics and the test references read these tuples. Adding an
-object kind starts here (see the README, "Where things are").
+object kind starts here (see docs/development/object-kinds.md).
 """
 
 from __future__ import annotations

@@ -325,7 +325,7 @@ def test_generations_grow_and_selection_acts():
 
 def test_classic_robots_die_of_age_as_well_as_of_mines():
     """Senescence keeps turnover going once robots eat well: age deaths are a real
-    share of deaths (the README's 200k-step figures give 32-55% per 20k window)."""
+    share of deaths (200k-step runs give 32-55% per 20k window)."""
     world = World(load_scenario("classic"), seed=11)
     shares = []
     for _ in range(2):
