@@ -1,7 +1,7 @@
 """Command-line values that would hang or that the OS refuses are one line and exit 2.
 
 In-process through ``evosim.cli.main`` (tests.helpers.run_cli asserts the contract);
-crashes (signals) in a child process (tests.helpers.run_cli_error). From issue 12.
+crashes (signals) in a child process (tests.helpers.run_cli_error).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Run folders: bad run.json fields and metrics files are one line, or rebuilt.
 
 In-process through ``evosim.cli.main`` (tests.helpers.run_cli asserts the contract);
-crashes (signals) in a child process (tests.helpers.run_cli_error). From issue 12.
+crashes (signals) in a child process (tests.helpers.run_cli_error).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Checkpoint files: every array, header and metadata field is checked before use.
 
 In-process through ``evosim.cli.main`` (tests.helpers.run_cli asserts the contract);
-crashes (signals) in a child process (tests.helpers.run_cli_error). From issue 12.
+crashes (signals) in a child process (tests.helpers.run_cli_error).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Offspring wait unmutated and are mutated at birth, exactly as if at conception (issue 13)."""
+"""Offspring wait unmutated and are mutated at birth, exactly as if at conception."""
 
 from __future__ import annotations
 
