@@ -19,10 +19,17 @@ def die_with_parent(parent: int) -> None:
             libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
     if os.getppid() != parent:  # it died before prctl took effect
         os._exit(1)
+    exit_when_orphaned(parent)
 
-    def watch() -> None:  # elsewhere, and between kernel calls (they hold the GIL)
+
+def exit_when_orphaned(parent: int, poll: float = 0.5) -> None:
+    """A watchdog thread that ends this process once ``parent`` is no longer its parent
+    (it died: the process was re-parented). It acts between kernel calls, which hold the
+    GIL, so within ``poll`` seconds plus one chunk of ticks."""
+
+    def watch() -> None:
         while os.getppid() == parent:
-            time.sleep(0.5)
+            time.sleep(poll)
         os._exit(1)
 
     threading.Thread(target=watch, name="evosim-parent-watchdog", daemon=True).start()

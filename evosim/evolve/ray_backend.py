@@ -8,20 +8,28 @@ mounts at the same path. The driver waits for every world at each boundary, so
 the results are those of the local backend, byte for byte. A task whose worker
 process dies (``kill -9``, a lost node) is retried by Ray up to ``RERUNS`` times;
 the retry starts from the world's last checkpoint, which gives the same bytes.
-Ray is imported only here, and only when this backend is chosen.
+
+A world has one writer at a time, even across a lost node: a task's process ends
+as soon as its node's raylet is gone (Ray alone would let it run on, writing), and
+a task holds its world's lock (:func:`evosim.evolve.lock.world_lock`), so a retry
+waits for any attempt still running. Ray is imported only here, and only when this
+backend is chosen.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from evosim._atomic import disk_full
+from evosim._process import exit_when_orphaned
 from evosim.errors import EvosimError
 from evosim.evolve import metrics
 from evosim.evolve.checkpoints import remove_temp_files, world_dir
+from evosim.evolve.lock import world_lock
 from evosim.evolve.plan import RunPlan
 from evosim.evolve.resuming import reached
 from evosim.evolve.worker import RERUNS, SINGLE_THREAD_ENV, Clipper, Listener, run_world
@@ -33,12 +41,13 @@ def _world_epoch(run_dir: str, plan: dict, index: int, until: int,
     from evosim.evolve.checkpoints import FINAL_FILE, checkpoint_path
     from evosim.world import World
 
+    _exit_with_raylet()
     folder = world_dir(Path(run_dir), index)
-    if folder.is_dir():  # a retried task: what its killed attempt left half-written
-        remove_temp_files(folder)
     run_plan = RunPlan(**plan)
     try:
-        run_world(Path(run_dir), run_plan, index, until, clipper, threads)
+        with world_lock(folder):  # an earlier attempt (on a lost node) has ended
+            remove_temp_files(folder)  # what a killed attempt left half-written
+            run_world(Path(run_dir), run_plan, index, until, clipper, threads)
     except OSError as exc:  # a full disk outside the atomic writers: still one line
         full = disk_full(exc, exc.filename or run_dir)
         if full is None:
@@ -47,6 +56,19 @@ def _world_epoch(run_dir: str, plan: dict, index: int, until: int,
     path = (folder / FINAL_FILE if until == run_plan.steps
             else checkpoint_path(Path(run_dir), index, until))
     return metrics.counters_vector(World.load(path))
+
+
+_watched = False
+
+
+def _exit_with_raylet() -> None:
+    """Once per Ray worker process: end it when its parent, its node's raylet, dies
+    (a lost node), so that its task's retry elsewhere is the world's only writer.
+    Ray itself lets such a worker run on for a while."""
+    global _watched
+    if not _watched:
+        _watched = True
+        exit_when_orphaned(os.getppid(), poll=0.2)
 
 
 def _import_ray() -> Any:

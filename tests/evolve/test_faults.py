@@ -19,7 +19,7 @@ from evosim.evolve import local_backend, resume
 from evosim.evolve.batch import run_batch
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, list_checkpoints, world_dir
 from evosim.evolve.events import list_event_files, read_events
-from evosim.evolve.lock import run_lock
+from evosim.evolve.lock import run_lock, world_lock
 from tests.evolve.test_batch import run_in_process, tiny_plan
 from tests.helpers import assert_states_equal
 
@@ -124,6 +124,31 @@ def test_a_second_writer_is_refused(tmp_path):
                 pass
     with run_lock(out):  # released when the holder is done
         pass
+
+
+def test_a_world_has_one_writer_and_a_retry_waits_for_the_attempt_before(tmp_path):
+    import threading
+
+    folder = tmp_path / "world-000"
+    held, release = threading.Event(), threading.Event()
+
+    def earlier_attempt() -> None:
+        with world_lock(folder):
+            held.set()
+            release.wait(10)
+
+    first = threading.Thread(target=earlier_attempt)
+    first.start()
+    held.wait(10)
+    with pytest.raises(RunDirError, match=r"world-000: still written by another process "
+                                          r"\(pid \d+ on .+\) after 0s .*--resume$"):
+        with world_lock(folder, wait=0.3):
+            pass
+    threading.Timer(0.5, release.set).start()
+    started = time.monotonic()
+    with world_lock(folder, wait=10):  # waits for the earlier attempt to end
+        assert time.monotonic() - started >= 0.4
+    first.join()
 
 
 def killer(parent: int, at_step: int):
