@@ -225,20 +225,25 @@ EVOLVE = ["evolve", "classic", "--steps", "60000", "--worlds", "2", "--workers",
           "--checkpoint-every", "5000", "--metrics-every", "5000", "--out", "R", "--quiet"]
 
 
+@pytest.mark.parametrize("backend", ["local", "ray"])
 def test_evolve_into_a_small_tmpfs_stops_in_one_line_and_resumes_the_same(tmp_path,
-                                                                           small_disk):
+                                                                           small_disk,
+                                                                           backend):
+    if backend == "ray":
+        pytest.importorskip("ray", reason="Ray is not installed (pip install 'evosim[ray]')")
     mount, resize = small_disk
     whole = tmp_path / "whole"
     whole.mkdir()
     assert run_cli_child(*EVOLVE, cwd=whole).returncode == 0
-    stopped = run_cli_child(*EVOLVE, cwd=mount)
-    assert_one_line_error(stopped, "evosim evolve: error: R/world-00")
+    stopped = run_cli_child(*EVOLVE, "--backend", backend, cwd=mount)
+    assert_one_line_error(stopped, "evosim evolve: error: ")
     line = stopped.stderr.strip()
-    assert f"{NO_SPACE} (writing it needs " in line and " free); free some space, then " \
-        "continue with: evosim evolve --resume R (or: evosim resume R)" in line
+    assert "R/world-00" in line and f"{NO_SPACE} (writing it needs " in line
+    assert line.endswith(" free); free some space, then continue with: evosim evolve "
+                         "--resume R (or: evosim resume R)")
     assert_no_temp_files(mount / "R")
     resize(20_000_000)
-    resumed = run_cli_child("resume", "R", "--quiet", cwd=mount)
+    resumed = run_cli_child("resume", "R", "--quiet", "--backend", backend, cwd=mount)
     assert resumed.returncode == 0, resumed.stderr
     assert files_of(mount / "R") == files_of(whole / "R")  # run.json included
 
