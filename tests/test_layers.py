@@ -14,7 +14,8 @@ from evosim.kernels import layout
 from evosim.scenario import CHANNELS, load_scenario
 
 HEAVY = ("numba", "pygame", "torch", "matplotlib")
-COMMANDS = ("evolve", "evaluate", "plot", "story", "export", "watch", "record", "bench")
+COMMANDS = ("evolve", "resume", "evaluate", "compress", "plot", "story", "export", "brain",
+            "watch", "record", "bench")
 
 
 @pytest.mark.parametrize("argv", [["--help"], *[[c, "--help"] for c in COMMANDS]])

@@ -1,4 +1,4 @@
-"""``evosim compress``: a checkpoint's brains through JPEG, 8-bit and pruning, judged."""
+"""``evosim compress``: a checkpoint's brains through six compression techniques, judged."""
 
 from __future__ import annotations
 
@@ -7,14 +7,18 @@ import json
 import sys
 
 from evosim import limits
+from evosim.analysis.techniques import ARGUMENTS, DEFAULT_LEVELS, METHODS, setting
 from evosim.commands import _options as opts
 
-DESCRIPTION = ("Compress every brain of a checkpoint with real JPEG (weight matrices as 8-bit "
-               "greyscale images), with 8-bit quantisation and with magnitude pruning to the "
-               "JPEG byte counts; evaluate each population, the original and random brains in "
-               "the same fresh worlds as evosim evaluate.")
+DESCRIPTION = ("Compress every brain of a checkpoint six ways, each at several sizes: "
+               "down-sizing (a smaller hidden layer fitted to the brain's own outputs), "
+               "low-rank SVD of W1, quantisation, JPEG (weight matrices as greyscale images), "
+               "parameter sharing (k-means values) and magnitude pruning to the JPEG byte "
+               "counts; evaluate each population, the original and random brains in the "
+               "same fresh worlds as evosim evaluate. Bytes are real encoded sizes.")
 EXAMPLES = ("evosim compress runs/classic-seed1/world-000/final.npz",
-            "evosim compress run.npz --quality 90 50 20 --out kept.png",
+            "evosim compress run.npz --methods jpeg prune --quality 90 50 20 --out kept.png",
+            "evosim compress run.npz --bits 8 4 2 1 --ranks 8 4 --hidden 12 6 3",
             "evosim compress run.npz --quality 50 --steps 2000 --seeds 2 --json")
 
 
@@ -26,8 +30,21 @@ def parents() -> list[argparse.ArgumentParser]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint", type=opts.path, help="a checkpoint file (.npz)")
+    p.add_argument("--methods", nargs="+", choices=METHODS, default=None, metavar="M",
+                   help=f"techniques to run, of {', '.join(METHODS)} (default all)")
     p.add_argument("--quality", type=opts.int_at_least(1, 100), nargs="+", metavar="Q",
-                   default=None, help="JPEG qualities, 1 to 100 (default 90 50 20 5)")
+                   default=None, help="JPEG qualities, 1 to 100, also prune's byte targets "
+                   "(default 90 50 20 5)")
+    p.add_argument("--bits", type=opts.int_at_least(1, 8), nargs="+", metavar="B",
+                   default=None, help="quantisation bits, 1 to 8 (default 8 4 2)")
+    p.add_argument("--ranks", type=opts.int_at_least(1), nargs="+", metavar="R",
+                   default=None, help="SVD ranks of W1, at most its smaller side "
+                   "(default 4 2 1)")
+    p.add_argument("--hidden", type=opts.int_at_least(1), nargs="+", metavar="K",
+                   default=None, help="hidden units of the down-sized brains, fewer than the "
+                   "brain's (default 8 4 2)")
+    p.add_argument("--values", type=opts.int_at_least(1, 256), nargs="+", metavar="K",
+                   default=None, help="shared values per matrix, 1 to 256 (default 16 4 2)")
     p.add_argument("--steps", type=opts.int_at_least(1, limits.MAX_EVAL_STEPS), default=4000,
                    help="ticks per evaluation world (default 4000)")
     p.add_argument("--seeds", type=opts.int_at_least(1, limits.MAX_EVAL_SEEDS), default=3,
@@ -48,24 +65,27 @@ def run(options: argparse.Namespace) -> int:
 
     from evosim._compile import say_if_compiling
     from evosim.analysis.compress import (
-        DEFAULT_QUALITIES,
         RESULT_KEYS,
-        check_quality,
+        checkpoint_levels,
         compress_checkpoint,
         plot_kept,
         worlds_needed,
     )
     from evosim.commands._files import require_npz
 
-    qualities = [check_quality(q) for q in (options.quality or DEFAULT_QUALITIES)]
+    levels = {}
+    for method in options.methods or METHODS:
+        given = getattr(options, ARGUMENTS[method])
+        levels[method] = tuple(given or DEFAULT_LEVELS[method])
     require_npz(options.checkpoint)
+    levels = checkpoint_levels(options.checkpoint, levels)  # bad input: before any output
     say_if_compiling(options.json or options.quiet)
     console = Console(stderr=True)
     with Progress(TextColumn("[bold]compressing and evaluating"), BarColumn(),
                   MofNCompleteColumn(), console=console, transient=True,
                   disable=options.json or options.quiet) as progress:
-        task = progress.add_task("", total=worlds_needed(qualities, options.seeds))
-        result = compress_checkpoint(options.checkpoint, qualities, options.steps,
+        task = progress.add_task("", total=worlds_needed(levels, options.seeds))
+        result = compress_checkpoint(options.checkpoint, levels, options.steps,
                                      options.seeds, options.seed,
                                      on_world=lambda: progress.advance(task))
     title = f"{options.checkpoint}: {options.seeds} seed(s) x {options.steps} steps"
@@ -78,17 +98,17 @@ def run(options: argparse.Namespace) -> int:
     fruit0 = result["original"]["fruit_per_robot_per_1k"]["mean"]
     mine0 = result["original"]["mine_deaths_per_robot_per_1k"]["mean"]
     table = Table(title=f"{title}, reproduction off; float32 brain = {float32} bytes")
-    for column in ("method", "Q", "bytes", "float32/", "fruit/1k", "kept", "mines/1k",
+    for column in ("method", "setting", "bytes", "float32/", "fruit/1k", "kept", "mines/1k",
                    "vs orig"):
         table.add_column(column, justify="left" if column == "method" else "right",
                          no_wrap=True)
-    rows = [("original", None, float32, result["original"]),
-            *((r["method"], r["quality"], r["bytes_per_brain"], r)
+    rows = [("original", "float32", float32, result["original"]),
+            *((r["method"], setting(r["method"], r["level"]), r["bytes_per_brain"], r)
               for r in result["results"]),
             ("random", None, None, result["random"])]
-    for name, q, size, r in rows:
+    for name, level, size, r in rows:
         f, m = (r[k] for k in RESULT_KEYS)
-        table.add_row(name, "-" if q is None else str(q),
+        table.add_row(name, level or "-",
                       "-" if size is None else f"{size:.0f}",
                       "-" if size is None else f"{float32 / size:.1f}:1",
                       f"{f['mean']:.3f} ± {f['std']:.3f}", _ratio(f["mean"], fruit0),

@@ -198,7 +198,7 @@ def test_seed_brain_and_compress_refuse_dct_with_one_line(tmp_path):
         genome_from_state(sc, {}, 1.0, "brain.pt")
     path = World(sc, seed=1).save(tmp_path / "c.npz")
     with pytest.raises(EvosimError, match="direct-encoded"):
-        compress_checkpoint(path, [50], 10, 1)
+        compress_checkpoint(path, {"jpeg": [50]}, 10, 1)
 
 
 def test_torch_bridge_exports_the_decoded_weights_and_refuses_the_way_back():

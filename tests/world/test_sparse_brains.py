@@ -429,7 +429,7 @@ def test_compress_and_the_numpy_baseline_refuse_evolved_connections(tmp_path):
     world = World(sc, seed=1)
     path = world.save(tmp_path / "c.npz")
     with pytest.raises(EvosimError, match="dense brains") as exc:
-        compress_checkpoint(path, [50], 10, 1)
+        compress_checkpoint(path, {"jpeg": [50]}, 10, 1)
     assert "\n" not in str(exc.value)
     with pytest.raises(EvosimError, match="direct dense brains"):
         NumpyWorld(sc, world.state)
