@@ -18,7 +18,8 @@ import numpy as np
 
 from evosim._atomic import atomic_write_with
 from evosim.errors import EvosimError
-from evosim.scenario import Scenario
+from evosim.kernels.layout import MASK_ON
+from evosim.scenario import GenomeLayout, Scenario
 from evosim.world.brainfile import best_slot
 from evosim.world.brainview import input_labels, response_map
 
@@ -44,6 +45,16 @@ def network_layout(scenario: Scenario) -> dict[str, np.ndarray]:
     return {"inputs": column(n_in), "hidden": column(H), "outputs": np.array([0.65, 0.35])}
 
 
+def connections_on(layout: GenomeLayout, genome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bool [H, I], bool [2, H]): which connections of W1 and W2 are active; all of them
+    unless the layout holds a connection mask (W1's H*I genes, then W2's 2H)."""
+    H, n_in = layout.hidden, layout.inputs
+    if not layout.masked:
+        return np.ones((H, n_in), bool), np.ones((2, H), bool)
+    block = np.asarray(genome)[layout.mask:layout.mask + layout.mask_length] > MASK_ON
+    return block[:H * n_in].reshape(H, n_in), block[H * n_in:].reshape(2, H)
+
+
 def draw_brain(scenario: Scenario, genome: np.ndarray, title: str, path: Path) -> Path:
     """Write the network and response-map figure of ``genome`` (float32 [G]) to ``path``."""
     import matplotlib
@@ -51,7 +62,9 @@ def draw_brain(scenario: Scenario, genome: np.ndarray, title: str, path: Path) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    w1, b1, w2, b2, speed = scenario.genome_layout.split(np.asarray(genome, np.float64))
+    layout = scenario.genome_layout
+    w1, b1, w2, b2, speed = layout.split(np.asarray(genome, np.float64))
+    on1, on2 = connections_on(layout, genome)
     pos = network_layout(scenario)
     labels = input_labels(scenario)
     chans = [c for c in ("mine", "fruit") if c in scenario.vision.channels]
@@ -68,9 +81,11 @@ def draw_brain(scenario: Scenario, genome: np.ndarray, title: str, path: Path) -
 
     for h, yh in enumerate(pos["hidden"]):
         for j, yi in enumerate(pos["inputs"]):
-            edge(0.0, yi, 0.5, yh, w1[h, j])
+            if on1[h, j]:  # a pruned connection is not drawn at all
+                edge(0.0, yi, 0.5, yh, w1[h, j])
         for o, yo in enumerate(pos["outputs"]):
-            edge(0.5, yh, 1.0, yo, w2[o, h])
+            if on2[o, h]:
+                edge(0.5, yh, 1.0, yo, w2[o, h])
     channel_colour = {"mine": "#d62728", "fruit": "#2ca02c", "robot": "#1f77b4",
                       "edge": "#7f7f7f"}
     C = len(scenario.vision.channels)
@@ -98,7 +113,9 @@ def draw_brain(scenario: Scenario, genome: np.ndarray, title: str, path: Path) -
                matplotlib.lines.Line2D([], [], color=cmap(0.0), lw=3, label="negative weight")]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), ncol=2,
               fontsize=8, frameon=False)
-    ax.set_title("network (node colour: bias; edge width: |weight|)", fontsize=10)
+    kept = (f"\n{int(on1.sum() + on2.sum())} of {on1.size + on2.size} connections active; "
+            "pruned ones are not drawn" if layout.masked else "")
+    ax.set_title(f"network (node colour: bias; edge width: |weight|){kept}", fontsize=10)
     rng = scenario.vision.range
     for col, channel in enumerate(chans, start=1):
         resp = response_map(scenario, genome, channel)

@@ -51,3 +51,36 @@ def test_network_layout_has_a_node_per_input_and_hidden_unit():
     pos = network_layout(sc)
     assert len(pos["inputs"]) == sc.n_inputs and len(pos["hidden"]) == sc.brain.hidden
     assert np.all(np.diff(pos["inputs"]) < 0)
+
+
+def test_pruned_connections_are_not_drawn(tmp_path, monkeypatch):
+    from evosim.analysis import brainplot
+    from evosim.scenario import scenario_from_dict
+
+    data = load_scenario("classic-sparse").model_dump(mode="json")
+    data["brain"].update(hidden=6, initial_connections=0.1)
+    sc = scenario_from_dict(data)
+    genome = World(sc, seed=3).state.genome[0]
+    on1, on2 = brainplot.connections_on(sc.genome_layout, genome)
+    w1, _, w2, _, _ = sc.genome_layout.split(genome)
+    # The mask says which weights the robot runs with: exactly the non-zero ones.
+    assert np.array_equal(on1, w1 != 0) and np.array_equal(on2, w2 != 0)
+    active = int(on1.sum() + on2.sum())
+    assert 0 < active < on1.size + on2.size
+    drawn = []
+    import matplotlib.axes
+
+    real_plot = matplotlib.axes.Axes.plot
+
+    def counting_plot(self, *args, **kwargs):
+        if kwargs.get("zorder") == 1:  # the network's edges
+            drawn.append(args)
+        return real_plot(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", counting_plot)
+    brainplot.draw_brain(sc, genome, "sparse", tmp_path / "b.png")
+    assert len(drawn) == active
+    dense = load_scenario("classic")
+    drawn.clear()
+    brainplot.draw_brain(dense, World(dense, seed=3).state.genome[0], "dense", tmp_path / "d.png")
+    assert len(drawn) == dense.genome_layout.connections
