@@ -2,8 +2,9 @@
 Agg backend).
 
 Figures: ``overview.png`` and one PNG per metrics panel (a band of the worlds'
-spread, their mean), plus ``active_connections.png`` for evolved connections;
-``diversity.png`` (genome diversity at every checkpoint); ``muller.png`` (lineage
+spread, their mean), plus ``active_connections.png`` for evolved connections (the
+active-connection curve beside fruit eaten and mine deaths); ``diversity.png``
+(genome diversity at every checkpoint); ``muller.png`` (lineage
 shares over time, up to 4 worlds); ``phylogeny.png`` (the family tree of world 0's
 robots at the end, single-child chains collapsed); ``deaths.png`` (where world 0's
 robots died, by mines and by age, mines drawn); ``summary.png`` (one figure for a
@@ -15,6 +16,7 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -116,24 +118,34 @@ def plot_run(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
         fig.suptitle(title)
         fig.tight_layout()
         written.append(_save(fig, out_dir / f"{key}.png"))
-    if scenario.brain.connections == "evolved":  # sparse brains: how dense they stay
-        per_world = {}
-        for w in sorted({int(r["world"]) for r in rows}):
-            mine = [r for r in rows if r["world"] == w]
-            per_world[w] = (np.array([r["step"] for r in mine], np.float64),
-                            np.array([r["active_connections"] for r in mine], np.float64))
-        fig, ax = plt.subplots(figsize=(9.5, 4.5))
-        _draw(ax, per_world, "Active connections", "mean fraction of the brain's", phases,
-              stages)
-        ax.set_ylim(0.0, 1.05)
-        ax.set_xlabel("step")
-        fig.suptitle(title)
-        fig.tight_layout()
-        written.append(_save(fig, out_dir / "active_connections.png"))
+    if scenario.brain.connections == "evolved":
+        written.append(_sparse_figure(plt, rows, data, phases, stages, title, out_dir))
     written.extend(_pictures(plt, run_dir, plan, scenario, data, phases, stages, title,
                              out_dir))
     plt.close("all")
     return written
+
+
+def _sparse_figure(plt: Any, rows: list[dict], data: dict, phases: list, stages: dict,
+                   title: str, out_dir: Path) -> Path:
+    """Sparse brains: the active-connection curve beside fruit eaten and mine deaths,
+    so thinning can be read against what the brains still do."""
+    per_world = {}
+    for w in sorted({int(r["world"]) for r in rows}):
+        mine = [r for r in rows if r["world"] == w]
+        per_world[w] = (np.array([r["step"] for r in mine], np.float64),
+                        np.array([r["active_connections"] for r in mine], np.float64))
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.5), sharex=True)
+    _draw(axes[0], per_world, "Active connections", "mean fraction of the brain's", phases,
+          stages, legend=False)
+    axes[0].set_ylim(0.0, 1.05)
+    for ax, (key, name, unit) in zip(axes[1:], PANELS[:2], strict=True):
+        _draw(ax, data[key], name, unit, phases, stages, legend=ax is axes[-1])
+    for ax in axes:
+        ax.set_xlabel("step")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, out_dir / "active_connections.png")
 
 
 def diversity_series(run_dir: Path, plan: RunPlan) -> dict[int, tuple[np.ndarray, np.ndarray]]:

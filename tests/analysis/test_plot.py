@@ -138,6 +138,8 @@ def test_sparse_brains_get_an_active_connections_figure(tmp_path):
     written = {p.stem: p for p in plot_run(tmp_path)}
     image = matplotlib.image.imread(written["active_connections"])
     assert image.shape[0] > 300 and image[..., :3].std() > 0.05
+    # Three panels side by side: active connections beside fruit eaten and mine deaths.
+    assert image.shape[1] > 3 * image.shape[0]
     rows = metrics.read_rows(tmp_path / "metrics.csv")
     shares = [float(r["active_connections"]) for r in rows]
     assert all(0.0 < s < 1.0 for s in shares)  # what the figure draws: partial brains
