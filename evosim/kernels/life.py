@@ -225,17 +225,18 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
 
 
 @entry
-def mutate_genome(src, dst, rate, sigma, limit, key, step, slot, mask, n_mask, flip_rate):
+def mutate_genome(src, dst, rate, sigma, limit, key, step, slot, mask, n_mask, flip_rate,
+                  regrowth):
     """The one mutation operator: ``dst`` = ``src`` plus Gaussian noise, and flips of
     its connection mask.
 
     Each gene gets N(0, sigma) noise with probability ``rate`` (every gene when
     ``rate`` >= 1); the last gene, the max-speed gene, is then clipped to
     [0, ``limit``]. The ``n_mask`` genes of the connection mask from ``mask`` on (none
-    in dense brains) never get noise: each flips (1.0 <-> 0.0, pruning or regrowth)
-    with probability ``flip_rate``. Draws come from the streams (key, step,
-    S_MUTATE_NOISE / S_MUTATE / S_MUTATE_FLIP, slot); src and dst are float32 [G]
-    rows and may not overlap.
+    in dense brains) never get noise: an active one (1.0) is pruned with probability
+    ``flip_rate``, a pruned one (0.0) grows back with ``flip_rate * regrowth``. Draws
+    come from the streams (key, step, S_MUTATE_NOISE / S_MUTATE / S_MUTATE_FLIP,
+    slot); src and dst are float32 [G] rows and may not overlap.
     """
     G = src.shape[0]
     noise = stream_base(key, step, S_MUTATE_NOISE, slot)
@@ -261,7 +262,7 @@ def mutate_genome(src, dst, rate, sigma, limit, key, step, slot, mask, n_mask, f
         flip = stream_base(key, step, S_MUTATE_FLIP, slot)
         for j in range(n_mask):
             on = src[mask + j] > MASK_ON
-            if base_uniform(flip, j) < flip_rate:
+            if base_uniform(flip, j) < (flip_rate if on else flip_rate * regrowth):
                 on = not on
             dst[mask + j] = np.float32(1.0) if on else np.float32(0.0)
 
@@ -313,7 +314,7 @@ def _born_genome(q, dst, key, s, p, sch):
     ph = phase_index(sch, conceived)
     mutate_genome(s.nursery_genome[q], dst, sch.mutation_rate[ph], sch.mutation_sigma[ph],
                   sch.speed_limit[ph], key, conceived, s.nursery_parent_slot[q], p.mask,
-                  p.n_mask, p.flip_rate)
+                  p.n_mask, p.flip_rate, p.regrowth)
 
 
 @entry

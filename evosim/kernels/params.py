@@ -53,6 +53,7 @@ class Params(NamedTuple):
     mask: int
     n_mask: int
     flip_rate: float  # probability per mask gene per birth of flipping it
+    regrowth: float  # an off gene flips with flip_rate * regrowth (an on one: flip_rate)
     initial_connections: float  # probability of a random genome's mask gene being on
     connection_cost: float  # life per active connection per tick while ageing
     init_std: float

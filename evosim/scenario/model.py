@@ -158,6 +158,13 @@ class BrainTable(_Table):
     connection_flip_rate: Annotated[float, Field(ge=0, le=1)] = Field(
         0.002, description="Probability per mask gene per birth of flipping it (evolved "
                            "connections only).")
+    connection_regrowth: Annotated[float, Field(ge=0, le=100)] = Field(
+        1.0, description="How likely a pruned connection is to grow back at a birth, as a "
+                         "multiple of connection_flip_rate (an active one is pruned with "
+                         "connection_flip_rate): 1 flips both ways alike, so masks drift "
+                         "towards half on; below 1 they drift towards regrowth / (1 + "
+                         "regrowth) on, and selection keeps the connections that matter "
+                         "(evolved connections only).")
     initial_connections: Annotated[float, Field(ge=0, le=1)] = Field(
         1.0, description="Fraction of connections on in a random genome (evolved "
                          "connections only).")

@@ -246,7 +246,8 @@ def seed_genomes(scenario: Scenario, key: np.uint64) -> np.ndarray:
     out[0] = genome
     for i in range(1, out.shape[0]):
         mutate_genome(genome, out[i], rate, sigma, limit, key, INIT_STEP, i, layout.mask,
-                      layout.mask_length, float(scenario.brain.connection_flip_rate))
+                      layout.mask_length, float(scenario.brain.connection_flip_rate),
+                      float(scenario.brain.connection_regrowth))
     return out
 
 

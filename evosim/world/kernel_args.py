@@ -63,6 +63,7 @@ def make_params(scenario: Scenario) -> Params:
         mask=layout.mask,
         n_mask=layout.mask_length,
         flip_rate=float(sc.brain.connection_flip_rate),
+        regrowth=float(sc.brain.connection_regrowth),
         initial_connections=float(sc.brain.initial_connections),
         connection_cost=float(sc.brain.connection_cost),
         init_std=float(sc.brain.init_std),

@@ -90,11 +90,11 @@ def test_a_dense_layout_decodes_to_itself_and_counts_every_connection():
 
 
 def _mutants(lay: GenomeLayout, src: np.ndarray, n: int, rate: float, sigma: float,
-             flip: float, key: int = 12345) -> np.ndarray:
+             flip: float, key: int = 12345, regrowth: float = 1.0) -> np.ndarray:
     out = np.empty((n, lay.length), np.float32)
     for i in range(n):
         mutate_genome(src, out[i], rate, sigma, 10.0, np.uint64(key), 7, i, lay.mask,
-                      lay.mask_length, flip)
+                      lay.mask_length, flip, regrowth)
     return out
 
 
@@ -127,6 +127,30 @@ def test_mutation_flips_mask_genes_at_the_rate_and_never_adds_noise_to_them():
     assert (only[:, lay.mask:lay.speed] != src[lay.mask:lay.speed]).any()
 
 
+@pytest.mark.parametrize("regrowth", [0.0, 0.25, 1.0, 3.0])
+def test_pruned_connections_grow_back_at_regrowth_times_the_flip_rate(regrowth):
+    lay = sparse_scenario().genome_layout
+    rng = np.random.default_rng(2)
+    src = rng.normal(size=lay.length).astype(np.float32)
+    src[lay.mask:lay.speed] = rng.random(lay.mask_length) < 0.5
+    n, flip = 300, 0.04
+    out = _mutants(lay, src, n, 1.0, 0.15, flip, regrowth=regrowth)
+    was_on = src[lay.mask:lay.speed] > 0.5
+    flipped = out[:, lay.mask:lay.speed] != src[lay.mask:lay.speed]
+    pruned, grown = flipped[:, was_on].mean(), flipped[:, ~was_on].mean()
+    # About 300 x 272 coins each way: the std of a share at p = 0.04 is 0.0007.
+    assert abs(pruned - flip) < 0.006
+    assert abs(grown - min(flip * regrowth, 1.0)) < 0.008
+    if regrowth == 0.0:
+        assert not flipped[:, ~was_on].any()  # nothing grows back, ever
+    # The same coins decide: pruning and every other gene are as with symmetric flips.
+    symmetric = _mutants(lay, src, n, 1.0, 0.15, flip, regrowth=1.0)
+    sym_flipped = symmetric[:, lay.mask:lay.speed] != src[lay.mask:lay.speed]
+    assert np.array_equal(flipped[:, was_on], sym_flipped[:, was_on])
+    rest = np.r_[0:lay.mask, lay.speed]
+    assert np.array_equal(out[:, rest], symmetric[:, rest])
+
+
 def test_mutation_is_deterministic_and_leaves_dense_genomes_as_before():
     lay = sparse_scenario().genome_layout
     src = np.random.default_rng(2).normal(size=lay.length).astype(np.float32)
@@ -139,7 +163,7 @@ def test_mutation_is_deterministic_and_leaves_dense_genomes_as_before():
     d_src = np.concatenate([src[:dense.speed], src[-1:]])
     d = np.empty((5, dense.length), np.float32)
     for i in range(5):
-        mutate_genome(d_src, d[i], 0.3, 0.2, 10.0, np.uint64(12345), 7, i, 0, 0, 0.1)
+        mutate_genome(d_src, d[i], 0.3, 0.2, 10.0, np.uint64(12345), 7, i, 0, 0, 0.1, 1.0)
     assert np.array_equal(a[:, :lay.mask], d[:, :dense.speed])
 
 
