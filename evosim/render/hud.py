@@ -7,6 +7,7 @@ over the last ``window`` steps, from the world's cumulative counters.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 import pygame
@@ -171,29 +172,14 @@ def draw_network(surface: pygame.Surface, topleft: tuple[int, int], scenario: Sc
     return pygame.Rect(topleft, size)
 
 
-HELP = (
-    ("space", "pause / resume"),
-    ("n  or  .", "single step (pauses)"),
-    ("+  /  -", "faster / slower (steps per frame, up to max)"),
-    ("r", "toggle rays (field of view)"),
-    ("h", "toggle HUD"),
-    ("click", "follow a robot: stats, live brain and its network"),
-    ("c", "colour robots by lineage / genome / speed gene"),
-    ("esc", "stop following / close help / quit"),
-    ("s", "screenshot (PNG in recordings/)"),
-    ("v", "start / stop recording (MP4 in recordings/)"),
-    ("q", "quit"),
-    ("?  or  F1", "this help"),
-)
-
-
-def draw_help(surface: pygame.Surface) -> None:
-    """The controls, centred, in two columns."""
+def draw_help(surface: pygame.Surface, rows: Sequence[tuple[str, str]]) -> None:
+    """The controls, centred, in two columns: ``rows`` of (keys, what they do), from
+    the viewer's table of controls (``viewer.CONTROLS``)."""
     f = font(20)
-    key_w = max(f.size(k)[0] for k, _ in HELP) + 16
-    desc_w = max(f.size(d)[0] for _, d in HELP)
+    key_w = max(f.size(k)[0] for k, _ in rows) + 16
+    desc_w = max(f.size(d)[0] for _, d in rows)
     line = f.get_linesize() + 2
-    box_w, box_h = key_w + desc_w + 24, (len(HELP) + 2) * line + 16
+    box_w, box_h = key_w + desc_w + 24, (len(rows) + 2) * line + 16
     w, h = surface.get_size()
     x, y = max((w - box_w) // 2, 0), max((h - box_h) // 2, 0)
     box = pygame.Surface((box_w, box_h), pygame.SRCALPHA)
@@ -202,7 +188,7 @@ def draw_help(surface: pygame.Surface) -> None:
     x, y = x + 12, y + 8
     surface.blit(f.render("evosim watch: controls", True, TEXT), (x, y))
     y += 2 * line
-    for key, desc in HELP:
+    for key, desc in rows:
         surface.blit(f.render(key, True, (255, 220, 120)), (x, y))
         surface.blit(f.render(desc, True, TEXT), (x + key_w, y))
         y += line

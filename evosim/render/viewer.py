@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import pygame
@@ -53,6 +53,43 @@ class FrameWriter(Protocol):
 
 WriterFactory = Callable[[Path, tuple[int, int], float], FrameWriter]
 """``factory(path, (width, height), fps)`` -> a writer that streams RGB frames to ``path``."""
+
+
+class Control(NamedTuple):
+    """One row of the viewer's controls: what the help overlay shows, and what runs."""
+
+    label: str  # the keys (or mouse button) as the help overlay names them
+    help: str  # what it does, as the help overlay says it
+    action: str = ""  # the Viewer method a press runs ("" for the mouse: see Viewer.click)
+    keys: tuple[int, ...] = ()  # pygame key codes (the first few named in the label)
+    chars: tuple[str, ...] = ()  # typed characters, for layouts where + - ? are shifted
+
+
+CONTROLS = (
+    Control("space", "pause / resume", "toggle_pause", (pygame.K_SPACE,)),
+    Control("n  .  right", "single step (pauses)", "single_step",
+            (pygame.K_n, pygame.K_PERIOD, pygame.K_RIGHT)),
+    Control("+  up", "faster (steps per frame, up to max)", "faster",
+            (pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS, pygame.K_UP), ("+",)),
+    Control("-  down", "slower (down to 1 step per frame)", "slower",
+            (pygame.K_MINUS, pygame.K_KP_MINUS, pygame.K_DOWN), ("-",)),
+    Control("r", "toggle rays (field of view)", "toggle_rays", (pygame.K_r,)),
+    Control("h", "toggle HUD", "toggle_hud", (pygame.K_h,)),
+    Control("click", "follow a robot: stats, live brain and its network"),
+    Control("c", "colour robots by lineage / genome / speed gene", "cycle_colours",
+            (pygame.K_c,)),
+    Control("esc", "stop following / close help / quit", "escape", (pygame.K_ESCAPE,)),
+    Control("s", "screenshot (PNG in recordings/)", "take_screenshot", (pygame.K_s,)),
+    Control("v", "start / stop recording (MP4 in recordings/)", "toggle_recording",
+            (pygame.K_v,)),
+    Control("q", "quit", "quit", (pygame.K_q,)),
+    Control("?  F1", "this help", "toggle_help",
+            (pygame.K_F1, pygame.K_QUESTION, pygame.K_SLASH), ("?",)),
+)
+"""The viewer's controls, in the help overlay's order: the keys it handles and the
+overlay are both read from here, so the two cannot drift."""
+_BY_KEY = {key: c.action for c in CONTROLS for key in c.keys}
+_BY_CHAR = {char: c.action for c in CONTROLS for char in c.chars}
 
 
 def init_window_display() -> None:
@@ -239,7 +276,7 @@ class Viewer:
         if text and time.monotonic() < until:
             draw_panel(surface, [text], (8, h - 34), size=18)
         if self.show_help:
-            draw_help(surface)
+            draw_help(surface, [(c.label, c.help) for c in CONTROLS])
         return surface
 
     def _flash(self, text: str, seconds: float = 3.0) -> None:
@@ -259,39 +296,49 @@ class Viewer:
                 self.click(event.pos)
 
     def _key(self, key: int, char: str = "") -> None:
-        if key == pygame.K_SPACE:
-            self.paused = not self.paused
-        elif key in (pygame.K_n, pygame.K_PERIOD, pygame.K_RIGHT):
-            self.paused = True
-            self._pending += 1
-        elif key in (pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS, pygame.K_UP) or char == "+":
-            self.faster()
-        elif key in (pygame.K_MINUS, pygame.K_KP_MINUS, pygame.K_DOWN) or char == "-":
-            self.slower()
-        elif key == pygame.K_r:
-            self.show_rays = not self.show_rays
-        elif key == pygame.K_h:
-            self.show_hud = not self.show_hud
-        elif key == pygame.K_c:
-            self.cycle_colours()
-        elif key == pygame.K_s:
-            self._try("screenshot", self.screenshot)
-        elif key == pygame.K_v:
-            if self._writer is None:
-                self._try("recording", self._start_recording)
-            else:
-                self._stop_recording()
-        elif key == pygame.K_q:
+        """Run the action :data:`CONTROLS` binds to ``key`` (or else to the typed ``char``)."""
+        action = _BY_KEY.get(key) or _BY_CHAR.get(char)
+        if action:
+            getattr(self, action)()
+
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+
+    def single_step(self) -> None:
+        """One more tick on the next frame, paused."""
+        self.paused = True
+        self._pending += 1
+
+    def toggle_rays(self) -> None:
+        self.show_rays = not self.show_rays
+
+    def toggle_hud(self) -> None:
+        self.show_hud = not self.show_hud
+
+    def toggle_help(self) -> None:
+        self.show_help = not self.show_help
+
+    def take_screenshot(self) -> None:
+        """:meth:`screenshot`, a failure shown on screen."""
+        self._try("screenshot", self.screenshot)
+
+    def toggle_recording(self) -> None:
+        if self._writer is None:
+            self._try("recording", self._start_recording)
+        else:
+            self._stop_recording()
+
+    def quit(self) -> None:
+        self.running = False
+
+    def escape(self) -> None:
+        """Close the help, else stop following, else quit."""
+        if self.show_help:
+            self.show_help = False
+        elif self.follow_id is not None:
+            self.follow_id = None
+        else:
             self.running = False
-        elif key in (pygame.K_F1, pygame.K_QUESTION, pygame.K_SLASH) or char == "?":
-            self.show_help = not self.show_help
-        elif key == pygame.K_ESCAPE:
-            if self.show_help:
-                self.show_help = False
-            elif self.follow_id is not None:
-                self.follow_id = None
-            else:
-                self.running = False
 
     def _try(self, what: str, action: Callable[[], object]) -> None:
         """Run a key's file action; a failure is shown on screen, the viewer goes on."""

@@ -13,7 +13,8 @@ from evosim import World, load_scenario
 from evosim.cli import main
 from evosim.render import DrawOptions, Viewer, draw
 from evosim.render.drawing import COLOUR_MODES, genome_colours, robot_colours, speed_colour
-from evosim.render.hud import HELP, draw_network
+from evosim.render.hud import draw_network
+from evosim.render.viewer import CONTROLS
 from tests.render.test_draw import _digest
 
 
@@ -79,7 +80,7 @@ def test_c_key_cycles_colours_and_help_lists_it():
         viewer.run(1)
         seen.append(viewer.colour_by)
     assert seen == ["lineage", "genome", "speed", "lineage"]
-    assert any(key == "c" for key, _ in HELP)
+    assert any(c.label == "c" for c in CONTROLS)
 
 
 def test_follow_panel_draws_the_network():

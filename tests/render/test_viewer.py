@@ -143,3 +143,53 @@ def test_without_a_writer_factory_the_v_key_says_so(tmp_path) -> None:
     assert viewer._writer is None
     assert viewer.run(max_frames=1) == 1
     assert not any(tmp_path.glob("*.mp4"))
+
+
+def test_every_control_key_runs_its_action_and_shows_in_the_help(monkeypatch) -> None:
+    """One table drives both: each key (and typed character) of ``CONTROLS`` runs its
+    row's action, and the help overlay shows every row, in the table's order."""
+    from evosim.render import viewer as viewer_module
+
+    world = World(load_scenario("classic"), seed=0)
+    viewer = Viewer(world, surface=pygame.Surface((640, 480)), fps=0)
+    rows = [c for c in viewer_module.CONTROLS if c.action]
+    assert rows and all(c.keys for c in rows)
+    calls: list[str] = []
+    for control in rows:
+        assert callable(getattr(Viewer, control.action)), control.action
+        monkeypatch.setattr(viewer, control.action, lambda a=control.action: calls.append(a))
+    for control in rows:
+        for key in control.keys:
+            calls.clear()
+            viewer._key(key)
+            assert calls == [control.action], (control.label, pygame.key.name(key))
+        for char in control.chars:
+            calls.clear()
+            viewer._key(pygame.K_UNKNOWN, char)
+            assert calls == [control.action], (control.label, char)
+    monkeypatch.undo()
+    shown: list[list[tuple[str, str]]] = []
+    monkeypatch.setattr(viewer_module, "draw_help", lambda _surface, r: shown.append(list(r)))
+    viewer._key(pygame.K_F1)
+    viewer.run(max_frames=1)
+    assert shown == [[(c.label, c.help) for c in viewer_module.CONTROLS]]
+    labels = [c.label for c in viewer_module.CONTROLS]
+    assert len(set(labels)) == len(labels)
+
+
+def test_unbound_keys_do_nothing_and_escape_closes_help_first() -> None:
+    world = World(load_scenario("classic"), seed=0)
+    viewer = Viewer(world, surface=pygame.Surface((320, 240)), fps=0)
+    viewer.run(max_frames=1)
+    viewer._key(pygame.K_z, "z")
+    assert (viewer.paused, viewer.show_help, viewer.show_rays) == (False, False, False)
+    viewer._key(pygame.K_SLASH, "?")
+    assert viewer.show_help
+    viewer.follow_id = int(world.state.robot_id[0])
+    viewer.running = True
+    viewer._key(pygame.K_ESCAPE)
+    assert not viewer.show_help and viewer.follow_id is not None
+    viewer._key(pygame.K_ESCAPE)
+    assert viewer.follow_id is None and viewer.running
+    viewer._key(pygame.K_ESCAPE)
+    assert not viewer.running
