@@ -289,7 +289,17 @@ class Scenario(_Table):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        r = self.robots
+        """Settings that depend on each other, checked in this order (the first broken
+        one is the error)."""
+        self._check_brain()
+        self._check_bounds()
+        self._check_radii()
+        self._check_phase_order()
+        self._check_room()
+        self._check_memory()
+        return self
+
+    def _check_brain(self) -> None:
         if self.brain.connection_cost > 0 and self.brain.connections != "evolved":
             raise _InconsistentError(
                 "brain.connection_cost",
@@ -300,6 +310,11 @@ class Scenario(_Table):
                 "brain.dct_coefficients",
                 f"expected at most vision.rays ({self.vision.rays}) coefficients along the "
                 f"rays, got {self.brain.dct_coefficients}")
+
+    def _check_bounds(self) -> None:
+        """Initial speeds within the limit, lifespans within max_life (phases too), no
+        more migrants than robots."""
+        r = self.robots
         if r.speed_init_min > r.speed_init_max:
             raise _InconsistentError(
                 "robots.speed_init_min",
@@ -328,9 +343,11 @@ class Scenario(_Table):
                     f"expected at most robots.max_life ({r.max_life}), "
                     f"got {phase.robots.lifespan}",
                 )
+
+    def _check_radii(self) -> None:
         small_side = min(self.world.width, self.world.height)
         for key, radius in (
-            ("robots.radius", r.radius),
+            ("robots.radius", self.robots.radius),
             ("mines.radius", self.mines.radius),
             ("fruit.radius", self.fruit.radius),
         ):
@@ -338,6 +355,8 @@ class Scenario(_Table):
                 raise _InconsistentError(
                     key, f"expected a radius under half the arena's smaller side, got {radius}"
                 )
+
+    def _check_phase_order(self) -> None:
         steps = [p.step for p in self.phases]
         for i in range(1, len(steps)):
             if steps[i] <= steps[i - 1]:
@@ -345,7 +364,11 @@ class Scenario(_Table):
                     f"phases[{i}].step",
                     f"expected steps in increasing order, got {steps[i]} after {steps[i - 1]}",
                 )
-        # Random free places must exist: mines may cover at most a third of the arena.
+
+    def _check_room(self) -> None:
+        """Random free places must exist: mines may cover at most a third of the arena,
+        mines and fruit together at most ``FREE_ROOM_SHARE``."""
+        r = self.robots
         # Centres of robots and fruit stay a radius inside the walls.
         inner = max(r.radius, self.fruit.radius)
         arena = (self.world.width - 2 * inner) * (self.world.height - 2 * inner)
@@ -371,18 +394,20 @@ class Scenario(_Table):
                 f"{self.mine_capacity} mines and {self.fruit_capacity} fruit covering "
                 f"{both / arena:.0%}",
             )
+
+    def _check_memory(self) -> None:
         need = self.memory_bytes()
         if need > limits.STATE_MEMORY_BUDGET:
             v = self.vision
             raise _InconsistentError(
                 "robots.count",
                 f"expected the world's arrays to fit the memory budget of "
-                f"{limits.STATE_MEMORY_BUDGET / 1024**3:g} GiB per world, got {r.count} robots "
+                f"{limits.STATE_MEMORY_BUDGET / 1024**3:g} GiB per world, got "
+                f"{self.robots.count} robots "
                 f"and {self.evolution.nursery} nursery places x {self.genome_length} genes "
                 f"({v.rays} rays x {len(v.channels)} channels, {self.brain.hidden} hidden) = "
                 f"{need / 1024**3:.1f} GiB",
             )
-        return self
 
     # Derived values are computed, never stored.
     def memory_bytes(self) -> int:
