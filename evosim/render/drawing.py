@@ -316,6 +316,17 @@ def draw(state: WorldState, surface: pygame.Surface, options: DrawOptions,
         _draw_rays(surface, tf, state, options, np.array([sel]), observations, bright=True)
     surface.set_clip(clip)
 
+    _draw_discs(surface, tf, state, options)
+    _draw_robots(surface, tf, state, options)
+    pygame.draw.rect(surface, WALL, arena.inflate(2, 2), 1)
+    if options.legend:
+        _draw_legend(surface, arena, options)
+    return tf
+
+
+def _draw_discs(surface: pygame.Surface, tf: Transform, state: WorldState,
+                options: DrawOptions) -> None:
+    """Fruit, then mines: a disc with a lighter core up and to the left."""
     circle = pygame.draw.circle
     for xy, radius, colour, core in (
         (state.fruit_xy[: state.fruit_count], options.fruit_radius, FRUIT, FRUIT_CORE),
@@ -329,8 +340,13 @@ def draw(state: WorldState, surface: pygame.Surface, options: DrawOptions,
             circle(surface, colour, (px, py), r)
             circle(surface, core, (px - shift, py - shift), core_r)
 
-    # Robot triangles: nose 1.7 r ahead, back corners 1.25 r at +-140 degrees,
-    # with r at least 4 pixels so that robots stay visible in small frames.
+
+def _draw_robots(surface: pygame.Surface, tf: Transform, state: WorldState,
+                 options: DrawOptions) -> None:
+    """Robot triangles along their headings, and a ring around the selected one."""
+    # Nose 1.7 r ahead, back corners 1.25 r at +-140 degrees, with r at least 4
+    # pixels so that robots stay visible in small frames.
+    n_robots = state.robot_xy.shape[0]
     r_px = max(tf.scale * options.robot_radius, 4.0)
     heading = state.robot_heading
     centre_px = tf.to_screen(state.robot_xy)
@@ -344,14 +360,10 @@ def draw(state: WorldState, surface: pygame.Surface, options: DrawOptions,
     for i in range(n_robots):
         polygon(surface, colours[i], corners[i])
         polygon(surface, BACKGROUND, corners[i], 1)
+    sel = options.selected
     if sel is not None and 0 <= sel < n_robots:
-        circle(surface, SELECTED, (int(centre_px[sel, 0]), int(centre_px[sel, 1])),
-               round(r_px * 2.6), 2)
-
-    pygame.draw.rect(surface, WALL, arena.inflate(2, 2), 1)
-    if options.legend:
-        _draw_legend(surface, arena, options)
-    return tf
+        pygame.draw.circle(surface, SELECTED, (int(centre_px[sel, 0]), int(centre_px[sel, 1])),
+                           round(r_px * 2.6), 2)
 
 
 def gif_palette() -> np.ndarray:
