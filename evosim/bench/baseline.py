@@ -148,13 +148,23 @@ class NumpyWorld:
         return int(np.searchsorted(self._schedule.step, self.state.clock[STEP], side="right") - 1)
 
     def _step_once(self) -> None:
-        sc, s = self.scenario, self.state
+        s = self.state
         ph = self._phase()
         s.clock[MINE_COUNT] = self._schedule.mine_count[ph]
         s.clock[FRUIT_COUNT] = self._schedule.fruit_count[ph]
         act = self.actions(self.observations())
-        # Move: the turn rate at most lateral_accel / speed.
         limit = float(self._schedule.speed_limit[ph])
+        self._move(act, limit, bool(self._schedule.ageing[ph]))
+        taken, ate, dead = self._contacts(ph)
+        self._refill(ph, ate, dead, limit)
+        for f in np.flatnonzero(taken):
+            s.fruit_xy[f] = self._free_place(self.scenario.fruit.radius)
+        s.clock[STEP] += 1
+
+    def _move(self, act: np.ndarray, limit: float, ageing: bool) -> None:
+        """Turn (the turn rate at most lateral_accel / speed), move, slide along the
+        walls; age, and with ``ageing`` pay a step's life and the price of speed."""
+        sc, s = self.scenario, self.state
         speed_gene = s.genome[:, sc.genome_layout.speed].astype(np.float64)
         vmax = np.clip(speed_gene, 0.0, limit)
         v = act[:, 1].astype(np.float64) * vmax
@@ -169,11 +179,15 @@ class NumpyWorld:
         r = sc.robots.radius
         s.robot_xy[:, 0] = np.clip(s.robot_xy[:, 0] + v * np.cos(h), r, sc.world.width - r)
         s.robot_xy[:, 1] = np.clip(s.robot_xy[:, 1] + v * np.sin(h), r, sc.world.height - r)
-        ageing = bool(self._schedule.ageing[ph])
         if ageing:
             s.robot_life[:] -= 1.0 + sc.robots.metabolic_cost * (vmax * vmax)
         s.robot_age[:] += 1
-        # Contacts: all pairs at once; fruit goes to the lowest slot touching it.
+
+    def _contacts(self, ph: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Fruit eaten and the two ways to die, all pairs at once; fruit goes to the
+        lowest slot touching it. Returns (fruit taken, robots that ate, robots dead)."""
+        sc, s = self.scenario, self.state
+        r = sc.robots.radius
         mines = s.mine_xy[: s.mine_count]
         fruit = s.fruit_xy[: s.fruit_count]
         on_mine = self._touching(s.robot_xy, mines, r + sc.mines.radius).any(axis=1)
@@ -191,12 +205,18 @@ class NumpyWorld:
         s.counters[FRUIT_EATEN] += int(ate.sum())
         s.counters[MINE_DEATHS] += int(on_mine.sum())
         s.robot_life[on_mine] = 0
+        ageing = bool(self._schedule.ageing[ph])
         max_age = int(self._schedule.max_age[ph])
         too_old = (s.robot_age >= max_age) if max_age > 0 else np.zeros(len(ate), bool)
         aged = ~on_mine & ageing & ((s.robot_life <= 0) | too_old)
         s.robot_life[aged] = 0
         s.counters[AGE_DEATHS] += int(aged.sum())
-        dead = on_mine | aged
+        return taken, ate, on_mine | aged
+
+    def _refill(self, ph: int, ate: np.ndarray, dead: np.ndarray, limit: float) -> None:
+        """Robots that ate conceive (with reproduction on); each dead slot, in slot
+        order, takes the oldest offspring waiting, else a fresh random robot."""
+        s = self.state
         if self._schedule.reproduction[ph]:
             rate = float(self._schedule.mutation_rate[ph])
             sigma = float(self._schedule.mutation_sigma[ph])
@@ -210,9 +230,6 @@ class NumpyWorld:
             else:
                 self._spawn(i, lifespan, limit)
                 s.counters[RANDOM_SPAWNS] += 1
-        for f in np.flatnonzero(taken):
-            s.fruit_xy[f] = self._free_place(sc.fruit.radius)
-        s.clock[STEP] += 1
 
     @staticmethod
     def _touching(a, b, reach):
