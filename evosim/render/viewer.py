@@ -319,7 +319,7 @@ class Viewer:
         self.show_help = not self.show_help
 
     def take_screenshot(self) -> None:
-        """:meth:`screenshot`, a failure shown on screen."""
+        """``screenshot()``, a failure shown on screen."""
         self._try("screenshot", self.screenshot)
 
     def toggle_recording(self) -> None:
