@@ -53,10 +53,12 @@ def cluster():
 
 
 def _ppid(pid: int) -> int | None:
+    """The parent of a running process; None once it has ended (zombies included)."""
     try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        state, ppid = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
     except (OSError, IndexError, ValueError):
         return None
+    return None if state == "Z" else int(ppid)
 
 
 def epoch_tasks_by_node(raylets: dict[int, object]) -> dict[int, list[int]]:
