@@ -225,7 +225,8 @@ EVOLVE = ["evolve", "classic", "--steps", "60000", "--worlds", "2", "--workers",
           "--checkpoint-every", "5000", "--metrics-every", "5000", "--out", "R", "--quiet"]
 
 
-@pytest.mark.parametrize("backend", ["local", "ray"])
+# Ray (a local cluster, ~18 s) with the slow tests; the local backend in every run.
+@pytest.mark.parametrize("backend", ["local", pytest.param("ray", marks=pytest.mark.slow)])
 def test_evolve_into_a_small_tmpfs_stops_in_one_line_and_resumes_the_same(tmp_path,
                                                                            small_disk,
                                                                            backend):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from rich.console import Console
 
 from evosim import _compile
@@ -93,6 +94,8 @@ def test_a_cold_compile_fills_the_cache_for_building_and_stepping(tmp_path):
     _assert_loads_after_compiling(code, tmp_path)
 
 
+# A fresh compile of the threaded kernel (~20 s): with the slow tests.
+@pytest.mark.slow
 def test_worlds_on_threads_get_the_notice_for_the_threaded_kernel(tmp_path):
     """With the serial kernels cached, the threaded one (evolve --threads K) is still
     cold: the notice is given and the threaded kernel compiled, then it loads."""
