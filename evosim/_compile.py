@@ -93,11 +93,11 @@ def compile_kernels(observing: bool = False, threaded: bool = False) -> None:
         except OSError:  # no child to be had: compile it all here
             child = None
     s, p, sch, work, ev = _typing_world()
-    prepare(s, p, sch, work, False)
+    prepare(s, p, sch, work, build=False)
     if observing:
         from evosim.kernels.observe import look
 
-        look(s, p, work, True)
+        look(s, p, work, decide=True)
     if threaded:
         from evosim.kernels.step import run_steps_threaded
 

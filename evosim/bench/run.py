@@ -197,8 +197,16 @@ def env_rates(steps: int, repeats: int) -> dict[str, dict[str, Any] | None]:
     except ImportError:
         return {"robot_env": None, "parallel_env": None, "vector_env": None,
                 "sync_vector_env": None}
-    rng = np.random.default_rng(0)
-    single = RobotEnv(scenario="classic")
+    rng = np.random.default_rng(0)  # one generator: single, parallel, vector actions
+    return {"robot_env": _robot_env_rate(RobotEnv, rng, steps, repeats),
+            "parallel_env": _parallel_env_rate(parallel_env, rng, steps, repeats),
+            **_vector_env_rates(gymnasium, rng, steps, repeats)}
+
+
+def _robot_env_rate(make_env: Any, rng: np.random.Generator, steps: int, repeats: int
+                    ) -> dict[str, Any]:
+    """RobotEnv steps/s: one learner on classic, ``steps`` random actions a repeat."""
+    single = make_env(scenario="classic")
     single.reset(seed=0)
     acts = rng.uniform([-1, 0], [1, 1], (steps, 2)).astype(np.float32)
 
@@ -208,7 +216,15 @@ def env_rates(steps: int, repeats: int) -> dict[str, dict[str, Any] | None]:
             if term or trunc:
                 single.reset()
 
-    par = parallel_env(scenario="classic")
+    run_single()  # warm: kernels loaded, first world built
+    return _spread([steps / _timed(run_single) for _ in range(repeats)])
+
+
+def _parallel_env_rate(make_env: Any, rng: np.random.Generator, steps: int, repeats: int
+                       ) -> dict[str, Any]:
+    """ParallelEnv agent-steps/s on classic (every robot an agent), ``steps // 5`` steps
+    a repeat through 16 tables of random actions."""
+    par = make_env(scenario="classic")
     par.reset(seed=0)
     agents = par.possible_agents
     table = [dict(zip(agents, rng.uniform([-1, 0], [1, 1], (len(agents), 2)).astype(np.float32),
@@ -221,8 +237,16 @@ def env_rates(steps: int, repeats: int) -> dict[str, dict[str, Any] | None]:
             if not par.agents:
                 par.reset()
 
-    vectors = {mode: gymnasium.make_vec("evosim/Robot-v0", num_envs=VECTOR_ENVS,
-                                        vectorization_mode=mode)
+    run_parallel()
+    return _spread([len(agents) * par_steps / _timed(run_parallel) for _ in range(repeats)])
+
+
+def _vector_env_rates(gym: Any, rng: np.random.Generator, steps: int, repeats: int
+                      ) -> dict[str, dict[str, Any]]:
+    """Env-steps/s of RobotVectorEnv (``vector_env``) and SyncVectorEnv
+    (``sync_vector_env``) over the same worlds and actions, timed in turns."""
+    vectors = {mode: gym.make_vec("evosim/Robot-v0", num_envs=VECTOR_ENVS,
+                                  vectorization_mode=mode)
                for mode in ("vector_entry_point", "sync")}
     vec_steps = max(steps // VECTOR_ENVS, 1)
     vec_acts = rng.uniform([-1, 0], [1, 1], (vec_steps, VECTOR_ENVS, 2)).astype(np.float32)
@@ -236,21 +260,14 @@ def env_rates(steps: int, repeats: int) -> dict[str, dict[str, Any] | None]:
             vec.step(a)  # both autoreset an ended env on its next step
         return VECTOR_ENVS * vec_steps / (time.perf_counter() - start)
 
-    run_single()  # warm: kernels loaded, first world built
-    out: dict[str, dict[str, Any] | None] = {}
-    out["robot_env"] = _spread([steps / _timed(run_single) for _ in range(repeats)])
-    run_parallel()
-    out["parallel_env"] = _spread([len(agents) * par_steps / _timed(run_parallel)
-                                   for _ in range(repeats)])
     rates: dict[str, list[float]] = {mode: [] for mode in vectors}
     for _ in range(repeats + 1):  # interleaved; the first round only warms both
         for mode in vectors:
             rates[mode].append(run_vector(mode))
     for vec in vectors.values():
         vec.close()
-    out["vector_env"] = _spread(rates["vector_entry_point"][1:])
-    out["sync_vector_env"] = _spread(rates["sync"][1:])
-    return out
+    return {"vector_env": _spread(rates["vector_entry_point"][1:]),
+            "sync_vector_env": _spread(rates["sync"][1:])}
 
 
 def run_bench(quick: bool = False, progress: Callable[[str], None] | None = None,

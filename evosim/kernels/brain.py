@@ -29,6 +29,39 @@ def tanh(x):
 
 
 @inlined
+def _hidden_layer(i, row, p, work):
+    """Robot i's hidden layer tanh(W1 x + b1) into row ``row`` of ``work.hid``, from
+    the non-zero inputs vision listed (``work.seen``, ``seen_val``, ``n_seen``)."""
+    weights = work.weights
+    seen = work.seen
+    seen_val = work.seen_val
+    n_seen = work.n_seen
+    hid = work.hid
+    H = p.hidden
+    w1 = p.w1
+    b1 = p.b1
+    # Slices, then indices from range(): Numba adds no negative-index
+    # wraparound, so the loops over h load contiguous lanes.
+    wb1 = weights[i, b1:b1 + H]
+    for h in range(H):
+        hid[row, h] = np.float64(wb1[h])
+    for q in range(n_seen[i]):
+        v = np.float64(seen_val[i, q])
+        j = w1 + seen[i, q] * H  # W1[h, input] lies at j + h
+        wj = weights[i, j:j + H]
+        for h in range(H):
+            hid[row, h] += np.float64(wj[h]) * v
+    # tanh(x) = 1 - 2 / (exp(2x) + 1) as in :func:`tanh`, in two loops: the exp
+    # calls, then the divisions in SIMD lanes. e = inf gives exactly 1.0 and
+    # e = 0 exactly -1.0, tanh's saturated values.
+    for h in range(H):
+        x = hid[row, h]
+        hid[row, h] = np.inf if x > 20.0 else (0.0 if x < -20.0 else math.exp(2.0 * x))
+    for h in range(H):
+        hid[row, h] = 1.0 - 2.0 / (hid[row, h] + 1.0)
+
+
+@inlined
 def think_rows(i0, i1, row, s, p, work):
     """The brains of robots ``i0..i1-1`` (row ``row`` of ``work.hid`` their hidden layer)
     on their observations into ``work.actions`` = (turn, throttle).
@@ -49,16 +82,11 @@ def think_rows(i0, i1, row, s, p, work):
     ``work.control_actions`` instead (external control: Gymnasium, PettingZoo).
     """
     weights = work.weights
-    seen = work.seen
-    seen_val = work.seen_val
-    n_seen = work.n_seen
     hid = work.hid
     actions = work.actions
     control = work.control
     control_actions = work.control_actions
     H = p.hidden
-    w1 = p.w1
-    b1 = p.b1
     w2 = p.w2
     b2 = p.b2
     for i in range(i0, i1):
@@ -66,29 +94,11 @@ def think_rows(i0, i1, row, s, p, work):
             actions[i, 0] = control_actions[i, 0]
             actions[i, 1] = control_actions[i, 1]
             continue
-        # Slices, then indices from range(): Numba adds no negative-index
-        # wraparound, so the loops over h load contiguous lanes.
-        wb1 = weights[i, b1:b1 + H]
-        for h in range(H):
-            hid[row, h] = np.float64(wb1[h])
-        for q in range(n_seen[i]):
-            v = np.float64(seen_val[i, q])
-            j = w1 + seen[i, q] * H  # W1[h, input] lies at j + h
-            wj = weights[i, j:j + H]
-            for h in range(H):
-                hid[row, h] += np.float64(wj[h]) * v
+        _hidden_layer(i, row, p, work)
         z0 = np.float64(weights[i, b2])
         z1 = np.float64(weights[i, b2 + 1])
         wz0 = weights[i, w2:w2 + H]
         wz1 = weights[i, w2 + H:w2 + 2 * H]
-        # tanh(x) = 1 - 2 / (exp(2x) + 1) as in :func:`tanh`, in two loops: the exp
-        # calls, then the divisions in SIMD lanes. e = inf gives exactly 1.0 and
-        # e = 0 exactly -1.0, tanh's saturated values.
-        for h in range(H):
-            x = hid[row, h]
-            hid[row, h] = np.inf if x > 20.0 else (0.0 if x < -20.0 else math.exp(2.0 * x))
-        for h in range(H):
-            hid[row, h] = 1.0 - 2.0 / (hid[row, h] + 1.0)
         for h in range(H):
             z0 += np.float64(wz0[h]) * hid[row, h]
             z1 += np.float64(wz1[h]) * hid[row, h]

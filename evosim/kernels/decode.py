@@ -67,7 +67,8 @@ def decode_slots(slots, n, s, p, work):
     for j in range(n):
         i = slots[j]
         work.active[i] = decode_genome(s.genome[i], work.weights[i], work.dct_basis, p.hidden,
-                                       p.rays, p.n_channels, p.mask, p.n_mask, True)
+                                       p.rays, p.n_channels, p.mask, p.n_mask,
+                                       input_major=True)
 
 
 @kernel
@@ -75,4 +76,5 @@ def decode_all(s, p, work):
     """Decode every robot's genome into its brain: after genomes are set or loaded."""
     for i in range(s.genome.shape[0]):
         work.active[i] = decode_genome(s.genome[i], work.weights[i], work.dct_basis, p.hidden,
-                                       p.rays, p.n_channels, p.mask, p.n_mask, True)
+                                       p.rays, p.n_channels, p.mask, p.n_mask,
+                                       input_major=True)

@@ -32,6 +32,7 @@ from evosim.kernels.layout import (
     TWO_PI,
 )
 from evosim.kernels.placement import (
+    NO_SKIP,
     grid_clear,
     phase_index,
     random_robot_spot,
@@ -156,7 +157,7 @@ def touch_rows(i0, i1, s, p, work):
         x = s.robot_xy[i, 0]
         y = s.robot_xy[i, 1]
         work.on_mine[i] = 0 if grid_clear(x, y, mine_reach, mine_reach, s.mine_xy,
-                                          work.mine_start, work.mine_items, -1, p) else 1
+                                          work.mine_start, work.mine_items, NO_SKIP, p) else 1
         work.on_fruit[i] = _first_fruit(x, y, s.fruit_xy, work.fruit_start, work.fruit_items,
                                         work.none_taken, p)
 
@@ -357,7 +358,7 @@ def give_birth(j, lifespan, key, step, s, p, sch, work):
             ang = uniform(key, step, S_OFFSPRING_POS, j, a) * TWO_PI
             x = min(max(px + p.offspring_distance * math.cos(ang), r), p.width - r)
             y = min(max(py + p.offspring_distance * math.sin(ang), r), p.height - r)
-            if robot_spot_free(x, y, True, s, p, work):
+            if robot_spot_free(x, y, s, p, work, strict=True):
                 s.robot_xy[j, 0] = x
                 s.robot_xy[j, 1] = y
                 placed = True
@@ -402,7 +403,8 @@ def refill_slots(lifespan, limit, key, step, s, p, sch, work):
             give_birth(i, lifespan, key, step, s, p, sch, work)
             counters[BIRTHS] += 1
         else:
-            spawn_robot(i, not p.respawn_same, key, step, lifespan, limit, s, p, work)
+            spawn_robot(i, key, step, lifespan, limit, s, p, work,
+                        fresh=not p.respawn_same)
             counters[RANDOM_SPAWNS] += 1
         placed[n_placed] = i
         n_placed += 1

@@ -31,6 +31,7 @@ RELAXED_TRIES = 256  # then tries that need only be clear of mines, so that a
 ALL_TRIES = PLACE_TRIES + RELAXED_TRIES  # after these the last try is taken as it is:
 # placement always ends (the draws are numbered 2a, 2a+1, so these counts are part of
 # every trajectory and may not change without a new golden file)
+NO_SKIP = -1  # the ``skip`` of brute_clear and grid_clear that skips no object
 
 
 @kernel
@@ -71,7 +72,7 @@ def grid_clear(x, y, reach, search, xy, start, items, skip, p):
 
 
 @kernel
-def robot_spot_free(x, y, strict, s, p, work):
+def robot_spot_free(x, y, s, p, work, strict):
     """A robot at (x, y) touches no active mine (and, when strict, no fruit)."""
     # Mines, then fruit, through one copy of the search (a loop, not two inlined copies).
     xys = (s.mine_xy, s.fruit_xy)
@@ -80,7 +81,7 @@ def robot_spot_free(x, y, strict, s, p, work):
     reaches = (p.robot_radius + p.mine_radius, p.robot_radius + p.fruit_radius)
     for kind in range(2 if strict else 1):
         if not grid_clear(x, y, reaches[kind], reaches[kind], xys[kind], starts[kind],
-                          items[kind], -1, p):
+                          items[kind], NO_SKIP, p):
             return False
     return True
 
@@ -94,14 +95,14 @@ def random_robot_spot(i, key, step, s, p, work):
     for a in range(ALL_TRIES):
         x = r + uniform(key, step, S_SPAWN_POS, i, 2 * a) * (p.width - 2.0 * r)
         y = r + uniform(key, step, S_SPAWN_POS, i, 2 * a + 1) * (p.height - 2.0 * r)
-        if robot_spot_free(x, y, a < PLACE_TRIES, s, p, work):
+        if robot_spot_free(x, y, s, p, work, strict=a < PLACE_TRIES):
             break
     s.robot_xy[i, 0] = x
     s.robot_xy[i, 1] = y
 
 
 @kernel
-def spawn_robot(i, fresh, key, step, lifespan, limit, s, p, work):
+def spawn_robot(i, key, step, lifespan, limit, s, p, work, fresh):
     """Put a robot in slot i at a random free place: a fresh random one, or
     (``fresh`` False) the slot's own genome and lineage coming back."""
     random_robot_spot(i, key, step, s, p, work)
@@ -136,7 +137,8 @@ def _place_object(j, stream, xy, rad, key, step, s, p, avoid_mines, mine_skip, a
         if avoid_fruit and not brute_clear(x, y, rad + p.fruit_radius, s.fruit_xy,
                                            s.clock[FRUIT_COUNT], fruit_skip):
             continue
-        if not brute_clear(x, y, rad + p.robot_radius, s.robot_xy, s.robot_xy.shape[0], -1):
+        if not brute_clear(x, y, rad + p.robot_radius, s.robot_xy, s.robot_xy.shape[0],
+                           NO_SKIP):
             continue
         break
     xy[j, 0] = x
@@ -155,7 +157,7 @@ def _fruit_spot_free(f, x, y, n_moved, n_placed, s, p, work):
     items = (work.mine_items, work.fruit_items, work.robot_items)
     reaches = (fr + p.mine_radius, 2.0 * fr, reach)
     searches = (fr + p.mine_radius, 2.0 * fr, reach + p.speed_cap)
-    skips = (-1, f, -1)
+    skips = (NO_SKIP, f, NO_SKIP)
     for kind in range(3):
         if not grid_clear(x, y, reaches[kind], searches[kind], xys[kind], starts[kind],
                           items[kind], skips[kind], p):
@@ -191,7 +193,7 @@ def apply_phase(ph, key, step, s, p, sch):
     while s.clock[MINE_COUNT] < want:
         j = s.clock[MINE_COUNT]
         _place_object(j, S_MINE_POS, s.mine_xy, p.mine_radius, key, step, s, p,
-                      True, j, True, -1)
+                      avoid_mines=True, mine_skip=j, avoid_fruit=True, fruit_skip=NO_SKIP)
         s.mine_heading[j] = (uniform(key, step, S_MINE_HEADING, j, 0) - 0.5) * TWO_PI
         s.clock[MINE_COUNT] += 1
     if s.clock[MINE_COUNT] > want:
@@ -200,7 +202,7 @@ def apply_phase(ph, key, step, s, p, sch):
     while s.clock[FRUIT_COUNT] < want:
         j = s.clock[FRUIT_COUNT]
         _place_object(j, S_FRUIT_POS, s.fruit_xy, p.fruit_radius, key, step, s, p,
-                      True, -1, True, j)
+                      avoid_mines=True, mine_skip=NO_SKIP, avoid_fruit=True, fruit_skip=j)
         s.clock[FRUIT_COUNT] += 1
     if s.clock[FRUIT_COUNT] > want:
         s.clock[FRUIT_COUNT] = want
@@ -227,18 +229,19 @@ def init_world(s, p, sch, work):
         s.robot_xy[i, 1] = far
     for j in range(s.mine_xy.shape[0]):
         _place_object(j, S_INIT_MINE, s.mine_xy, p.mine_radius, key, INIT_STEP, s, p,
-                      True, j, False, -1)
+                      avoid_mines=True, mine_skip=j, avoid_fruit=False, fruit_skip=NO_SKIP)
         s.mine_heading[j] = (uniform(key, INIT_STEP, S_MINE_HEADING, j, 0) - 0.5) * TWO_PI
         if j < sch.mine_count[0]:
             s.clock[MINE_COUNT] = j + 1
     for j in range(s.fruit_xy.shape[0]):
         _place_object(j, S_INIT_FRUIT, s.fruit_xy, p.fruit_radius, key, INIT_STEP, s, p,
-                      True, -1, True, j)
+                      avoid_mines=True, mine_skip=NO_SKIP, avoid_fruit=True, fruit_skip=j)
         if j < sch.fruit_count[0]:
             s.clock[FRUIT_COUNT] = j + 1
     build_grids(s, p, work)
     for i in range(N):
-        spawn_robot(i, True, key, INIT_STEP, sch.lifespan[0], sch.speed_limit[0], s, p, work)
+        spawn_robot(i, key, INIT_STEP, sch.lifespan[0], sch.speed_limit[0], s, p, work,
+                    fresh=True)
 
 
 @kernel

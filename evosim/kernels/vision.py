@@ -68,8 +68,8 @@ def _sector(x, y, ch, sh, co, so, fov, vrange):
 
 
 @kernel
-def _scan_circles(b0, b1, robot_xy, cells, binned_xy, rad, start, items, channel, see_self,
-                  rays, vrange, ncx, ray_dx, ray_dy, best_t, best_c, row):
+def _scan_circles(b0, b1, row, robot_xy, cells, ray_dx, ray_dy, best_t, best_c, rays, vrange,
+                  ncx, binned_xy, rad, start, items, channel, see_self):
     """Offer every object of one kind near robots ``b0..b1-1`` (one block) to their rays.
 
     Robot i of the block is entry ``r = i - b0`` of its block scratch (row ``row``
@@ -139,24 +139,81 @@ def obs_slot(p, channel):
 
 
 @inlined
-def sense_all(s, p, work):
-    """Raycast vision of every robot into ``work.obs`` (float32 [N, R, C]).
-
-    Channels are tried in the order mine, fruit, robot, edge; a ray keeps the
-    nearest hit (the earlier channel on an exact tie) and reports
-    ``1 - distance/range`` on that hit's channel, 0 elsewhere.
-    """
-    # Arrays are taken out of the tuples once, before the loops.
+def _aim_block(b0, b1, row, half_cos, half_sin, s, p, work):
+    """Aim the rays of robots ``b0..b1-1`` (block scratch row ``row``): their unit
+    directions in ``work.ray_dx``, ``ray_dy``, no hit yet on any (``best_t`` inf,
+    ``best_c`` -1), and in ``work.cells`` the grid cells (cx0, cx1, cy0, cy1) that
+    cover the bounding box of each one's field-of-view sector grown by the largest
+    radius of the kinds seen. (half_cos, half_sin) = cos, sin of half the fov."""
     robot_xy = s.robot_xy
     heading = s.robot_heading
-    mine_start = work.mine_start
-    mine_items = work.mine_items
-    fruit_start = work.fruit_start
-    fruit_items = work.fruit_items
-    robot_start = work.robot_start
-    robot_items = work.robot_items
+    heading_cs = work.heading_cs
     ray_cos = work.ray_cos
     ray_sin = work.ray_sin
+    ray_dx = work.ray_dx
+    ray_dy = work.ray_dy
+    best_t = work.best_t
+    best_c = work.best_c
+    cells = work.cells
+    grow = p.sight_radius
+    for i in range(b0, b1):
+        r = i - b0
+        h = heading[i]
+        if heading_cs[i, 0] != h:  # else the tick's move left cos, sin of h
+            heading_cs[i, 0] = h
+            heading_cs[i, 1] = math.cos(h)
+            heading_cs[i, 2] = math.sin(h)
+        ch = heading_cs[i, 1]
+        sh = heading_cs[i, 2]
+        for k in range(p.rays):
+            ray_dx[row, r, k] = ch * ray_cos[k] - sh * ray_sin[k]
+            ray_dy[row, r, k] = sh * ray_cos[k] + ch * ray_sin[k]
+            best_t[row, r, k] = np.inf
+            best_c[row, r, k] = -1
+        box = _sector(robot_xy[i, 0], robot_xy[i, 1], ch, sh, half_cos, half_sin,
+                      p.fov, p.vision_range)
+        cx0, cx1, cy0, cy1 = cell_box(box[0] - grow, box[1] + grow, box[2] - grow,
+                                      box[3] + grow, p.cell, p.ncx, p.ncy)
+        cells[row, r, 0] = cx0
+        cells[row, r, 1] = cx1
+        cells[row, r, 2] = cy0
+        cells[row, r, 3] = cy1
+
+
+@inlined
+def _scan_block(b0, b1, row, s, p, work):
+    """Offer the mines, fruit and robots seen (in that order) to the aimed rays of
+    robots ``b0..b1-1``: each ray's nearest hit so far in ``work.best_t``, ``best_c``."""
+    xy = s.robot_xy
+    cells = work.cells
+    dx = work.ray_dx
+    dy = work.ray_dy
+    bt = work.best_t
+    bc = work.best_c
+    R = p.rays
+    vr = p.vision_range
+    ncx = p.ncx
+    if p.obs_mine >= 0:
+        _scan_circles(b0, b1, row, xy, cells, dx, dy, bt, bc, R, vr, ncx, work.mine_binned,
+                      p.mine_radius, work.mine_start, work.mine_items, channel=CH_MINE,
+                      see_self=True)
+    if p.obs_fruit >= 0:
+        _scan_circles(b0, b1, row, xy, cells, dx, dy, bt, bc, R, vr, ncx, work.fruit_binned,
+                      p.fruit_radius, work.fruit_start, work.fruit_items, channel=CH_FRUIT,
+                      see_self=True)
+    if p.obs_robot >= 0:
+        _scan_circles(b0, b1, row, xy, cells, dx, dy, bt, bc, R, vr, ncx, work.robot_binned,
+                      p.robot_radius, work.robot_start, work.robot_items, channel=CH_ROBOT,
+                      see_self=False)
+
+
+@inlined
+def _write_block(b0, b1, row, s, p, work):
+    """Offer the arena's edge (if seen) to the rays of robots ``b0..b1-1``, then write
+    each ray's nearest hit into ``work.obs`` (``1 - distance/range`` on its channel, 0
+    elsewhere) and into the sparse copy the brain reads (``seen``, ``seen_val``,
+    ``n_seen``)."""
+    robot_xy = s.robot_xy
     ray_dx = work.ray_dx
     ray_dy = work.ray_dy
     best_t = work.best_t
@@ -164,81 +221,59 @@ def sense_all(s, p, work):
     obs = work.obs
     seen = work.seen
     seen_val = work.seen_val
+    # A local name for every array written: a write through ``work.n_seen[i]`` in
+    # the threaded kernels' prange body was lost (every count read 0).
     n_seen = work.n_seen
     R = p.rays
     C = p.n_channels
     vrange = p.vision_range
-    cells = work.cells
-    heading_cs = work.heading_cs
-    grow = p.sight_radius
+    for i in range(b0, b1):
+        r = i - b0
+        if p.obs_edge >= 0:
+            for k in range(R):
+                t = ray_edge(robot_xy[i, 0], robot_xy[i, 1], ray_dx[row, r, k],
+                             ray_dy[row, r, k], p.width, p.height)
+                if t <= vrange and t < best_t[row, r, k]:
+                    best_t[row, r, k] = t
+                    best_c[row, r, k] = CH_EDGE
+        n = 0
+        for k in range(R):
+            hit = 0
+            closeness = np.float32(0.0)
+            if best_c[row, r, k] >= 0:
+                hit = obs_slot(p, best_c[row, r, k])
+                closeness = np.float32(1.0 - best_t[row, r, k] / vrange)
+            for c in range(C):  # each entry written once (no memset, no rewrite)
+                obs[i, k, c] = closeness if c == hit else np.float32(0.0)
+            # The sparse copy the brain reads: appended always, kept if non-zero.
+            seen[i, n] = k * C + hit
+            seen_val[i, n] = closeness
+            n += 1 if closeness != 0.0 else 0
+        n_seen[i] = n
+
+
+@inlined
+def sense_all(s, p, work):
+    """Raycast vision of every robot into ``work.obs`` (float32 [N, R, C]).
+
+    Channels are tried in the order mine, fruit, robot, edge; a ray keeps the
+    nearest hit (the earlier channel on an exact tie) and reports
+    ``1 - distance/range`` on that hit's channel, 0 elsewhere.
+    """
     half_cos = math.cos(0.5 * p.fov)
     half_sin = math.sin(0.5 * p.fov)
-    N = robot_xy.shape[0]
-    T = ray_dx.shape[0]
-    B = ray_dx.shape[1]
+    N = s.robot_xy.shape[0]
+    T = work.ray_dx.shape[0]
+    B = work.ray_dx.shape[1]
     # Robots are independent here: T chunks of rows, chunk ``row`` with its own
     # scratch row (prange runs them on threads only in a parallel=True kernel),
-    # sensed B robots at a time, kind by kind (mine, fruit, robot, then the edge).
+    # sensed B robots at a time: aimed, scanned kind by kind, written.
     for row in prange(T):
         for b0 in range(row * N // T, (row + 1) * N // T, B):
             b1 = min(b0 + B, (row + 1) * N // T)
-            for i in range(b0, b1):
-                r = i - b0
-                h = heading[i]
-                if heading_cs[i, 0] != h:  # else the tick's move left cos, sin of h
-                    heading_cs[i, 0] = h
-                    heading_cs[i, 1] = math.cos(h)
-                    heading_cs[i, 2] = math.sin(h)
-                ch = heading_cs[i, 1]
-                sh = heading_cs[i, 2]
-                for k in range(R):
-                    ray_dx[row, r, k] = ch * ray_cos[k] - sh * ray_sin[k]
-                    ray_dy[row, r, k] = sh * ray_cos[k] + ch * ray_sin[k]
-                    best_t[row, r, k] = np.inf
-                    best_c[row, r, k] = -1
-                box = _sector(robot_xy[i, 0], robot_xy[i, 1], ch, sh, half_cos, half_sin,
-                              p.fov, vrange)
-                cx0, cx1, cy0, cy1 = cell_box(box[0] - grow, box[1] + grow, box[2] - grow,
-                                              box[3] + grow, p.cell, p.ncx, p.ncy)
-                cells[row, r, 0] = cx0
-                cells[row, r, 1] = cx1
-                cells[row, r, 2] = cy0
-                cells[row, r, 3] = cy1
-            if p.obs_mine >= 0:
-                _scan_circles(b0, b1, robot_xy, cells, work.mine_binned, p.mine_radius,
-                              mine_start, mine_items, CH_MINE, True, R, vrange,
-                              p.ncx, ray_dx, ray_dy, best_t, best_c, row)
-            if p.obs_fruit >= 0:
-                _scan_circles(b0, b1, robot_xy, cells, work.fruit_binned, p.fruit_radius,
-                              fruit_start, fruit_items, CH_FRUIT, True, R, vrange,
-                              p.ncx, ray_dx, ray_dy, best_t, best_c, row)
-            if p.obs_robot >= 0:
-                _scan_circles(b0, b1, robot_xy, cells, work.robot_binned, p.robot_radius,
-                              robot_start, robot_items, CH_ROBOT, False, R, vrange,
-                              p.ncx, ray_dx, ray_dy, best_t, best_c, row)
-            for i in range(b0, b1):
-                r = i - b0
-                if p.obs_edge >= 0:
-                    for k in range(R):
-                        t = ray_edge(robot_xy[i, 0], robot_xy[i, 1], ray_dx[row, r, k],
-                                     ray_dy[row, r, k], p.width, p.height)
-                        if t <= vrange and t < best_t[row, r, k]:
-                            best_t[row, r, k] = t
-                            best_c[row, r, k] = CH_EDGE
-                n = 0
-                for k in range(R):
-                    hit = 0
-                    closeness = np.float32(0.0)
-                    if best_c[row, r, k] >= 0:
-                        hit = obs_slot(p, best_c[row, r, k])
-                        closeness = np.float32(1.0 - best_t[row, r, k] / vrange)
-                    for c in range(C):  # each entry written once (no memset, no rewrite)
-                        obs[i, k, c] = closeness if c == hit else np.float32(0.0)
-                    # The sparse copy the brain reads: appended always, kept if non-zero.
-                    seen[i, n] = k * C + hit
-                    seen_val[i, n] = closeness
-                    n += 1 if closeness != 0.0 else 0
-                n_seen[i] = n
+            _aim_block(b0, b1, row, half_cos, half_sin, s, p, work)
+            _scan_block(b0, b1, row, s, p, work)
+            _write_block(b0, b1, row, s, p, work)
 
 
 @inlined

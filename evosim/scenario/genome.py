@@ -144,7 +144,7 @@ class GenomeLayout(NamedTuple):
         R, C = (self.rays, self.channels) if self.dct else (1, self.inputs)
         out = np.empty(self.decoded.length, np.float32)
         decode_genome(g, out, dct_basis(R, self.dct), self.hidden, R, C, self.mask,
-                      self.mask_length, False)
+                      self.mask_length, input_major=False)
         out[-1] = g[-1]
         return out
 

@@ -84,7 +84,7 @@ class World:
             raise TypeError("World(scenario, seed): scenario must come from load_scenario()")
         self._setup(scenario, check_seed(seed), WorldState.empty(scenario), threads)
         self._arrays.rng_key[0] = seed_key(self.seed)
-        prepare(self._arrays, self._params, self._schedule, self._scratch, True)
+        prepare(self._arrays, self._params, self._schedule, self._scratch, build=True)
         # [evolution] seed_brain: the population starts as mutated copies of a brain file.
         if scenario.evolution.seed_brain is not None:
             self.set_genomes(seed_genomes(scenario, self._arrays.rng_key[0]))
@@ -105,7 +105,7 @@ class World:
         self._last_tick = TickEvents(*(_read_only(a) for a in (self._scratch.ate,
                                                                self._scratch.dead)))
         # The brains the genomes encode.
-        prepare(arrays, self._params, self._schedule, self._scratch, False)
+        prepare(arrays, self._params, self._schedule, self._scratch, build=False)
 
     # ------------------------------------------------------------ stepping
 
@@ -255,7 +255,7 @@ class World:
         limit = self.scenario.settings_at(self.step_count)["speed_limit"]
         speed = self._arrays.genome[:, self.scenario.genome_layout.speed]
         np.clip(speed, 0.0, limit, out=speed)
-        prepare(self._arrays, self._params, self._schedule, self._scratch, False)
+        prepare(self._arrays, self._params, self._schedule, self._scratch, build=False)
 
     def receive_offspring(self, migrants: Migrants) -> None:
         """Robots from another world join the nursery as waiting offspring (exact copies;
@@ -298,7 +298,7 @@ class World:
         ``out``: a float32 array of that shape (or [N, rays*channels]) to write into
         instead of allocating a new one; it is returned.
         """
-        look(self._arrays, self._params, self._scratch, False)
+        look(self._arrays, self._params, self._scratch, decide=False)
         if out is None:
             return self._scratch.obs.copy()
         obs = self._scratch.obs
@@ -311,7 +311,7 @@ class World:
 
     def actions(self) -> np.ndarray:
         """float32 [N, 2]: each brain's (turn in [-1, 1], throttle in [0, 1]) now."""
-        look(self._arrays, self._params, self._scratch, True)
+        look(self._arrays, self._params, self._scratch, decide=True)
         return self._scratch.actions.copy()
 
     def offspring_genomes(self) -> np.ndarray:
