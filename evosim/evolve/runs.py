@@ -160,72 +160,106 @@ def run(scenario: str | Path | Scenario, steps: int, *, worlds: int = 1, seed: i
     """
     from evosim._compile import say_if_compiling
 
-    for name, value, lo in (("steps", steps, 1), ("worlds", worlds, 1),
-                            ("checkpoint_every", checkpoint_every, 1),
-                            ("metrics_every", metrics_every, 1), ("threads", threads, 1),
-                            ("record_every", record_every, 0),
-                            ("record_steps", record_steps, 1)):
-        _at_least(name, value, lo)
+    _check_run_args(steps=steps, worlds=worlds, checkpoint_every=checkpoint_every,
+                    metrics_every=metrics_every, threads=threads, record_every=record_every,
+                    record_steps=record_steps)
     if record_every and clipper is None:
         raise EvosimError("record_every: needs a clipper (evosim.record.clips.record_clip)")
     _check_backend(backend, ray_address)
-    start_world = None
-    if not isinstance(scenario, Scenario) and Path(scenario).suffix == ".npz":
-        from evosim.world import World
-
-        if worlds != 1:
-            raise EvosimError(f"worlds: a checkpoint is one world, got {worlds}")
-        if migrate_every is not None or migrants is not None:
-            raise EvosimError("migrate_every/migrants: a checkpoint is one world, with no "
-                              "neighbour to migrate to")
+    start = _starting_point(scenario, worlds, seed, migrate_every, migrants, threads, notice)
+    run_dir = Path(out) if out is not None else start.default_out
+    plan = _new_plan(start, steps, checkpoint_every=checkpoint_every,
+                     metrics_every=metrics_every, record_every=record_every,
+                     record_steps=record_steps, command=command)
+    workers = check_workers(workers, plan.worlds)
+    if start.world is None:
         say_if_compiling(notice is None, stream=notice, threaded=threads > 1)
-        start_world = World.load(scenario)
-        sc = start_world.scenario
-        default_out = Path("runs") / f"{sc.name}-from-step{start_world.step_count}"
-        seeds = [start_world.seed]
-        seed = start_world.seed
-    else:
+        _check_world_builds(start.scenario, plan.seeds[0])
+    _prepare_out_dir(run_dir)
+    with run_lock(run_dir):
+        _prepare_out_dir(run_dir)  # again, now that no other writer can come in between
+        _write_start(run_dir, plan, start.world)
+        return _execute(run_dir, plan, workers, threads, backend, ray_address, progress,
+                        clipper)
+
+
+def _check_run_args(**values: int) -> None:
+    """Each of :func:`run`'s counts is an integer of at least 1 (``record_every``: 0)."""
+    for name, value in values.items():
+        _at_least(name, value, 0 if name == "record_every" else 1)
+
+
+@dataclass(frozen=True)
+class _Start:
+    """Where a new run begins: a scenario's step 0, or a checkpoint's world."""
+
+    scenario: Scenario
+    seed: int
+    seeds: list[int]
+    step: int
+    default_out: Path
+    world: Any = None  # the checkpoint's World, saved as world 0's first checkpoint
+
+
+def _starting_point(scenario: str | Path | Scenario, worlds: int, seed: int,
+                    migrate_every: int | None, migrants: int | None, threads: int,
+                    notice: TextIO | None) -> _Start:
+    """The :class:`_Start` of :func:`run`'s ``scenario`` argument (see there)."""
+    if isinstance(scenario, Scenario) or Path(scenario).suffix != ".npz":
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         sc = _with_migration(sc, migrate_every, migrants)
-        default_out = Path("runs") / f"{sc.name}-seed{seed}"
-        seeds = world_seeds(seed, worlds)
-    run_dir = Path(out) if out is not None else default_out
-    begin = start_world.step_count if start_world is not None else 0
+        return _Start(sc, seed, world_seeds(seed, worlds), 0,
+                      Path("runs") / f"{sc.name}-seed{seed}")
+    from evosim._compile import say_if_compiling
+    from evosim.world import World
+
+    if worlds != 1:
+        raise EvosimError(f"worlds: a checkpoint is one world, got {worlds}")
+    if migrate_every is not None or migrants is not None:
+        raise EvosimError("migrate_every/migrants: a checkpoint is one world, with no "
+                          "neighbour to migrate to")
+    say_if_compiling(notice is None, stream=notice, threaded=threads > 1)
+    world = World.load(scenario)
+    step = world.step_count
+    return _Start(world.scenario, world.seed, [world.seed], step,
+                  Path("runs") / f"{world.scenario.name}-from-step{step}", world)
+
+
+def _new_plan(start: _Start, steps: int, *, checkpoint_every: int, metrics_every: int,
+              record_every: int, record_steps: int, command: Sequence[str]) -> RunPlan:
+    """The :class:`RunPlan` of a new run of ``steps`` ticks from ``start``."""
     plan = RunPlan(
-        scenario=sc.model_dump(mode="json"),
-        seed=seed,
-        seeds=seeds,
-        steps=begin + steps,
+        scenario=start.scenario.model_dump(mode="json"),
+        seed=start.seed,
+        seeds=start.seeds,
+        steps=start.step + steps,
         checkpoint_every=checkpoint_every,
         metrics_every=metrics_every,
         record_every=record_every,
         record_steps=record_steps if record_every else 0,
         evosim_version=__version__,
         command=list(command),
-        start=begin,
+        start=start.step,
     )
     if plan.steps > MAX_STEP:
         raise EvosimError(f"steps: expected a run of at most {MAX_STEP:,} steps, got "
                           f"{plan.steps:,}")
     check_metrics_rows(plan.steps, plan.metrics_every, "steps/metrics_every")
-    workers = check_workers(workers, plan.worlds)
-    if start_world is None:
-        say_if_compiling(notice is None, stream=notice, threaded=threads > 1)
-        _check_world_builds(sc, plan.seeds[0])
-    _prepare_out_dir(run_dir)
-    with run_lock(run_dir):
-        _prepare_out_dir(run_dir)  # again, now that no other writer can come in between
-        try:
-            plan.save(run_dir)
-            if start_world is not None:
-                start_world.save(checkpoint_path(run_dir, 0, begin), extra={
-                    "world": 0, "run_steps": plan.steps,
-                    "metrics_previous": metrics.counters_vector(start_world)})
-        except DiskFullError as exc:  # no run to continue yet: leave the folder empty
-            _empty_out_dir(run_dir)
-            raise exc.with_hint(AGAIN) from None
-        return _execute(run_dir, plan, workers, threads, backend, ray_address, progress,
-                        clipper)
+    return plan
+
+
+def _write_start(run_dir: Path, plan: RunPlan, start_world: Any) -> None:
+    """``run.json`` and, for a run from a checkpoint, world 0's first checkpoint; on a
+    full disk the folder is left empty (there is no run to continue yet)."""
+    try:
+        plan.save(run_dir)
+        if start_world is not None:
+            start_world.save(checkpoint_path(run_dir, 0, plan.start), extra={
+                "world": 0, "run_steps": plan.steps,
+                "metrics_previous": metrics.counters_vector(start_world)})
+    except DiskFullError as exc:
+        _empty_out_dir(run_dir)
+        raise exc.with_hint(AGAIN) from None
 
 
 def resume(run_dir: str | Path, steps: int | None = None, *, workers: int | None = None,

@@ -25,7 +25,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from evosim.evolve import events, metrics
 from evosim.evolve.checkpoints import FINAL_FILE, METRICS_FILE, checkpoint_path, world_dir
 from evosim.evolve.plan import RunPlan, multiple_after
 from evosim.evolve.resuming import final_step, immigrants, start_world
+
+if TYPE_CHECKING:
+    from evosim.world import World
 
 CHUNK = 1000  # most ticks per kernel call between progress reports
 RERUNS = 2  # times a lost world is rerun from its last checkpoint before the run stops
@@ -102,6 +105,33 @@ def worker_main(conn: Any, jobs: Any, parent: int, run_dir: str, plan: dict,
         _report(("done", index))
 
 
+def _clip(run_dir: Path, plan: RunPlan, index: int, world: World,
+          clipper: Clipper | None) -> None:
+    """World ``index``'s clip from its step now, if clips are recorded, the step is a
+    multiple of ``plan.record_every`` and the clip's file does not exist yet."""
+    step = world.step_count
+    if clipper is None or step % plan.record_every:
+        return
+    path = clip_path(run_dir, index, step)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        clipper(world, path, plan.record_steps)
+
+
+def _save(run_dir: Path, plan: RunPlan, index: int, world: World, pending: np.ndarray,
+          rows: list[dict[str, int | float]], previous: list[int]) -> None:
+    """World ``index``'s events and metric rows up to its step now, then its state
+    there (a checkpoint, or the final state at the run's end): a resume from the
+    state finds the rows and events of every step before it."""
+    step = world.step_count
+    folder = world_dir(run_dir, index)
+    events.write_events(events.events_path(run_dir, index, step), pending)
+    metrics.write_rows(folder / METRICS_FILE, rows)
+    world.save(folder / FINAL_FILE if step == plan.steps
+               else checkpoint_path(run_dir, index, step),
+               extra={"world": index, "run_steps": plan.steps, "metrics_previous": previous})
+
+
 def run_world(run_dir: Path, plan: RunPlan, index: int, until: int | None = None,
               clipper: Clipper | None = None, threads: int = 1) -> int:
     """Evolve world ``index`` from its last checkpoint (or step 0) to step ``until``
@@ -119,7 +149,6 @@ def run_world(run_dir: Path, plan: RunPlan, index: int, until: int | None = None
     if final_step(run_dir, plan, index):
         return index
     world, rows, previous = start_world(run_dir, plan, index, threads)
-    folder = world_dir(run_dir, index)
     step = world.step_count
     if step >= until:
         return index
@@ -128,16 +157,8 @@ def run_world(run_dir: Path, plan: RunPlan, index: int, until: int | None = None
     # robots it starts with.
     events.drop_after(run_dir, index, step)
     pending = [world.initial_events()] if step == plan.start else []
-    clips = clipper is not None and plan.record_every > 0 and plan.record_steps > 0
-
-    def clip() -> None:
-        path = clip_path(run_dir, index, step)
-        if clips and clipper is not None and step % plan.record_every == 0 \
-                and not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            clipper(world, path, plan.record_steps)
-
-    clip()
+    clips = clipper if plan.record_every > 0 and plan.record_steps > 0 else None
+    _clip(run_dir, plan, index, world, clips)
     every, _ = plan.migration()
     if every and 0 < step < plan.steps and step % every == 0:
         world.receive_offspring(immigrants(run_dir, plan, index, step))
@@ -148,19 +169,13 @@ def run_world(run_dir: Path, plan: RunPlan, index: int, until: int | None = None
         world.step(target - step, events=True)
         pending.append(world.drain_events())
         step = target
-        clip()
+        _clip(run_dir, plan, index, world, clips)
         if step % plan.metrics_every == 0 or step == plan.steps:
             rows.append(metrics.metrics_row(world, index, previous))
             previous = metrics.counters_vector(world)
-        extra = {"world": index, "run_steps": plan.steps, "metrics_previous": previous}
         if (step == plan.steps or step % plan.checkpoint_every == 0
                 or (every and step % every == 0)):
-            # Rows and events up to ``step`` before the state of ``step``: see above.
-            events.write_events(events.events_path(run_dir, index, step),
-                                np.concatenate(pending))
+            _save(run_dir, plan, index, world, np.concatenate(pending), rows, previous)
             pending = []
-            metrics.write_rows(folder / METRICS_FILE, rows)
-            world.save(folder / FINAL_FILE if step == plan.steps
-                       else checkpoint_path(run_dir, index, step), extra=extra)
         _report(("step", index, step, metrics.counters_vector(world)))
     return index
