@@ -35,6 +35,7 @@ def test_wheel_holds_scenarios_license_and_py_typed(wheel: Path) -> None:
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
 
 
+@pytest.mark.slow
 def test_wheel_runs_builtin_scenario_from_another_folder(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)

@@ -220,6 +220,7 @@ ISLANDS = ["evolve", "classic", "--steps", "48000", "--worlds", "3", "--workers"
            "--metrics-every", "4000", "--quiet"]
 
 
+@pytest.mark.slow
 def test_kill_9_of_an_island_run_and_resume_give_the_same_bytes(tmp_path):
     whole = tmp_path / "whole"
     assert subprocess.run([sys.executable, "-m", "evosim", *ISLANDS, "--out", str(whole)],

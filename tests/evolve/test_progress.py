@@ -77,6 +77,7 @@ def _assert_loads_after_compiling(code: str, cache) -> None:
     assert float(done.stdout.strip().splitlines()[-1]) < 5.0  # loaded, not compiled
 
 
+@pytest.mark.slow
 def test_a_cold_compile_fills_the_cache_for_building_and_stepping(tmp_path):
     """say_if_compiling compiles the entry kernels (the stepping one in a child
     process): afterwards the cache is warm and a world builds and steps from it."""

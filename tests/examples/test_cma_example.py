@@ -13,6 +13,7 @@ pytest.importorskip("cma")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cma_es.py"
 
 
+@pytest.mark.slow
 def test_cma_es_beats_random_robots_in_fresh_worlds(tmp_path):
     spec = importlib.util.spec_from_file_location("cma_es", EXAMPLE)
     module = importlib.util.module_from_spec(spec)
