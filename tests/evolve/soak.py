@@ -2,7 +2,7 @@
 resumed after every driver kill, must end with every file equal, byte for byte, to
 an undisturbed run's, and with memory flat from resume to resume.
 
-The documented command (docs/concepts/reliability.md), about 30 minutes on 2 cores::
+The documented command (docs/concepts/reliability.md), about 17 minutes on 2 cores::
 
     python -m tests.evolve.soak --worlds 8 --steps 3000000 --kills 40 --out soak
 
