@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from evosim._atomic import disk_full, fsync_dir, make_dirs
 from evosim._version import __version__
@@ -42,6 +42,9 @@ from evosim.evolve.runfile import (
 from evosim.evolve.worker import Clipper, Listener
 from evosim.limits import MAX_STEP
 from evosim.scenario import Scenario, load_scenario, scenario_from_dict
+
+if TYPE_CHECKING:
+    from evosim.world import World
 
 Progress = Callable[[Path, RunPlan], AbstractContextManager[Listener | None]]
 """``progress(run_dir, plan)``: a context manager around the stepping whose value is
@@ -160,9 +163,12 @@ def run(scenario: str | Path | Scenario, steps: int, *, worlds: int = 1, seed: i
     """
     from evosim._compile import say_if_compiling
 
-    _check_run_args(steps=steps, worlds=worlds, checkpoint_every=checkpoint_every,
-                    metrics_every=metrics_every, threads=threads, record_every=record_every,
-                    record_steps=record_steps)
+    for name, value, lo in (("steps", steps, 1), ("worlds", worlds, 1),
+                            ("checkpoint_every", checkpoint_every, 1),
+                            ("metrics_every", metrics_every, 1), ("threads", threads, 1),
+                            ("record_every", record_every, 0),
+                            ("record_steps", record_steps, 1)):
+        _at_least(name, value, lo)
     if record_every and clipper is None:
         raise EvosimError("record_every: needs a clipper (evosim.record.clips.record_clip)")
     _check_backend(backend, ray_address)
@@ -183,12 +189,6 @@ def run(scenario: str | Path | Scenario, steps: int, *, worlds: int = 1, seed: i
                         clipper)
 
 
-def _check_run_args(**values: int) -> None:
-    """Each of :func:`run`'s counts is an integer of at least 1 (``record_every``: 0)."""
-    for name, value in values.items():
-        _at_least(name, value, 0 if name == "record_every" else 1)
-
-
 @dataclass(frozen=True)
 class _Start:
     """Where a new run begins: a scenario's step 0, or a checkpoint's world."""
@@ -198,7 +198,7 @@ class _Start:
     seeds: list[int]
     step: int
     default_out: Path
-    world: Any = None  # the checkpoint's World, saved as world 0's first checkpoint
+    world: World | None = None  # a checkpoint's world: world 0's first checkpoint
 
 
 def _starting_point(scenario: str | Path | Scenario, worlds: int, seed: int,
@@ -248,7 +248,7 @@ def _new_plan(start: _Start, steps: int, *, checkpoint_every: int, metrics_every
     return plan
 
 
-def _write_start(run_dir: Path, plan: RunPlan, start_world: Any) -> None:
+def _write_start(run_dir: Path, plan: RunPlan, start_world: World | None) -> None:
     """``run.json`` and, for a run from a checkpoint, world 0's first checkpoint; on a
     full disk the folder is left empty (there is no run to continue yet)."""
     try:
