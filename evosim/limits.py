@@ -39,7 +39,11 @@ MAX_CONNECTION_COST = 1000.0
 """Life per active connection per step at most (``[brain] connection_cost``; at most
 about 2 million connections, so the drain stays far inside int64)."""
 MAX_METABOLIC_COST = 1_000_000.0
-"""Life per step per (unit per step)^2 moved at most (``[robots] metabolic_cost``)."""
+"""Life per step per unit of (top speed)^metabolic_exponent at most (``[robots]
+metabolic_cost``)."""
+MAX_METABOLIC_EXPONENT = 8
+"""The power of the top speed in the price of speed at most (``[robots]
+metabolic_exponent``)."""
 MAX_PHASES = 1000
 """``[[phases]]`` entries at most (each step finds its phase by a scan)."""
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"

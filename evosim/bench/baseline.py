@@ -180,7 +180,10 @@ class NumpyWorld:
         s.robot_xy[:, 0] = np.clip(s.robot_xy[:, 0] + v * np.cos(h), r, sc.world.width - r)
         s.robot_xy[:, 1] = np.clip(s.robot_xy[:, 1] + v * np.sin(h), r, sc.world.height - r)
         if ageing:
-            s.robot_life[:] -= 1.0 + sc.robots.metabolic_cost * (vmax * vmax)
+            power = vmax.copy()
+            for _ in range(sc.robots.metabolic_exponent - 1):
+                power *= vmax
+            s.robot_life[:] -= 1.0 + sc.robots.metabolic_cost * power
         s.robot_age[:] += 1
 
     def _contacts(self, ph: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -219,7 +222,8 @@ class NumpyWorld:
         s = self.state
         if self._schedule.reproduction[ph]:
             rate = float(self._schedule.mutation_rate[ph])
-            sigma = float(self._schedule.mutation_sigma[ph])
+            sigma = (float(self._schedule.mutation_sigma[ph]),
+                     float(self._schedule.speed_sigma[ph]))
             for i in np.flatnonzero(ate):
                 self._conceive(i, rate, sigma, limit)
         lifespan = int(self._schedule.lifespan[ph])
@@ -263,9 +267,11 @@ class NumpyWorld:
                 return p
         return self._free_place(rad)
 
-    def _conceive(self, parent: int | np.integer, rate: float, sigma: float, limit: float) -> None:
+    def _conceive(self, parent: int | np.integer, rate: float, sigma: tuple[float, float],
+                  limit: float) -> None:
         """A copy of ``parent`` waits in the nursery (the oldest makes room), with the
-        mutation settings in force now; it is mutated at birth."""
+        mutation settings in force now (``sigma``: the brain's genes', the speed
+        gene's); it is mutated at birth."""
         s = self.state
         if self.scenario.evolution.nursery == 0:
             s.counters[OFFSPRING_DROPPED] += 1
@@ -277,12 +283,14 @@ class NumpyWorld:
                              int(s.robot_lineage[parent]), int(s.robot_generation[parent]) + 1,
                              rate, sigma, limit))
 
-    def _mutate(self, genome: np.ndarray, rate: float, sigma: float,
+    def _mutate(self, genome: np.ndarray, rate: float, sigma: tuple[float, float],
                 limit: float) -> np.ndarray:
         g = genome.astype(np.float64)
-        hit = self.rng.uniform(size=len(g)) < rate if rate < 1.0 else np.ones(len(g), bool)
-        g = np.where(hit, g + sigma * self.rng.standard_normal(len(g)), g)
         speed = self.scenario.genome_layout.speed
+        sigmas = np.full(len(g), sigma[0])
+        sigmas[speed] = sigma[1]
+        hit = self.rng.uniform(size=len(g)) < rate if rate < 1.0 else np.ones(len(g), bool)
+        g = np.where(hit, g + sigmas * self.rng.standard_normal(len(g)), g)
         g[speed] = np.clip(g[speed], 0.0, limit)
         return g.astype(np.float32)
 

@@ -166,8 +166,9 @@ def touch_rows(i0, i1, s, p, work):
 def contacts_all(bonus, ageing, max_age, s, p, work):
     """Life and contacts, in slot order: a mine kills; else the first fruit touched
     is eaten (life + bonus, capped at max_life). With ``ageing``, life runs down
-    by 1 + ``p.metabolic_cost`` x s^2 per tick (s: its top speed, the speed gene
-    capped at the speed limit: a body built for speed burns more, moving or not),
+    by 1 + c x s^k per tick (c ``p.metabolic_cost``, k ``p.metabolic_exponent``, s its
+    top speed, the speed gene capped at the speed limit: a body built for speed burns
+    more, moving or not; s^k is a product of k factors s, in that order),
     and a robot dies of age when it reaches 0 or when its age reaches ``max_age``
     (0: no maximum). These are the only two ways to die.
 
@@ -197,8 +198,7 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
         dead[i] = DEATH_NONE
         ate[i] = 0
         if ageing:
-            v = work.speed[i]
-            life[i] -= 1.0 + p.metabolic_cost * (v * v)
+            life[i] -= 1.0 + p.metabolic_cost * speed_power(work.speed[i], p.metabolic_exponent)
             if p.connection_cost > 0.0:
                 c = p.connection_cost * np.float64(work.active[i])
                 a = np.float64(age[i])
@@ -225,19 +225,30 @@ def contacts_all(bonus, ageing, max_age, s, p, work):
             counters[AGE_DEATHS] += 1
 
 
+@kernel
+def speed_power(v, k):
+    """v^k for an integer k >= 1, as the product v x v x ... x v (k factors, left to
+    right), so that the NumPy baseline computes the same float64 bit for bit."""
+    out = v
+    for _ in range(k - 1):
+        out *= v
+    return out
+
+
 @entry
 def mutate_genome(src, dst, rate, sigma, limit, key, step, slot, mask, n_mask, flip_rate,
-                  regrowth):
+                  regrowth, speed_sigma):
     """The one mutation operator: ``dst`` = ``src`` plus Gaussian noise, and flips of
     its connection mask.
 
     Each gene gets N(0, sigma) noise with probability ``rate`` (every gene when
-    ``rate`` >= 1); the last gene, the max-speed gene, is then clipped to
-    [0, ``limit``]. The ``n_mask`` genes of the connection mask from ``mask`` on (none
-    in dense brains) never get noise: an active one (1.0) is pruned with probability
-    ``flip_rate``, a pruned one (0.0) grows back with ``flip_rate * regrowth``. Draws
-    come from the streams (key, step, S_MUTATE_NOISE / S_MUTATE / S_MUTATE_FLIP,
-    slot); src and dst are float32 [G] rows and may not overlap.
+    ``rate`` >= 1), except the last gene, the max-speed gene, which gets
+    N(0, ``speed_sigma``) noise and is then clipped to [0, ``limit``]. The ``n_mask``
+    genes of the connection mask from ``mask`` on (none in dense brains) never get
+    noise: an active one (1.0) is pruned with probability ``flip_rate``, a pruned one
+    (0.0) grows back with ``flip_rate * regrowth``. Draws come from the streams (key,
+    step, S_MUTATE_NOISE / S_MUTATE / S_MUTATE_FLIP, slot); src and dst are float32
+    [G] rows and may not overlap.
     """
     G = src.shape[0]
     noise = stream_base(key, step, S_MUTATE_NOISE, slot)
@@ -255,7 +266,7 @@ def mutate_genome(src, dst, rate, sigma, limit, key, step, slot, mask, n_mask, f
             continue  # the mask: flipped below, never noised
         v = np.float64(src[q])
         if rate >= 1.0 or base_uniform(coin, q) < rate:
-            v += sigma * z
+            v += (speed_sigma if q == G - 1 else sigma) * z
         if q == G - 1:
             v = min(max(v, 0.0), limit)
         dst[q] = np.float32(v)
@@ -315,7 +326,7 @@ def _born_genome(q, dst, key, s, p, sch):
     ph = phase_index(sch, conceived)
     mutate_genome(s.nursery_genome[q], dst, sch.mutation_rate[ph], sch.mutation_sigma[ph],
                   sch.speed_limit[ph], key, conceived, s.nursery_parent_slot[q], p.mask,
-                  p.n_mask, p.flip_rate, p.regrowth)
+                  p.n_mask, p.flip_rate, p.regrowth, sch.speed_sigma[ph])
 
 
 @entry

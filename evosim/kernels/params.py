@@ -23,7 +23,8 @@ class Params(NamedTuple):
     max_life: int
     max_turn: float  # radians per step at turn output 1
     lateral_accel: float  # units per step^2: turn per step at most this / speed (0: no bound)
-    metabolic_cost: float  # life per step per (unit per step)^2 of top speed, while ageing
+    metabolic_cost: float  # life per step per (top speed)^metabolic_exponent, while ageing
+    metabolic_exponent: int  # the power of the top speed in that price (>= 1)
     speed_init_min: float
     speed_init_max: float
     speed_cap: float  # the highest speed limit of any phase (bounds moves between grids)
@@ -78,7 +79,8 @@ class Schedule(NamedTuple):
     reproduction: np.ndarray  # bool [P] fruit yields offspring
     speed_limit: np.ndarray  # float64 [P] the max-speed gene is clipped to [0, this]
     mutation_rate: np.ndarray  # float64 [P]
-    mutation_sigma: np.ndarray  # float64 [P]
+    mutation_sigma: np.ndarray  # float64 [P] noise on the brain's genes
+    speed_sigma: np.ndarray  # float64 [P] noise on the max-speed gene
 
 
 class Scratch(NamedTuple):

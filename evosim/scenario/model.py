@@ -33,7 +33,10 @@ Text = Annotated[str, Field(max_length=limits.MAX_TEXT)]
 # The price of speed, defaults of every scenario: measured on genesis and classic
 # (docs: the story), where they give an interior optimum of the speed gene.
 LATERAL_ACCEL = 0.0
-METABOLIC_COST = 0.5
+METABOLIC_COST = 0.17
+METABOLIC_EXPONENT = 3
+SPEED_SIGMA_SHARE = 0.5
+"""``evolution.speed_sigma`` when unset: this share of ``mutation_sigma``."""
 
 
 class _Table(BaseModel):
@@ -71,8 +74,12 @@ class RobotsTable(_Table):
     metabolic_cost: Annotated[float, Field(ge=0, le=limits.MAX_METABOLIC_COST)] = Field(
         METABOLIC_COST,
         description="The price of speed in life: while ageing, each step costs "
-                    "1 + metabolic_cost * s^2 life, s the robot's top speed (its speed gene "
-                    "capped at speed_limit).")
+                    "1 + metabolic_cost * s^metabolic_exponent life, s the robot's top speed "
+                    "(its speed gene capped at speed_limit).")
+    metabolic_exponent: Annotated[int, Field(ge=1, le=limits.MAX_METABOLIC_EXPONENT)] = Field(
+        METABOLIC_EXPONENT,
+        description="How steeply the price of speed grows with the top speed s (the power "
+                    "of s in the life a step costs; 2: as kinetic energy).")
     speed_init_min: Speed = Field(0.5, description="Lowest speed gene of a fresh random "
                                                    "robot, units per step.")
     speed_init_max: Speed = Field(3.0, description="Highest speed gene of a fresh random "
@@ -181,6 +188,10 @@ class EvolutionTable(_Table):
         1.0, description="Probability per gene per birth of adding Gaussian noise.")
     mutation_sigma: Annotated[float, Field(ge=0, le=100)] = Field(
         0.15, description="Standard deviation of that noise.")
+    speed_sigma: Annotated[float, Field(ge=0, le=limits.MAX_SPEED)] | None = Field(
+        None, description="Standard deviation of the noise on the max-speed gene, units per "
+                          f"step (unset: {SPEED_SIGMA_SHARE} x mutation_sigma, in every "
+                          "phase).")
     nursery: Annotated[int, Field(ge=0, le=limits.MAX_ROBOTS)] = Field(
         50, description="Offspring waiting for a slot freed by a death; when it is full, the "
                         "newest offspring replaces the oldest waiting one (0: no waiting at "
@@ -240,6 +251,7 @@ class PhaseEvolution(_Table):
     reproduction: bool | None = None
     mutation_rate: Annotated[float, Field(ge=0, le=1)] | None = None
     mutation_sigma: Annotated[float, Field(ge=0, le=100)] | None = None
+    speed_sigma: Annotated[float, Field(ge=0, le=limits.MAX_SPEED)] | None = None
 
 
 class Phase(_Table):
@@ -472,19 +484,20 @@ class Scenario(_Table):
         """Resolved settings per phase: entry 0 is the base, entry i from ``phases[i-1].step``.
 
         Keys: ``step`` (where the phase begins) and every
-        :data:`~evosim.scenario.model.PHASE_KEYS` name.
+        :data:`~evosim.scenario.model.PHASE_KEYS` name. An unset ``speed_sigma`` reads
+        as ``SPEED_SIGMA_SHARE`` x that row's ``mutation_sigma``.
         """
-        current: dict[str, float | int | bool] = {"step": 0}
+        current: dict[str, float | int | bool | None] = {"step": 0}
         for key, (table, name) in PHASE_KEYS.items():
             current[key] = getattr(getattr(self, table), name)
-        out = [dict(current)]
+        out = [_resolved(current)]
         for p in self.phases:
             current["step"] = p.step
             for key, (table, name) in PHASE_KEYS.items():
                 value = getattr(getattr(p, table), name)
                 if value is not None:
                     current[key] = value
-            out.append(dict(current))
+            out.append(_resolved(current))
         return out
 
     def frozen_at(self, step: int) -> Scenario:
@@ -527,8 +540,17 @@ PHASE_KEYS: dict[str, tuple[str, str]] = {
     "reproduction": ("evolution", "reproduction"),
     "mutation_rate": ("evolution", "mutation_rate"),
     "mutation_sigma": ("evolution", "mutation_sigma"),
+    "speed_sigma": ("evolution", "speed_sigma"),
 }
 """Settings a ``[[phases]]`` entry may change: schedule key -> (table, key) in the file."""
+
+
+def _resolved(settings: dict[str, float | int | bool | None]) -> dict[str, float | int | bool]:
+    """A schedule row: ``settings`` with an unset speed sigma read from the mutation sigma."""
+    row = dict(settings)
+    if row["speed_sigma"] is None:
+        row["speed_sigma"] = SPEED_SIGMA_SHARE * float(row["mutation_sigma"])  # type: ignore[arg-type]
+    return row  # type: ignore[return-value]
 
 
 class _InconsistentError(ValueError):

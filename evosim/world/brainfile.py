@@ -231,7 +231,7 @@ def seed_genomes(scenario: Scenario, key: np.uint64) -> np.ndarray:
 
     Slot 0 holds the brain unchanged; slot i > 0 a copy mutated by the one mutation
     operator births use (:func:`evosim.kernels.life.mutate_genome`), with the
-    scenario's mutation rate and sigma at step 0, the speed gene clipped to the
+    scenario's mutation rate and sigmas at step 0, the speed gene clipped to the
     speed limit then in force; draws from the world key at the initial step, per slot.
     """
     path = scenario.evolution.seed_brain
@@ -241,13 +241,14 @@ def seed_genomes(scenario: Scenario, key: np.uint64) -> np.ndarray:
     layout = scenario.genome_layout
     at_start = scenario.settings_at(0)
     rate, sigma = float(at_start["mutation_rate"]), float(at_start["mutation_sigma"])
+    speed_sigma = float(at_start["speed_sigma"])
     limit = float(at_start["speed_limit"])
     out = np.empty((scenario.robots.count, genome.shape[0]), np.float32)
     out[0] = genome
     for i in range(1, out.shape[0]):
         mutate_genome(genome, out[i], rate, sigma, limit, key, INIT_STEP, i, layout.mask,
                       layout.mask_length, float(scenario.brain.connection_flip_rate),
-                      float(scenario.brain.connection_regrowth))
+                      float(scenario.brain.connection_regrowth), speed_sigma)
     return out
 
 

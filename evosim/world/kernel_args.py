@@ -41,6 +41,7 @@ def make_params(scenario: Scenario) -> Params:
         max_turn=math.radians(sc.robots.max_turn_degrees),
         lateral_accel=float(sc.robots.lateral_accel),
         metabolic_cost=float(sc.robots.metabolic_cost),
+        metabolic_exponent=int(sc.robots.metabolic_exponent),
         speed_init_min=float(sc.robots.speed_init_min),
         speed_init_max=float(sc.robots.speed_init_max),
         speed_cap=float(sc.speed_cap),
@@ -96,6 +97,7 @@ def make_schedule(scenario: Scenario) -> Schedule:
         speed_limit=col("speed_limit", np.float64),
         mutation_rate=col("mutation_rate", np.float64),
         mutation_sigma=col("mutation_sigma", np.float64),
+        speed_sigma=col("speed_sigma", np.float64),
     )
 
 

@@ -128,12 +128,12 @@ def test_truncated_at_max_steps_and_age_death_terminates():
     ends = [env.step(np.array([0.0, 0.0], np.float32))[2:4] for _ in range(5)]
     assert ends == [(False, False)] * 4 + [(False, True)]
     # Standing still, the learner eats nothing, and its body built for speed s still
-    # burns 1 + c s^2 life a step: it dies of age at the step its life reaches 0.
+    # burns 1 + c s^k life a step: it dies of age at the step its life reaches 0.
     env = RobotEnv(max_steps=None, speed=2.0)
     env.reset(seed=0)
     robots = env.world.scenario.robots
     assert robots.metabolic_cost > 0
-    per_step = 1.0 + robots.metabolic_cost * 2.0 ** 2
+    per_step = 1.0 + robots.metabolic_cost * 2.0 ** robots.metabolic_exponent
     lived = math.ceil(robots.lifespan / per_step)
     assert lived < robots.lifespan  # the price of speed shortens the life
     ends = [env.step(np.array([0.0, 0.0], np.float32)) for _ in range(lived)]

@@ -18,9 +18,9 @@ def test_settings_at_is_the_last_phase_started():
     scenario = small_scenario(phases=PHASES)
     base = {"mine_count": 30, "fruit_count": 30, "life_bonus": 600, "lifespan": 1000,
             "max_age": 2000, "ageing": True, "speed_limit": 4.5, "reproduction": True,
-            "mutation_rate": 1.0, "mutation_sigma": 0.15}
+            "mutation_rate": 1.0, "mutation_sigma": 0.15, "speed_sigma": 0.075}
     first = {**base, "fruit_count": 10}
-    second = {**first, "mine_count": 40, "mutation_sigma": 0.05}
+    second = {**first, "mine_count": 40, "mutation_sigma": 0.05, "speed_sigma": 0.025}
     for step, want, began in [(0, base, 0), (99, base, 0), (100, first, 100),
                               (499, first, 100), (500, second, 500),
                               (10**9, second, 500)]:

@@ -39,7 +39,7 @@ def _mutated_at_conception(world: World, parent_genome: np.ndarray, step: int,
     out = np.empty_like(parent_genome)
     mutate_genome(parent_genome, out, float(at["mutation_rate"]), float(at["mutation_sigma"]),
                   float(at["speed_limit"]), world.state.rng_key[0], step, slot, p.mask,
-                  p.n_mask, p.flip_rate, p.regrowth)
+                  p.n_mask, p.flip_rate, p.regrowth, float(at["speed_sigma"]))
     return out
 
 

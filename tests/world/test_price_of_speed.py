@@ -1,5 +1,6 @@
 """The price of speed, against hand computations: a body built for speed burns more life
-(``robots.metabolic_cost``), and a fast robot turns less (``robots.lateral_accel``)."""
+(``robots.metabolic_cost`` x s^``robots.metabolic_exponent``), and a fast robot turns
+less (``robots.lateral_accel``)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ def _world(robots: dict, seed: int = 3) -> World:
                                         **robots}, **EMPTY), seed=seed)
 
 
-def test_each_step_costs_one_plus_c_times_the_top_speed_squared():
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_each_step_costs_one_plus_c_times_the_top_speed_to_the_exponent(k):
     c = 0.5
-    world = _world({"metabolic_cost": c, "speed_limit": 4.0})
+    world = _world({"metabolic_cost": c, "metabolic_exponent": k, "speed_limit": 4.0})
     s = world.writable_state()
     genes = np.array([0.0, 0.5, 1.0, 2.5, 4.0, 4.0], np.float32)
     s.genome[:, -1] = genes
@@ -31,17 +33,36 @@ def test_each_step_costs_one_plus_c_times_the_top_speed_squared():
     life0 = world.state.robot_life.copy()
     world.step(7)
     top = np.minimum(genes.astype(np.float64), 4.0)
+    power = top.copy()
+    for _ in range(k - 1):  # s^k as the kernel multiplies it, left to right
+        power = power * top
     want = life0.copy()
-    for _ in range(7):  # the kernel's own order of float64 operations
-        want -= 1.0 + c * (top * top)
+    for _ in range(7):
+        want -= 1.0 + c * power
     assert np.array_equal(world.state.robot_life, want)
-    # By hand: a robot built for 2.5 units per step spends 1 + 0.5 x 6.25 = 4.125 a step.
-    assert world.state.robot_life[3] == pytest.approx(1000 - 7 * 4.125, abs=1e-9)
+    # By hand: a robot built for 2.5 units per step spends 1 + 0.5 x 2.5^k a step.
+    by_hand = {1: 2.25, 2: 4.125, 3: 8.8125, 4: 20.53125}[k]
+    assert world.state.robot_life[3] == pytest.approx(1000 - 7 * by_hand, abs=1e-9)
     assert world.state.robot_life[0] == 1000 - 7  # a robot that cannot move pays 1
 
 
+def test_the_default_price_is_cubic():
+    """Genesis and classic: 1 + 0.17 s^3, so a robot built for 3 units per step
+    spends 5.59 life a step and one built for 2 spends 2.36."""
+    robots = load_scenario("genesis").robots
+    assert (robots.metabolic_cost, robots.metabolic_exponent) == (0.17, 3)
+    world = _world({})
+    s = world.writable_state()
+    s.genome[:, -1] = np.float32(3.0)
+    s.genome[0, -1] = np.float32(2.0)
+    world.set_genomes(s.genome.copy())
+    world.step(10)
+    assert world.state.robot_life[1] == pytest.approx(1000 - 10 * 5.59)
+    assert world.state.robot_life[0] == pytest.approx(1000 - 10 * 2.36)
+
+
 def test_the_cost_is_paid_moving_or_not_and_only_while_ageing():
-    world = _world({"metabolic_cost": 0.2})
+    world = _world({"metabolic_cost": 0.2, "metabolic_exponent": 2})
     s = world.writable_state()
     s.genome[:, -1] = 3.0
     world.set_genomes(s.genome.copy())
@@ -56,7 +77,8 @@ def test_the_cost_is_paid_moving_or_not_and_only_while_ageing():
 
 
 def test_a_robot_built_for_speed_starves_sooner():
-    world = _world({"metabolic_cost": 0.5, "lifespan": 100, "max_life": 100})
+    world = _world({"metabolic_cost": 0.5, "metabolic_exponent": 2, "lifespan": 100,
+                    "max_life": 100})
     s = world.writable_state()
     s.genome[:, -1] = np.float32(2.0)  # 1 + 0.5 x 4 = 3 a step: 100 life lasts 34 steps
     s.genome[0, -1] = np.float32(0.0)  # 1 a step: 100 steps
@@ -101,8 +123,8 @@ def test_the_turn_per_step_is_at_most_lateral_accel_over_speed(gene, a):
 def test_the_price_of_speed_is_the_same_in_every_scenario_file():
     from evosim import list_scenarios
 
-    prices = {(load_scenario(n).robots.metabolic_cost, load_scenario(n).robots.lateral_accel)
-              for n in list_scenarios()}
+    prices = {(r.metabolic_cost, r.metabolic_exponent, r.lateral_accel)
+              for r in (load_scenario(n).robots for n in list_scenarios())}
     assert len(prices) == 1
 
 
@@ -111,6 +133,9 @@ def test_the_price_of_speed_is_the_same_in_every_scenario_file():
     ("metabolic_cost", "fast", "robots.metabolic_cost: expected a number"),
     ("lateral_accel", -1.0, "robots.lateral_accel: expected a number from 0"),
     ("lateral_accel", float("nan"), "robots.lateral_accel: expected"),
+    ("metabolic_exponent", 0, "robots.metabolic_exponent: expected an integer from 1 to 8"),
+    ("metabolic_exponent", 9, "robots.metabolic_exponent: expected an integer from 1 to 8"),
+    ("metabolic_exponent", 2.5, "robots.metabolic_exponent: expected an integer"),
 ])
 def test_bad_prices_are_one_line_errors(key, value, needle):
     data = load_scenario("classic").model_dump(mode="json")

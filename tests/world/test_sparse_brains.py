@@ -94,7 +94,7 @@ def _mutants(lay: GenomeLayout, src: np.ndarray, n: int, rate: float, sigma: flo
     out = np.empty((n, lay.length), np.float32)
     for i in range(n):
         mutate_genome(src, out[i], rate, sigma, 10.0, np.uint64(key), 7, i, lay.mask,
-                      lay.mask_length, flip, regrowth)
+                      lay.mask_length, flip, regrowth, sigma)
     return out
 
 
@@ -163,7 +163,7 @@ def test_mutation_is_deterministic_and_leaves_dense_genomes_as_before():
     d_src = np.concatenate([src[:dense.speed], src[-1:]])
     d = np.empty((5, dense.length), np.float32)
     for i in range(5):
-        mutate_genome(d_src, d[i], 0.3, 0.2, 10.0, np.uint64(12345), 7, i, 0, 0, 0.1, 1.0)
+        mutate_genome(d_src, d[i], 0.3, 0.2, 10.0, np.uint64(12345), 7, i, 0, 0, 0.1, 1.0, 0.2)
     assert np.array_equal(a[:, :lay.mask], d[:, :dense.speed])
 
 
