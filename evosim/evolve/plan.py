@@ -14,7 +14,7 @@ from evosim.errors import RunDirError
 from evosim.evolve.checkpoints import RUN_FILE
 from evosim.evolve.runfile import check_run_data
 from evosim.limits import MAX_JSON_BYTES
-from evosim.scenario import Scenario, scenario_from_dict
+from evosim.scenario import Scenario, saved_scenario
 
 RUN_FORMAT = "evosim-run"
 RUN_SCHEMA = 1
@@ -53,7 +53,7 @@ class RunPlan:
         return str(self.scenario.get("name", "scenario"))
 
     def build_scenario(self) -> Scenario:
-        return scenario_from_dict(self.scenario, source=f"{RUN_FILE} (scenario)")
+        return saved_scenario(self.scenario, source=f"{RUN_FILE} (scenario)")
 
     def metrics_steps(self) -> list[int]:
         """Steps that end a metrics interval: multiples of metrics_every after ``start``,

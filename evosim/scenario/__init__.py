@@ -2,7 +2,13 @@
 
 from evosim.scenario.genome import GenomeLayout
 from evosim.scenario.kinds import CHANNELS, EDGE, OBJECT_KINDS, ObjectKind
-from evosim.scenario.loading import SCENARIO_DIR, list_scenarios, load_scenario, scenario_from_dict
+from evosim.scenario.loading import (
+    SCENARIO_DIR,
+    list_scenarios,
+    load_scenario,
+    saved_scenario,
+    scenario_from_dict,
+)
 from evosim.scenario.model import Scenario
 
 __all__ = [
@@ -15,5 +21,6 @@ __all__ = [
     "Scenario",
     "list_scenarios",
     "load_scenario",
+    "saved_scenario",
     "scenario_from_dict",
 ]

@@ -99,6 +99,40 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         raise ScenarioError(f"{source}: values nested too deeply") from None
 
 
+def saved_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """A scenario stored in a checkpoint or a run file, under the rules it was saved
+    with: a save from before ``robots.metabolic_exponent`` and
+    ``evolution.speed_sigma`` existed (it lacks those keys; every later save has them)
+    ran under the square (exponent 2) and one sigma for every gene, so those are
+    filled in, phases included, and it resumes as it would have."""
+    if isinstance(data, dict):
+        data = _with_saved_rules(data)
+    return scenario_from_dict(data, source)
+
+
+def _with_saved_rules(data: dict[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    robots, evolution = out.get("robots"), out.get("evolution")
+    if isinstance(robots, dict) and "metabolic_exponent" not in robots:
+        out["robots"] = {**robots, "metabolic_exponent": 2}
+    if isinstance(evolution, dict) and "speed_sigma" not in evolution:
+        out["evolution"] = {**evolution,
+                            "speed_sigma": evolution.get("mutation_sigma", 0.15)}
+        phases = out.get("phases")
+        if isinstance(phases, list):
+            out["phases"] = [_phase_with_one_sigma(p) for p in phases]
+    return out
+
+
+def _phase_with_one_sigma(phase: Any) -> Any:
+    evolution = phase.get("evolution") if isinstance(phase, dict) else None
+    if (isinstance(evolution, dict) and evolution.get("mutation_sigma") is not None
+            and evolution.get("speed_sigma") is None):
+        return {**phase, "evolution": {**evolution,
+                                       "speed_sigma": evolution["mutation_sigma"]}}
+    return phase
+
+
 def _label(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))

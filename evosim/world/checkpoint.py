@@ -19,7 +19,7 @@ from evosim._atomic import atomic_write_with
 from evosim._version import __version__
 from evosim.errors import CheckpointError, EvosimError
 from evosim.kernels.layout import STEP
-from evosim.scenario import Scenario, scenario_from_dict
+from evosim.scenario import Scenario, saved_scenario
 from evosim.world import checks
 from evosim.world.state import WorldState
 
@@ -122,6 +122,6 @@ def _check_metadata(path: Path, meta: dict[str, Any]) -> None:
 
 def _checkpoint_scenario(path: str | Path, meta: dict[str, Any]) -> Scenario:
     try:
-        return scenario_from_dict(meta["scenario"], source=f"{path} (scenario)")
+        return saved_scenario(meta["scenario"], source=f"{path} (scenario)")
     except EvosimError as exc:
         raise CheckpointError(str(exc)) from None

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evosim import load_scenario
+from evosim import World, load_scenario
 from evosim.errors import ScenarioError
 from evosim.kernels.life import mutate_genome
-from evosim.scenario import scenario_from_dict
+from evosim.scenario import saved_scenario, scenario_from_dict
 from evosim.world.kernel_args import make_schedule
 from tests.helpers import small_scenario
 
@@ -70,3 +70,32 @@ def test_a_bad_speed_sigma_is_a_one_line_error(where, value):
     with pytest.raises(ScenarioError, match=f"x.toml: {key}: expected a number from 0") as info:
         scenario_from_dict(data, source="x.toml")
     assert "\n" not in str(info.value)
+
+
+def test_a_save_from_before_these_rules_resumes_under_the_rules_it_ran_with():
+    """Checkpoints and run files written before metabolic_exponent and speed_sigma
+    existed lack the keys: they ran under the square and one sigma, and load so."""
+    data = load_scenario("genesis").model_dump(mode="json")
+    data["phases"].append({"step": 50_000, "evolution": {"mutation_sigma": 0.05}})
+    del data["robots"]["metabolic_exponent"]
+    del data["evolution"]["speed_sigma"]
+    for phase in data["phases"]:
+        phase.get("evolution", {}).pop("speed_sigma", None)
+    old = saved_scenario(data, source="old.npz (scenario)")
+    assert old.robots.metabolic_exponent == 2
+    assert old.settings_at(0)["speed_sigma"] == 0.15
+    assert old.settings_at(60_000)["speed_sigma"] == 0.05
+    # A save of today keeps what it had, unset speed sigma included.
+    today = load_scenario("genesis")
+    assert saved_scenario(today.model_dump(mode="json")) == today
+
+
+def test_a_checkpoint_keeps_its_rules(tmp_path):
+    scenario = small_scenario(robots={"metabolic_exponent": 4},
+                              evolution={"speed_sigma": 0.02})
+    world = World(scenario, seed=1)
+    world.step(5)
+    loaded = World.load(world.save(tmp_path / "w.npz"))
+    assert loaded.scenario == scenario
+    assert loaded.scenario.robots.metabolic_exponent == 4
+    assert loaded.scenario.evolution.speed_sigma == 0.02
