@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from evosim import limits
 from evosim.errors import ScenarioError
 from evosim.scenario.kinds import CHANNELS
-from evosim.scenario.model import Scenario, _InconsistentError
+from evosim.scenario.model import EvolutionTable, Scenario, _InconsistentError
 
 
 def _scenario_dir() -> Path:
@@ -116,8 +116,9 @@ def _with_saved_rules(data: dict[str, Any]) -> dict[str, Any]:
     if isinstance(robots, dict) and "metabolic_exponent" not in robots:
         out["robots"] = {**robots, "metabolic_exponent": 2}
     if isinstance(evolution, dict) and "speed_sigma" not in evolution:
-        out["evolution"] = {**evolution,
-                            "speed_sigma": evolution.get("mutation_sigma", 0.15)}
+        sigma = evolution.get("mutation_sigma",
+                              EvolutionTable.model_fields["mutation_sigma"].default)
+        out["evolution"] = {**evolution, "speed_sigma": sigma}
         phases = out.get("phases")
         if isinstance(phases, list):
             out["phases"] = [_phase_with_one_sigma(p) for p in phases]
