@@ -147,7 +147,11 @@ def random_genome(i, key, step, limit, s, p):
     """Brain genes ~ N(0, init_std); max-speed gene uniform in its initial range,
     clipped to the speed ``limit`` in force. With evolved connections each mask gene
     is 1.0 with probability ``p.initial_connections``, else 0.0 (its own stream; the
-    other genes are drawn as in a dense genome of the same length)."""
+    other genes are drawn as in a dense genome of the same length). With
+    ``p.initial_units`` k >= 0 instead, k of the H hidden units, a uniform random
+    subset, are wired whole (their W1 row and both W2 entries on) and every other mask
+    gene is off: unit u is taken with probability (units still wanted) / (H - u),
+    from draw n_mask + u of the same stream."""
     g = s.genome[i]
     G = g.shape[0]
     speed = p.speed_gene  # the last gene
@@ -163,6 +167,26 @@ def random_genome(i, key, step, limit, s, p):
                               limit))
     if p.n_mask > 0:
         coin = stream_base(key, step, S_SPAWN_MASK, i)
+        if p.initial_units >= 0:
+            wire_units(g, p.mask, p.n_mask, p.hidden, p.initial_units, coin)
+            return
         for j in range(p.n_mask):
             on = base_uniform(coin, j) < p.initial_connections
             g[p.mask + j] = np.float32(1.0) if on else np.float32(0.0)
+
+
+@inlined
+def wire_units(g, mask, n_mask, H, units, coin):
+    """The mask block ``g[mask:mask + n_mask]`` with ``units`` of the ``H`` hidden units
+    wired whole, a uniform random subset (selection sampling), every other gene off."""
+    n_in = (n_mask - 2 * H) // H
+    for j in range(n_mask):
+        g[mask + j] = np.float32(0.0)
+    need = units
+    for u in range(H):
+        if base_uniform(coin, n_mask + u) * (H - u) < need:
+            need -= 1
+            for c in range(n_in):
+                g[mask + u * n_in + c] = np.float32(1.0)
+            g[mask + H * n_in + u] = np.float32(1.0)
+            g[mask + H * n_in + H + u] = np.float32(1.0)

@@ -56,6 +56,7 @@ class Params(NamedTuple):
     flip_rate: float  # probability per mask gene per birth of flipping it
     regrowth: float  # an off gene flips with flip_rate * regrowth (an on one: flip_rate)
     initial_connections: float  # probability of a random genome's mask gene being on
+    initial_units: int  # >= 0: hidden units a random genome wires whole; -1: per connection
     connection_cost: float  # life per active connection per tick while ageing
     init_std: float
     respawn_same: bool

@@ -175,9 +175,24 @@ class BrainTable(_Table):
     initial_connections: Annotated[float, Field(ge=0, le=1)] = Field(
         1.0, description="Fraction of connections on in a random genome (evolved "
                          "connections only).")
+    initial_pattern: Literal["connections", "units"] = Field(
+        "connections",
+        description='How a random genome\'s connections are chosen (evolved connections '
+                    'only): "connections": each is on with probability initial_connections; '
+                    '"units": initial_connections x hidden (rounded half up) hidden units, '
+                    "drawn at random, are wired whole (every input and both outputs), the "
+                    "others not at all.")
     connection_cost: Annotated[float, Field(ge=0, le=limits.MAX_CONNECTION_COST)] = Field(
         0.0, description="Life drained per active connection per step while ageing (evolved "
                          "connections only).")
+
+    @property
+    def initial_units(self) -> int:
+        """Hidden units a random genome wires whole with ``initial_pattern = "units"``
+        (initial_connections x hidden, rounded half up); -1 with "connections"."""
+        if self.initial_pattern != "units":
+            return -1
+        return math.floor(self.initial_connections * self.hidden + 0.5)
 
 
 class EvolutionTable(_Table):

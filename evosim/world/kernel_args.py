@@ -66,6 +66,7 @@ def make_params(scenario: Scenario) -> Params:
         flip_rate=float(sc.brain.connection_flip_rate),
         regrowth=float(sc.brain.connection_regrowth),
         initial_connections=float(sc.brain.initial_connections),
+        initial_units=sc.brain.initial_units,
         connection_cost=float(sc.brain.connection_cost),
         init_std=float(sc.brain.init_std),
         respawn_same=sc.evolution.respawn == "same_genome",

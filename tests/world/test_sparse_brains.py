@@ -186,6 +186,66 @@ def test_random_genomes_switch_on_the_initial_fraction(initial):
                           dense.state.genome[:, :dense.scenario.genome_layout.speed])
 
 
+def _unit_masks(world: World) -> tuple[np.ndarray, np.ndarray]:
+    """(W1 mask [N, H, I], W2 mask [N, 2, H]) of a world's genomes."""
+    lay = world.scenario.genome_layout
+    H, n_in = lay.hidden, lay.inputs
+    mask = world.state.genome[:, lay.mask:lay.speed]
+    return mask[:, :H * n_in].reshape(-1, H, n_in), mask[:, H * n_in:].reshape(-1, 2, H)
+
+
+@pytest.mark.parametrize(("initial", "units"), [(0.25, 4), (0.1, 2), (0.0, 0), (1.0, 16)])
+def test_units_pattern_wires_whole_hidden_units(initial, units):
+    sc = small_scenario(brain={"connections": "evolved", "initial_connections": initial,
+                               "initial_pattern": "units"}, robots={"count": 40})
+    assert sc.brain.initial_units == units  # 0.1 x 16 = 1.6 rounds to 2
+    world = World(sc, seed=5)
+    w1, w2 = _unit_masks(world)
+    assert set(np.unique(w1).tolist()) | set(np.unique(w2).tolist()) <= {0.0, 1.0}
+    wired = w1.all(axis=2)
+    # A unit is wired whole or not at all: every input and both outputs alike.
+    assert np.array_equal(wired, w1.any(axis=2))
+    assert np.array_equal(w2[:, 0], wired) and np.array_equal(w2[:, 1], wired)
+    assert (wired.sum(axis=1) == units).all()
+    lay = sc.genome_layout
+    assert np.allclose(lay.active(world.state.genome), units * (lay.inputs + 2) / 544)
+    assert np.array_equal(world._scratch.active, (w1.sum((1, 2)) + w2.sum((1, 2))).astype(int))
+    # The weight genes are drawn as in a dense world of the same seed.
+    dense = World(small_scenario(robots={"count": 40}), seed=5)
+    assert np.array_equal(world.state.genome[:, :lay.mask],
+                          dense.state.genome[:, :dense.scenario.genome_layout.speed])
+
+
+def test_units_pattern_draws_a_uniform_subset_per_genome():
+    sc = small_scenario(brain={"connections": "evolved", "initial_connections": 0.25,
+                               "initial_pattern": "units"}, robots={"count": 400})
+    wired = _unit_masks(World(sc, seed=2))[0].all(axis=2)
+    # Genomes differ in which units they wire ...
+    assert len({tuple(row) for row in wired.tolist()}) > 300
+    # ... and each unit is wired by about a quarter of them (400 genomes: std 0.022).
+    assert np.abs(wired.mean(axis=0) - 0.25).max() < 0.09
+    again = _unit_masks(World(sc, seed=2))[0].all(axis=2)
+    assert np.array_equal(wired, again)
+
+
+def test_units_pattern_is_kept_by_fresh_random_robots():
+    """Robots spawned later (a death refilled at random) follow the pattern too."""
+    sc = small_scenario(brain={"connections": "evolved", "initial_connections": 0.25,
+                               "initial_pattern": "units"},
+                        evolution={"reproduction": False}, robots={"count": 20})
+    world = World(sc, seed=9)
+    first = world.state.robot_id.copy()
+    world.step(3000)
+    assert world.counters["random_spawns"] > 0
+    fresh = world.state.robot_id != first
+    assert fresh.any()
+    w1, w2 = _unit_masks(world)
+    wired = w1.all(axis=2)
+    assert (wired[fresh].sum(axis=1) == 4).all()
+    assert np.array_equal(w1[fresh].any(axis=2), wired[fresh])
+    assert np.array_equal(w2[fresh, 1], wired[fresh])
+
+
 def test_no_connections_means_only_biases_act():
     sc = small_scenario(brain={"connections": "evolved", "initial_connections": 0.0},
                         robots={"count": 6})
@@ -326,6 +386,7 @@ def test_connection_cost_only_while_ageing():
     ({"connections": "sparse"}, "brain.connections"),
     ({"connections": "evolved", "connection_flip_rate": 1.5}, "brain.connection_flip_rate"),
     ({"connections": "evolved", "initial_connections": -0.1}, "brain.initial_connections"),
+    ({"connections": "evolved", "initial_pattern": "rows"}, "brain.initial_pattern"),
     ({"connections": "evolved", "connection_cost": -1.0}, "brain.connection_cost"),
     ({"connections": "evolved", "connection_cost": 1e9}, "brain.connection_cost"),
     ({"connection_cost": 0.01}, 'brain.connection_cost: expected 0 unless brain.connections'),
