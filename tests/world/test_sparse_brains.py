@@ -11,6 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from evosim import load_scenario
 from evosim.errors import EvosimError
 from evosim.kernels.life import mutate_genome
 from evosim.scenario.genome import GenomeLayout
@@ -244,6 +245,21 @@ def test_units_pattern_is_kept_by_fresh_random_robots():
     assert (wired[fresh].sum(axis=1) == 4).all()
     assert np.array_equal(w1[fresh].any(axis=2), wired[fresh])
     assert np.array_equal(w2[fresh, 1], wired[fresh])
+
+
+def test_classic_sparse_brains_start_at_a_quarter_and_only_thin():
+    """The shipped classic-sparse: 4 of 16 units wired, pruning without regrowth, so no
+    brain ever has more than a quarter of its connections on."""
+    sc = load_scenario("classic-sparse")
+    assert sc.brain.initial_units == 4 and sc.brain.connection_regrowth == 0.0
+    world = World(sc, seed=1)
+    on = sc.genome_layout.active(world.state.genome)
+    assert np.all(on == 0.25)
+    for _ in range(10):
+        world.step(1000)
+        assert np.all(sc.genome_layout.active(world.state.genome) <= 0.25)
+    assert world.counters["births"] > 100
+    assert np.any(sc.genome_layout.active(world.state.genome) < 0.25)  # pruning acts
 
 
 def test_no_connections_means_only_biases_act():
