@@ -24,19 +24,22 @@ NUMBERS = ["0", "1", "2", "3", "4", "5", "8", "16", "255", "256", "257", "-1", "
            "0.002", "0.5", "1.0", "1.01", "-0.1", "100", "101", "1e308", "nan", "inf", "-inf",
            "9223372036854775807", "1000000000"]
 OTHERS = ['"dct"', '"direct"', '"DCT"', '"sparse"', '"evolved"', '"dense"', '"ring"',
-          '"star"', '""', '"4"', "true", "false", "[]", "[4]", "{}", '"\\u0000"']
+          '"units"', '"connections"', '"star"', '""', '"4"', "true", "false", "[]", "[4]",
+          "{}", '"\\u0000"']
 LITERALS = st.sampled_from(NUMBERS + OTHERS)
 # (table, key): the DCT and sparse brain keys, the rays they depend on, and migration.
 KEYS = [("brain", "encoding"), ("brain", "dct_coefficients"), ("brain", "connections"),
         ("brain", "connection_flip_rate"), ("brain", "initial_connections"),
-        ("brain", "connection_cost"), ("brain", "hidden"), ("vision", "rays"),
+        ("brain", "initial_pattern"), ("brain", "connection_cost"), ("brain", "hidden"),
+        ("vision", "rays"),
         ("migration", "every"), ("migration", "count"), ("migration", "topology")]
 # Values that make each key mean something (so that accepted files get stepped).
 PLAUSIBLE = {"encoding": ['"dct"', '"direct"'], "connections": ['"evolved"', '"dense"'],
              "topology": ['"ring"'], "dct_coefficients": ["1", "2", "3", "4"],
              "rays": ["3", "4", "6"], "hidden": ["2", "4"], "every": ["0", "5", "10"],
              "count": ["0", "1", "2", "6"], "connection_flip_rate": ["0.0", "0.1", "1.0"],
-             "initial_connections": ["0.0", "0.5", "1.0"], "connection_cost": ["0.0", "0.5"]}
+             "initial_connections": ["0.0", "0.5", "1.0"], "connection_cost": ["0.0", "0.5"],
+             "initial_pattern": ['"units"', '"connections"']}
 
 
 # TINY_TOML as tables of TOML literals, for the generated files to change.
