@@ -76,14 +76,18 @@ story: $(RUN_STAMP)
 	$(VENV)/bin/evosim record $(STORY_RUN) --story --steps 300 $(STORY_GIF) --out docs/story.gif
 
 # The docs' pictures of classic (docs/summary.png, docs/brain.png): 4 worlds x
-# 100,000 steps, seed 1 (~1 min), then evosim plot and evosim brain. Deterministic.
+# 100,000 steps, seed 1 (~1 min), then evosim plot and evosim brain; and a sparse
+# brain (docs/sparse-brain.png): classic-sparse, 200,000 steps, seed 1. Deterministic.
 PICTURES_RUN := runs/pictures-classic
+SPARSE_RUN := runs/pictures-sparse
 pictures: $(RUN_STAMP)
-	rm -rf $(PICTURES_RUN)
+	rm -rf $(PICTURES_RUN) $(SPARSE_RUN)
 	$(VENV)/bin/evosim evolve classic --steps 100000 --worlds 4 --seed 1 --out $(PICTURES_RUN) --quiet
 	$(VENV)/bin/evosim plot $(PICTURES_RUN) --out $(PICTURES_RUN)/plots
 	cp $(PICTURES_RUN)/plots/summary.png docs/summary.png
 	$(VENV)/bin/evosim brain $(PICTURES_RUN)/world-000/final.npz --best --out docs/brain.png --force
+	$(VENV)/bin/evosim evolve classic-sparse --steps 200000 --seed 1 --out $(SPARSE_RUN) --quiet
+	$(VENV)/bin/evosim brain $(SPARSE_RUN)/world-000/final.npz --best --out docs/sparse-brain.png --force
 
 test: $(STAMP)
 	$(PY) -m pytest -q
