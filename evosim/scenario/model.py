@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -192,7 +193,9 @@ class BrainTable(_Table):
         (initial_connections x hidden, rounded half up); -1 with "connections"."""
         if self.initial_pattern != "units":
             return -1
-        return math.floor(self.initial_connections * self.hidden + 0.5)
+        # In decimal, as the scenario file writes it: 0.29 x 50 is 14.5, not 14.499...
+        return math.floor(Decimal(repr(self.initial_connections)) * self.hidden
+                          + Decimal("0.5"))
 
 
 class EvolutionTable(_Table):

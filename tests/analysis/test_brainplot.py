@@ -58,7 +58,7 @@ def test_pruned_connections_are_not_drawn(tmp_path, monkeypatch):
     from evosim.scenario import scenario_from_dict
 
     data = load_scenario("classic-sparse").model_dump(mode="json")
-    data["brain"].update(hidden=6, initial_connections=0.1)
+    data["brain"].update(hidden=6, initial_connections=0.1, initial_pattern="connections")
     sc = scenario_from_dict(data)
     genome = World(sc, seed=3).state.genome[0]
     on1, on2 = brainplot.connections_on(sc.genome_layout, genome)

@@ -144,12 +144,22 @@ def test_evolve_refuses_a_non_empty_out(tmp_path):
 
 
 def test_resume_of_a_sparse_run_gives_the_same_bytes(tmp_path):
-    """classic-sparse (evolved connections): `evolve --resume` after a crash writes the
-    metrics.csv and final states of the uninterrupted run, byte for byte."""
+    """classic-sparse (evolved connections) with flips both ways often enough to matter:
+    `evolve --resume` after a crash writes the metrics.csv and final states of the
+    uninterrupted run, byte for byte."""
     import shutil
 
-    args = ["evolve", "classic-sparse", "--steps", "1200", "--seed", "3", "--workers", "1",
-            "--checkpoint-every", "400", "--metrics-every", "200", "--quiet"]
+    from evosim.scenario.loading import SCENARIO_DIR
+
+    text = (SCENARIO_DIR / "classic-sparse.toml").read_text()
+    flips = {"connection_flip_rate = 0.0002": "connection_flip_rate = 0.01",
+             "connection_regrowth = 0.0 ": "connection_regrowth = 1.0 "}
+    for old, new in flips.items():
+        assert old in text
+        text = text.replace(old, new)
+    (tmp_path / "sparse.toml").write_text(text)
+    args = ["evolve", str(tmp_path / "sparse.toml"), "--steps", "1200", "--seed", "3",
+            "--workers", "1", "--checkpoint-every", "400", "--metrics-every", "200", "--quiet"]
     whole, crashed = tmp_path / "whole", tmp_path / "crashed"
     assert main([*args, "--out", str(whole)]) == 0
     shutil.copytree(whole, crashed)
@@ -163,3 +173,6 @@ def test_resume_of_a_sparse_run_gives_the_same_bytes(tmp_path):
     a = World.load(whole / "world-000" / "final.npz").state
     b = World.load(crashed / "world-000" / "final.npz").state
     assert_states_equal(a, b)
+    layout = World.load(whole / "world-000" / "final.npz").scenario.genome_layout
+    active = layout.active(a.genome)
+    assert active.min() < 0.25 < active.max()  # connections were pruned and regrown

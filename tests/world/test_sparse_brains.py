@@ -195,11 +195,27 @@ def _unit_masks(world: World) -> tuple[np.ndarray, np.ndarray]:
     return mask[:, :H * n_in].reshape(-1, H, n_in), mask[:, H * n_in:].reshape(-1, 2, H)
 
 
+@pytest.mark.parametrize(("hidden", "initial", "units"), [
+    (50, 0.29, 15),  # 14.5 rounds up, though 0.29 * 50 is 14.499... in binary
+    (4, 0.375, 2),   # 1.5 rounds up
+    (4, 0.125, 1),   # 0.5 rounds up
+    (16, 0.1, 2),    # 1.6
+    (16, 0.09, 1),   # 1.44
+    (6, 0.5, 3),
+])
+def test_units_pattern_rounds_half_up(hidden, initial, units):
+    brain = {"connections": "evolved", "initial_connections": initial,
+             "initial_pattern": "units", "hidden": hidden}
+    assert small_scenario(brain=brain).brain.initial_units == units
+    assert small_scenario(brain={**brain, "initial_pattern": "connections"}
+                          ).brain.initial_units == -1
+
+
 @pytest.mark.parametrize(("initial", "units"), [(0.25, 4), (0.1, 2), (0.0, 0), (1.0, 16)])
 def test_units_pattern_wires_whole_hidden_units(initial, units):
     sc = small_scenario(brain={"connections": "evolved", "initial_connections": initial,
                                "initial_pattern": "units"}, robots={"count": 40})
-    assert sc.brain.initial_units == units  # 0.1 x 16 = 1.6 rounds to 2
+    assert sc.brain.initial_units == units
     world = World(sc, seed=5)
     w1, w2 = _unit_masks(world)
     assert set(np.unique(w1).tolist()) | set(np.unique(w2).tolist()) <= {0.0, 1.0}
@@ -244,6 +260,7 @@ def test_units_pattern_is_kept_by_fresh_random_robots():
     wired = w1.all(axis=2)
     assert (wired[fresh].sum(axis=1) == 4).all()
     assert np.array_equal(w1[fresh].any(axis=2), wired[fresh])
+    assert np.array_equal(w2[fresh, 0], wired[fresh])
     assert np.array_equal(w2[fresh, 1], wired[fresh])
 
 
