@@ -77,17 +77,22 @@ story: $(RUN_STAMP)
 
 # The docs' pictures of classic (docs/summary.png, docs/brain.png): 4 worlds x
 # 100,000 steps, seed 1 (~1 min), then evosim plot and evosim brain; and a sparse
-# brain (docs/sparse-brain.png): classic-sparse, 200,000 steps, seed 1. Deterministic.
+# brain (docs/sparse-brain.png): classic-sparse, 200,000 steps, seed 1; and the six
+# compression techniques on classic, 200,000 steps, seed 1 (docs/compress-kept.png).
+# Deterministic.
 PICTURES_RUN := runs/pictures-classic
 SPARSE_RUN := runs/pictures-sparse
+COMPRESS_RUN := runs/c1
 pictures: $(RUN_STAMP)
-	rm -rf $(PICTURES_RUN) $(SPARSE_RUN)
+	rm -rf $(PICTURES_RUN) $(SPARSE_RUN) $(COMPRESS_RUN)
 	$(VENV)/bin/evosim evolve classic --steps 100000 --worlds 4 --seed 1 --out $(PICTURES_RUN) --quiet
 	$(VENV)/bin/evosim plot $(PICTURES_RUN) --out $(PICTURES_RUN)/plots
 	cp $(PICTURES_RUN)/plots/summary.png docs/summary.png
 	$(VENV)/bin/evosim brain $(PICTURES_RUN)/world-000/final.npz --best --out docs/brain.png --force
 	$(VENV)/bin/evosim evolve classic-sparse --steps 200000 --seed 1 --out $(SPARSE_RUN) --quiet
 	$(VENV)/bin/evosim brain $(SPARSE_RUN)/world-000/final.npz --best --out docs/sparse-brain.png --force
+	$(VENV)/bin/evosim evolve classic --steps 200000 --seed 1 --out $(COMPRESS_RUN) --quiet
+	$(VENV)/bin/evosim compress $(COMPRESS_RUN)/world-000/final.npz --out docs/compress-kept.png
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -112,12 +112,13 @@ def _draw_edges(ax: Any, pos: dict[str, np.ndarray], weights: tuple[np.ndarray, 
     """W1 (inputs to hidden) and W2 (hidden to outputs): colour the sign, width and
     opacity the size; a pruned connection is not drawn at all."""
     (w1, w2), (on1, on2) = weights, active
-    biggest = max(np.abs(w1).max(), np.abs(w2).max(), 1e-9)
+    # In float64: float32 arithmetic can put the biggest edge's alpha a hair above 1.
+    biggest = max(float(np.abs(w1).max()), float(np.abs(w2).max()), 1e-9)
 
     def edge(x0: float, y0: float, x1: float, y1: float, w: float) -> None:
-        ax.plot([x0, x1], [y0, y1], color=cmap(0.5 + 0.5 * w / biggest),
-                lw=0.2 + 2.8 * abs(w) / biggest, alpha=0.15 + 0.85 * abs(w) / biggest,
-                zorder=1)
+        size = min(abs(float(w)) / biggest, 1.0)
+        ax.plot([x0, x1], [y0, y1], color=cmap(0.5 + 0.5 * float(w) / biggest),
+                lw=0.2 + 2.8 * size, alpha=0.15 + 0.85 * size, zorder=1)
 
     for h, yh in enumerate(pos["hidden"]):
         for j, yi in enumerate(pos["inputs"]):

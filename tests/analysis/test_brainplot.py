@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from evosim import World, load_scenario
 from evosim.analysis.brainplot import network_layout
@@ -84,3 +85,36 @@ def test_pruned_connections_are_not_drawn(tmp_path, monkeypatch):
     drawn.clear()
     brainplot.draw_brain(dense, World(dense, seed=3).state.genome[0], "dense", tmp_path / "d.png")
     assert len(drawn) == dense.genome_layout.connections
+
+
+def test_the_biggest_weight_draws_at_full_opacity_whatever_its_float32_value():
+    """A masked brain decodes to float32, where 0.15 + 0.85 x 1.1775888 / 1.1775888 is
+    1.0000001: matplotlib refused that as an alpha (a classic-sparse brain, seed 1)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from evosim.analysis import brainplot
+
+    sc = load_scenario("classic")
+    biggest = np.float32(1.1775888)
+    assert 0.15 + 0.85 * biggest / biggest > 1  # the trap, in float32
+    w1 = np.full((sc.brain.hidden, sc.n_inputs), 0.5, np.float32)
+    w1[0, 0], w1[1, 1] = biggest, -biggest
+    w2 = np.full((2, sc.brain.hidden), -0.25, np.float32)
+    ax = plt.figure().add_subplot()
+    alphas = []
+    real_plot = ax.plot
+
+    def plot(*args, **kwargs):
+        alphas.append(kwargs["alpha"])
+        return real_plot(*args, **kwargs)
+
+    ax.plot = plot
+    brainplot._draw_edges(ax, brainplot.network_layout(sc), (w1, w2),
+                          (np.ones(w1.shape, bool), np.ones(w2.shape, bool)),
+                          matplotlib.colormaps["coolwarm_r"])
+    plt.close("all")
+    assert len(alphas) == w1.size + w2.size
+    assert max(alphas) == 1.0 and min(alphas) == pytest.approx(0.15 + 0.85 * 0.25 / 1.1775888)

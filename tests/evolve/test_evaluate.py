@@ -17,7 +17,7 @@ PHASES = [
 def test_settings_at_is_the_last_phase_started():
     scenario = small_scenario(phases=PHASES)
     base = {"mine_count": 30, "fruit_count": 30, "life_bonus": 600, "lifespan": 1000,
-            "max_age": 2000, "ageing": True, "speed_limit": 4.5, "reproduction": True,
+            "max_age": 3000, "ageing": True, "speed_limit": 4.5, "reproduction": True,
             "mutation_rate": 1.0, "mutation_sigma": 0.15, "speed_sigma": 0.075}
     first = {**base, "fruit_count": 10}
     second = {**first, "mine_count": 40, "mutation_sigma": 0.05, "speed_sigma": 0.025}

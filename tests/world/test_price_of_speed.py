@@ -47,18 +47,33 @@ def test_each_step_costs_one_plus_c_times_the_top_speed_to_the_exponent(k):
 
 
 def test_the_default_price_is_cubic():
-    """Genesis and classic: 1 + 0.17 s^3, so a robot built for 3 units per step
-    spends 5.59 life a step and one built for 2 spends 2.36."""
+    """The model's default, which genesis keeps: 1 + 0.17 s^3, so a robot built for 3
+    units per step spends 5.59 life a step and one built for 2 spends 2.36."""
+    data = load_scenario("classic").model_dump(mode="json")
+    del data["robots"]["metabolic_cost"], data["robots"]["metabolic_exponent"]
+    default = scenario_from_dict(data, source="<test>").robots
+    assert (default.metabolic_cost, default.metabolic_exponent) == (0.17, 3)
     robots = load_scenario("genesis").robots
     assert (robots.metabolic_cost, robots.metabolic_exponent) == (0.17, 3)
-    world = _world({})
+    _assert_two_and_three_cost(_world({"metabolic_cost": 0.17}), 5.59, 2.36)
+
+
+def test_classic_prices_speed_at_0_08():
+    """Classic: 1 + 0.08 s^3 (and a max_age of 3,000), so a robot built for 3 units per
+    step spends 3.16 life a step and one built for 2 spends 1.64."""
+    robots = load_scenario("classic").robots
+    assert (robots.metabolic_cost, robots.metabolic_exponent, robots.max_age) == (0.08, 3, 3000)
+    _assert_two_and_three_cost(_world({}), 3.16, 1.64)
+
+
+def _assert_two_and_three_cost(world: World, at_three: float, at_two: float) -> None:
     s = world.writable_state()
     s.genome[:, -1] = np.float32(3.0)
     s.genome[0, -1] = np.float32(2.0)
     world.set_genomes(s.genome.copy())
     world.step(10)
-    assert world.state.robot_life[1] == pytest.approx(1000 - 10 * 5.59)
-    assert world.state.robot_life[0] == pytest.approx(1000 - 10 * 2.36)
+    assert world.state.robot_life[1] == pytest.approx(1000 - 10 * at_three)
+    assert world.state.robot_life[0] == pytest.approx(1000 - 10 * at_two)
 
 
 def test_the_cost_is_paid_moving_or_not_and_only_while_ageing():
@@ -120,12 +135,15 @@ def test_the_turn_per_step_is_at_most_lateral_accel_over_speed(gene, a):
         assert turned[0] == pytest.approx(0.075)
 
 
-def test_the_price_of_speed_is_the_same_in_every_scenario_file():
+def test_the_rule_of_the_price_is_the_same_in_every_scenario_file():
+    """One rule (the cube, no turn bound) everywhere; the price itself is a scenario's:
+    genesis at the default 0.17, classic and its sparse copy at 0.08."""
     from evosim import list_scenarios
 
-    prices = {(r.metabolic_cost, r.metabolic_exponent, r.lateral_accel)
-              for r in (load_scenario(n).robots for n in list_scenarios())}
-    assert len(prices) == 1
+    robots = {n: load_scenario(n).robots for n in list_scenarios()}
+    assert {(r.metabolic_exponent, r.lateral_accel) for r in robots.values()} == {(3, 0.0)}
+    assert {n: r.metabolic_cost for n, r in robots.items()} == {
+        "classic": 0.08, "classic-sparse": 0.08, "genesis": 0.17, "genesis-staged": 0.17}
 
 
 @pytest.mark.parametrize(("key", "value", "needle"), [

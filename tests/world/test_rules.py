@@ -325,7 +325,7 @@ def test_generations_grow_and_selection_acts():
 
 def test_classic_robots_die_of_age_as_well_as_of_mines():
     """Senescence keeps turnover going once robots eat well: age deaths are a real
-    share of deaths (200k-step runs give 32-55% per 20k window)."""
+    share of deaths (200k-step runs of seeds 1-48 give 16-91% per 20k window, median 66%)."""
     world = World(load_scenario("classic"), seed=11)
     shares = []
     for _ in range(2):
@@ -336,4 +336,4 @@ def test_classic_robots_die_of_age_as_well_as_of_mines():
         mine = c["mine_deaths"] - before["mine_deaths"]
         shares.append(age / (age + mine))
     assert min(shares) >= 0.1, shares
-    assert world.counters["births"] > 100 and world.state.robot_age.max() <= 2000
+    assert world.counters["births"] > 100 and world.state.robot_age.max() <= 3000
