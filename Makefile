@@ -82,7 +82,7 @@ story: $(RUN_STAMP)
 # Deterministic.
 PICTURES_RUN := runs/pictures-classic
 SPARSE_RUN := runs/pictures-sparse
-COMPRESS_RUN := runs/c1
+COMPRESS_RUN := runs/pictures-compress
 pictures: $(RUN_STAMP)
 	rm -rf $(PICTURES_RUN) $(SPARSE_RUN) $(COMPRESS_RUN)
 	$(VENV)/bin/evosim evolve classic --steps 100000 --worlds 4 --seed 1 --out $(PICTURES_RUN) --quiet

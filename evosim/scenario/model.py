@@ -31,8 +31,8 @@ Age = Annotated[int, Field(ge=0, le=limits.MAX_LIFE)]
 Bonus = Annotated[int, Field(ge=0, le=limits.MAX_LIFE)]
 Text = Annotated[str, Field(max_length=limits.MAX_TEXT)]
 
-# The price of speed, defaults of every scenario: measured on genesis and classic
-# (docs: the story), where they give an interior optimum of the speed gene.
+# The price of speed, defaults: measured on genesis (docs: the story), where they give
+# an interior optimum of the speed gene; classic.toml sets its own metabolic_cost.
 LATERAL_ACCEL = 0.0
 METABOLIC_COST = 0.17
 METABOLIC_EXPONENT = 3
