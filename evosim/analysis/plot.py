@@ -22,7 +22,7 @@ import numpy as np
 
 from evosim._atomic import atomic_write_with
 from evosim.analysis import lineages
-from evosim.analysis.story import STAGES, final_speed_limit, fruit_start, story
+from evosim.analysis.story import STAGES, story_of
 from evosim.errors import RunDirError
 from evosim.evolve import events as event_log
 from evosim.evolve import metrics
@@ -92,9 +92,7 @@ def plot_run(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
     out_dir = out_dir if out_dir is not None else run_dir / "plots"
     if out_dir.exists() and not out_dir.is_dir():
         raise RunDirError(f"{out_dir}: exists and is not a folder")
-    schedule = scenario.phase_schedule()
-    told = story(rows, scenario.robots.count, fruit_start(schedule),
-                 final_speed_limit(schedule))
+    told = story_of(rows, scenario)
     stages = {name: [w["stages"][name] for w in told["worlds"] if w["stages"][name] is not None]
               for name in STAGES}
     if plan.worlds > 1:  # the across-world mean's stage starts, drawn as lines

@@ -18,10 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from evosim.errors import RunDirError
+
+if TYPE_CHECKING:
+    from evosim.scenario.model import Scenario
 
 STAGES = ("caution", "fruit", "speed", "balance")
 """Stage names in story order (the keys of ``evosim story --json``)."""
@@ -236,23 +240,48 @@ def fruit_start(schedule: Sequence[dict]) -> int | None:
     return None
 
 
-def final_speed_limit(schedule: Sequence[dict]) -> float:
-    """The speed limit in force at the end of a scenario's phase schedule."""
-    return float(schedule[-1]["speed_limit"])
+def story_of(rows: Sequence[dict], scenario: Scenario, until: int | None = None) -> dict:
+    """:func:`story` of a run's metrics rows under its scenario: fruit from the phase that
+    brings it, and the speed limit in force where the rows end (a run stopped before a
+    phase never had that phase's limit). With ``until``, only the rows up to that step,
+    as if the run had stopped there; the rows must reach it (``ValueError`` otherwise).
+    """
+    ends: dict[int, int] = {}
+    for r in rows:
+        ends[int(r["world"])] = max(ends.get(int(r["world"]), 0), int(r["step"]))
+    end = min(ends.values())
+    if until is not None:
+        if end < until:
+            raise ValueError(f"the metrics end at step {end:,}, before --at {until:,}")
+        rows, end = [r for r in rows if int(r["step"]) <= until], until
+    schedule = [row for row in scenario.phase_schedule() if int(row["step"]) <= end]
+    return story(rows, scenario.robots.count, fruit_start(schedule),
+                 float(schedule[-1]["speed_limit"]))
 
 
-def run_story(run_dir: Path) -> dict:
-    """:func:`story` of a run folder (its ``run.json`` scenario and ``metrics.csv``)."""
+def run_story(run_dir: Path, until: int | None = None) -> dict:
+    """:func:`story_of` a run folder (its ``run.json`` scenario and ``metrics.csv``),
+    with ``until`` its first ``until`` steps only
+    (:class:`~evosim.errors.RunDirError` if the metrics do not reach it)."""
     from evosim.evolve import metrics
     from evosim.evolve.checkpoints import METRICS_FILE
     from evosim.evolve.plan import RunPlan
 
     plan = RunPlan.load(run_dir)
-    scenario = plan.build_scenario()
     rows = metrics.read_rows(run_dir / METRICS_FILE)
     if not rows:
         raise RunDirError(f"{run_dir / METRICS_FILE}: no rows yet; no story to tell")
     metrics.check_rows(run_dir / METRICS_FILE, rows, plan.worlds)
-    schedule = scenario.phase_schedule()
-    return story(rows, scenario.robots.count, fruit_start(schedule),
-                 final_speed_limit(schedule))
+    try:
+        return story_of(rows, plan.build_scenario(), until)
+    except ValueError as e:
+        raise RunDirError(f"{run_dir / METRICS_FILE}: {e}") from None
+
+
+def tally(results: Sequence[dict]) -> dict:
+    """Totals over several runs' :func:`story` results: ``{"runs", "worlds",
+    "worlds_in_order", "means_in_order"}``."""
+    return {"runs": len(results),
+            "worlds": sum(len(r["worlds"]) for r in results),
+            "worlds_in_order": sum(w["in_order"] for r in results for w in r["worlds"]),
+            "means_in_order": sum(bool(r["mean"]["in_order"]) for r in results)}

@@ -197,3 +197,103 @@ def test_genesis_shows_the_four_stages_in_order(tmp_path, capsys):
         with metrics.open() as f:
             speed = [float(r["mean_speed_gene"]) for r in csv.DictReader(f)]
         assert np.mean(speed[-len(speed) // 5:]) <= 0.9 * 6.0, metrics
+
+
+SHORT_DAYS = """name = "short-days"
+[robots]
+count = 20
+ageing = false
+speed_limit = 6.0
+[mines]
+count = 10
+[fruit]
+count = 0
+[[phases]]
+step = 1000
+robots = { ageing = true }
+fruit = { count = 20 }
+[[phases]]
+step = 3000
+robots = { speed_limit = 4.0 }
+"""
+
+
+def test_story_at_a_step_tells_what_a_run_stopped_there_would(tmp_path, monkeypatch, capsys):
+    """`--at 2500` of a 4,000-step run hands the detector exactly the metrics rows, fruit
+    start and speed limit of the same run stopped at 2,500 (the limit in force there,
+    6.0, not the 4.0 a later phase sets)."""
+    import evosim.analysis.story as story_module
+
+    scenario = tmp_path / "short.toml"
+    scenario.write_text(SHORT_DAYS)
+    runs = {}
+    for steps in (2500, 4000):
+        runs[steps] = tmp_path / f"r{steps}"
+        assert main(["evolve", str(scenario), "--steps", str(steps), "--worlds", "2",
+                     "--workers", "1", "--seed", "3", "--metrics-every", "250",
+                     "--out", str(runs[steps]), "--quiet"]) == 0
+    seen = []
+    real = story_module.story
+    monkeypatch.setattr(story_module, "story",
+                        lambda *args: seen.append(args) or real(*args))
+    capsys.readouterr()
+    assert main(["story", str(runs[2500]), "--json"]) == 0
+    stopped = json.loads(capsys.readouterr().out)
+    assert main(["story", str(runs[4000]), "--at", "2500", "--json"]) == 0
+    cut = json.loads(capsys.readouterr().out)
+    assert main(["story", str(runs[4000]), "--json"]) == 0
+    capsys.readouterr()
+    (rows_a, robots_a, fruit_a, limit_a), (rows_b, *rest_b), (rows_c, *rest_c) = seen
+    assert rows_b == rows_a and rest_b == [robots_a, fruit_a, limit_a] and cut == stopped
+    assert (robots_a, fruit_a, limit_a) == (20, 1000, 6.0)
+    assert max(int(r["step"]) for r in rows_a) == 2500 and len(rows_a) == 2 * 10
+    assert len(rows_c) == 2 * 16 and rest_c == [20, 1000, 4.0]
+
+
+def test_story_at_past_the_end_of_the_metrics_is_a_one_line_error(tmp_path, capsys):
+    out = tmp_path / "g"
+    assert main(["evolve", "genesis", "--steps", "1000", "--worlds", "1", "--workers", "1",
+                 "--metrics-every", "500", "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["story", str(out), "--at", "1500"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "metrics.csv" in err and "1,000" in err and "--at 1,500" in err, err
+
+
+def test_story_of_several_runs_counts_the_worlds_and_means_in_order(tmp_path, monkeypatch,
+                                                                    capsys):
+    """Two runs' stories from synthetic tables: run a has both worlds in order (so its
+    mean), run b one of two (speed 2,000 steps after fruit-seeking in the other)."""
+    import evosim.analysis.story as story_module
+
+    good = table()
+    soon = _speed_from(44_000)
+    def rows_of(*worlds):
+        return [{"world": w, "step": int(s), "fruit_eaten": f, "mine_deaths": m,
+                 "mean_speed_gene": v}
+                for w, d in enumerate(worlds)
+                for s, f, m, v in zip(d["step"], d["fruit"], d["mine"], d["speed"],
+                                      strict=True)]
+
+    told = {"a": story(rows_of(good, good), ROBOTS, FRUIT_FROM, 4.5),
+            "b": story(rows_of(good, soon), ROBOTS, FRUIT_FROM, 4.5)}
+    assert [w["in_order"] for w in told["b"]["worlds"]] == [True, False]
+    seen_at = []
+    monkeypatch.setattr(story_module, "run_story",
+                        lambda d, at=None: seen_at.append(at) or told[d.name])
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    assert main(["story", a, b, "--at", "300000"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == f"{a}: 2 of 2 world(s) in order; the mean in order"
+    assert printed[1].startswith(f"{b}: 1 of 2 world(s) in order; the mean ")
+    mean_b = told["b"]["mean"]["in_order"]
+    assert printed[2] == (f"2 runs: 3 of 4 worlds (75%) show all four stages in order; the "
+                          f"across-world mean does in {1 + mean_b} of 2")
+    assert main(["story", a, b, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["run"] for r in out["runs"]] == [a, b]
+    assert out["runs"][1]["worlds"] == told["b"]["worlds"]
+    assert out["total"] == {"runs": 2, "worlds": 4, "worlds_in_order": 3,
+                            "means_in_order": 1 + mean_b}
+    assert seen_at == [300000, 300000, None, None]
