@@ -242,9 +242,11 @@ def fruit_start(schedule: Sequence[dict]) -> int | None:
 
 def story_of(rows: Sequence[dict], scenario: Scenario, until: int | None = None) -> dict:
     """:func:`story` of a run's metrics rows under its scenario: fruit from the phase that
-    brings it, and the speed limit in force where the rows end (a run stopped before a
-    phase never had that phase's limit). With ``until``, only the rows up to that step,
-    as if the run had stopped there; the rows must reach it (``ValueError`` otherwise).
+    brings it, and the speed limit in force over the last step the rows cover (a run
+    stopped before a phase never had that phase's limit; where the worlds' rows end at
+    different steps, as in a run still going, the earliest end counts). With ``until``,
+    only the rows up to that step, as if the run had stopped there: every world must
+    have a row at exactly that step (``ValueError`` otherwise).
     """
     ends: dict[int, int] = {}
     for r in rows:
@@ -253,10 +255,17 @@ def story_of(rows: Sequence[dict], scenario: Scenario, until: int | None = None)
     if until is not None:
         if end < until:
             raise ValueError(f"the metrics end at step {end:,}, before --at {until:,}")
+        at = {int(r["world"]) for r in rows if int(r["step"]) == until}
+        if len(at) < len(ends):
+            grid = sorted({int(r["step"]) for r in rows})[:3]
+            raise ValueError(f"--at {until:,}: expected a step with a metrics row in every "
+                             f"world (here rows at steps {', '.join(f'{g:,}' for g in grid)}, "
+                             f"...)")
         rows, end = [r for r in rows if int(r["step"]) <= until], until
-    schedule = [row for row in scenario.phase_schedule() if int(row["step"]) <= end]
+    schedule = scenario.phase_schedule()
+    ran = [row for row in schedule if int(row["step"]) < end]  # ticks 0 .. end - 1
     return story(rows, scenario.robots.count, fruit_start(schedule),
-                 float(schedule[-1]["speed_limit"]))
+                 float(ran[-1]["speed_limit"]))
 
 
 def run_story(run_dir: Path, until: int | None = None) -> dict:

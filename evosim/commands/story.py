@@ -29,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="one or more run folders written by evosim evolve")
     p.add_argument("--at", type=opts.int_at_least(1), default=None, metavar="STEP",
                    help="tell the story of each run's first STEP steps only, as if it had "
-                        "stopped there (the metrics must reach STEP)")
+                        "stopped there (STEP: a step with a metrics row in every world)")
 
 
 def run(options: argparse.Namespace) -> int:
@@ -53,7 +53,7 @@ def run(options: argparse.Namespace) -> int:
         told = sum(w["in_order"] for w in r["worlds"])
         print(f"{d}: {told} of {len(r['worlds'])} world(s) in order; the mean "
               f"{'in order' if r['mean']['in_order'] else 'not in order'}")
-    share = total["worlds_in_order"] / total["worlds"]
+    share = total["worlds_in_order"] / max(total["worlds"], 1)
     print(f"{total['runs']} runs: {total['worlds_in_order']} of {total['worlds']} worlds "
           f"({share:.0%}) show all four stages in order; the across-world mean does in "
           f"{total['means_in_order']} of {total['runs']}")

@@ -248,6 +248,19 @@ def test_story_at_a_step_tells_what_a_run_stopped_there_would(tmp_path, monkeypa
     assert (robots_a, fruit_a, limit_a) == (20, 1000, 6.0)
     assert max(int(r["step"]) for r in rows_a) == 2500 and len(rows_a) == 2 * 10
     assert len(rows_c) == 2 * 16 and rest_c == [20, 1000, 4.0]
+    # The phase at 3,000 begins on tick 3,000: the first 3,000 steps never ran under it.
+    # Before fruit, the detector still learns when it comes (for caution's opening).
+    seen.clear()
+    for at in ("3000", "750"):
+        assert main(["story", str(runs[4000]), "--at", at, "--json"]) == 0
+    assert [args[2:] for args in seen] == [(1000, 6.0), (1000, 6.0)]
+    assert max(int(r["step"]) for r in seen[1][0]) == 750
+    capsys.readouterr()
+    for off_grid in ("2600", "100"):  # no row there: a run stopped at 2,600 has one
+        assert main(["story", str(runs[4000]), "--at", off_grid]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"--at {int(off_grid):,}: expected a step with "\
+            "a metrics row in every world" in err and "metrics.csv" in err, err
 
 
 def test_story_at_past_the_end_of_the_metrics_is_a_one_line_error(tmp_path, capsys):
